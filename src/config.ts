@@ -1,0 +1,82 @@
+// The environment is read and validated here, once; everything else receives a frozen Config.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  APP_ENV: z.enum(['development', 'staging', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: z.string().url().optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DB_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
+  PGLITE_DATA_DIR: z.string().default('.data/pglite'),
+
+  AUTO_MIGRATE: bool.default(true),
+  AUTO_SEED: bool.optional(),
+
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 30),
+  SESSION_TOUCH_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+  INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:4000'),
+  TRUST_PROXY: bool.default(false),
+  ENABLE_MOCK_IDP: bool.optional(),
+
+  GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
+  MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(10).default(5000),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = EnvSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),
+  );
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const production = e.APP_ENV === 'production';
+  return Object.freeze({
+    env: e.APP_ENV,
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    database: Object.freeze(
+      e.DATABASE_URL
+        ? {
+            kind: 'postgres' as const,
+            url: e.DATABASE_URL,
+            poolMax: e.DB_POOL_MAX,
+            poolTimeoutMs: e.DB_POOL_TIMEOUT_MS,
+            statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+          }
+        : { kind: 'pglite' as const, dataDir: e.PGLITE_DATA_DIR },
+    ),
+    autoMigrate: e.AUTO_MIGRATE,
+    // Demo data is loaded on first start of the embedded database unless told otherwise.
+    autoSeed: e.AUTO_SEED ?? !e.DATABASE_URL,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+    sessionTouchIntervalMs: e.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
+    invitationTtlMs: e.INVITATION_TTL_DAYS * 86_400_000,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    trustProxy: e.TRUST_PROXY,
+    mockIdpEnabled: e.ENABLE_MOCK_IDP ?? !production,
+    graphiql: e.GRAPHIQL ?? !production,
+    introspection: e.INTROSPECTION ?? !production,
+    maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+export type DatabaseConfig = Config['database'];

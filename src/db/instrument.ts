@@ -1,0 +1,63 @@
+// Counts the SQL statements Prisma sends through a driver adapter, per request when asked.
+// Tests and benchmarks use it to prove that round trips depend on a query's shape, not its rows.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+
+export interface SqlCounter {
+  statements: number;
+  log?: string[];
+}
+
+const scope = new AsyncLocalStorage<SqlCounter>();
+export const sqlTotals: SqlCounter = { statements: 0 };
+
+/** Runs fn with a fresh counter that every statement issued inside it increments. */
+export async function countSql<T>(fn: () => Promise<T>, keepLog = false): Promise<{ result: T; counter: SqlCounter }> {
+  const counter: SqlCounter = keepLog ? { statements: 0, log: [] } : { statements: 0 };
+  const result = await scope.run(counter, fn);
+  return { result, counter };
+}
+
+export function currentSqlCounter() {
+  return scope.getStore();
+}
+
+function record(query: SqlQuery) {
+  sqlTotals.statements++;
+  const counter = scope.getStore();
+  if (counter) {
+    counter.statements++;
+    counter.log?.push(query.sql);
+  }
+}
+
+function wrapQueryable<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (prop === 'queryRaw' || prop === 'executeRaw') {
+        return (query: SqlQuery) => {
+          record(query);
+          return value.call(obj, query);
+        };
+      }
+      if (prop === 'startTransaction') {
+        return async (...args: unknown[]) => wrapQueryable(await value.apply(obj, args));
+      }
+      return value.bind(obj);
+    },
+  });
+}
+
+export function instrumentAdapterFactory<F extends SqlMigrationAwareDriverAdapterFactory>(factory: F): F {
+  return new Proxy(factory, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (prop === 'connect') {
+        return async () => wrapQueryable((await (value as () => Promise<SqlDriverAdapter>).call(obj)) as SqlDriverAdapter);
+      }
+      return typeof value === 'function' ? value.bind(obj) : value;
+    },
+  });
+}
