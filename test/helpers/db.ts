@@ -1,0 +1,59 @@
+// A fresh, migrated database for one test file: a copy of the run's template.
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/database.ts';
+import type { DatabaseConfig } from '../../src/config.ts';
+import { serverUrl, withDatabaseName } from './env.ts';
+
+export interface TestDatabase extends Database {
+  config: DatabaseConfig;
+  /** Drops the database (PostgreSQL) or discards it (PGlite). */
+  destroy(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>) {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
+  if (serverUrl) {
+    const name = `test_${randomBytes(6).toString('hex')}`;
+    const template = inject('templateDatabase');
+    await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
+    const config: DatabaseConfig = {
+      kind: 'postgres',
+      url: withDatabaseName(serverUrl, name),
+      poolMax: options.poolMax ?? 10,
+      poolTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
+    };
+    const db = await openDatabase(config);
+    const close = once(db.close);
+    return Object.assign(db, {
+      config,
+      close,
+      async destroy() {
+        await close();
+        await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      },
+    });
+  }
+  const snapshot = new Blob([await readFile(inject('templateSnapshot'))]);
+  const config: DatabaseConfig = { kind: 'pglite', dataDir: 'memory://' };
+  const db = await openDatabase(config, { loadDataDir: snapshot });
+  const close = once(db.close);
+  return Object.assign(db, { config, close, destroy: close });
+}
+
+function once(fn: () => Promise<void>) {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
