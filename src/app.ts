@@ -1,0 +1,94 @@
+// createApp: yoga over the schema, with the per-request context and the plugins in an explicit
+// order. No I/O happens on import; the caller owns the database and the process.
+import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { createContext, type Services } from './context.ts';
+import { isAppError, isGraphQLError } from './errors.ts';
+import { resolveViewer } from './auth/viewer.ts';
+import { clientIpOf, type ServerContext } from './http/client-ip.ts';
+import { schema } from './schema/index.ts';
+import { defaultGraphiqlQuery } from './schema/graphiql.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+}
+
+/** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
+function backgroundQueue(log: Logger) {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    run(task: () => Promise<unknown>) {
+      const p = Promise.resolve()
+        .then(task)
+        .catch((err) => log.warn({ err }, 'background task failed'))
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    async drain() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+  };
+}
+
+export function createApp({ config, db, log }: AppDeps) {
+  const background = backgroundQueue(log);
+  const services: Services = { config, db, log, background: background.run };
+
+  // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
+  const plugins: Plugin<any>[] = [
+    // 1. /ready answers 503 while the database is unreachable (/health is yoga's liveness).
+    useReadinessCheck({
+      endpoint: '/ready',
+      check: async () => {
+        await db.query('SELECT 1');
+      },
+    }),
+    // 2. Hostile documents are refused before validation and execution.
+    maxTokensPlugin({ n: 2000 }),
+    maxAliasesPlugin({ n: 30, allowList: [] }),
+    // 3. Schema discovery is a development convenience, off in production unless asked for.
+    ...(config.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
+  ];
+
+  const yoga = createYoga<ServerContext>({
+    schema,
+    plugins,
+    logging: log,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'Youth safety GraphQL API', defaultQuery: defaultGraphiqlQuery } : false,
+    maskedErrors: {
+      // Never attach the original error, whatever NODE_ENV says; log it instead.
+      isDev: false,
+      maskError(error, message) {
+        // Duck-typed: test runners can load graphql twice, and instanceof fails across copies.
+        const original = isGraphQLError(error) ? error.originalError : error;
+        if (isAppError(original)) return original;
+        if (isGraphQLError(error) && !error.originalError) return error;
+        log.error({ err: original ?? error }, 'unexpected error while executing an operation');
+        return new GraphQLError(message, {
+          nodes: isGraphQLError(error) ? error.nodes : undefined,
+          path: isGraphQLError(error) ? error.path : undefined,
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        });
+      },
+    },
+    context: async ({ request, ...server }) => {
+      const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
+      return createContext(services, viewer, clientIpOf(request, server, config.trustProxy));
+    },
+  });
+
+  return { yoga, schema, services, drainBackground: background.drain };
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,68 @@
+// Who is calling: resolved once per request from the Authorization or X-Api-Key header.
+import type { ApiKey, AppSession, MembershipRole, User } from '../generated/prisma/client.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Config } from '../config.ts';
+import { unauthenticated } from '../errors.ts';
+import { hashToken, looksLikeToken } from './tokens.ts';
+
+export type Viewer =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; user: User; session: AppSession; roles: Map<string, MembershipRole> }
+  | { kind: 'operator'; apiKey: Pick<ApiKey, 'id' | 'name'>; permissions: ReadonlySet<string> };
+
+export const anonymous: Viewer = Object.freeze({ kind: 'anonymous' });
+
+export function bearerToken(header: string | null) {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>"');
+  return match[1];
+}
+
+function permissionsOf(json: unknown): string[] {
+  return Array.isArray(json) ? json.filter((p): p is string => typeof p === 'string') : [];
+}
+
+interface Deps {
+  prisma: PrismaClient;
+  config: Config;
+  /** Writes that must not delay the response (activity timestamps). */
+  background(task: () => Promise<unknown>): void;
+}
+
+export async function resolveViewer(headers: Headers, deps: Deps, now = new Date()): Promise<Viewer> {
+  const apiKey = headers.get('x-api-key');
+  const token = bearerToken(headers.get('authorization'));
+  if (apiKey && token) throw unauthenticated('Send either a bearer token or an API key, not both');
+  if (apiKey) return operatorViewer(apiKey, deps, now);
+  if (!token) return anonymous;
+  if (!looksLikeToken(token)) throw unauthenticated('Invalid or expired session');
+  const session = await deps.prisma.appSession.findUnique({
+    where: { tokenHash: hashToken(token) },
+    // The caller's roles come in the same statement: most authorization checks need them.
+    include: { user: { include: { memberships: { select: { collectiveId: true, role: true } } } } },
+  });
+  if (!session || session.expiresAt <= now) throw unauthenticated('Invalid or expired session');
+  const { user: userWithRoles, ...rest } = session;
+  const { memberships, ...user } = userWithRoles;
+  // Activity timestamps are refreshed at most once per interval, off the response path.
+  if (now.getTime() - session.lastActiveAt.getTime() >= deps.config.sessionTouchIntervalMs) {
+    deps.background(() =>
+      deps.prisma.$transaction([
+        deps.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: now } }),
+        deps.prisma.user.update({ where: { id: user.id }, data: { lastSeenAt: now }, select: { id: true } }),
+      ]),
+    );
+  }
+  return { kind: 'user', user, session: rest, roles: new Map(memberships.map((m) => [m.collectiveId, m.role])) };
+}
+
+async function operatorViewer(key: string, deps: Deps, now: Date): Promise<Viewer> {
+  if (!looksLikeToken(key)) throw unauthenticated('Invalid API key');
+  const row = await deps.prisma.apiKey.findUnique({ where: { keyHash: hashToken(key) } });
+  if (!row || !row.isActive || (row.expiresAt && row.expiresAt <= now)) throw unauthenticated('Invalid API key');
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= deps.config.sessionTouchIntervalMs) {
+    deps.background(() => deps.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now }, select: { id: true } }));
+  }
+  return { kind: 'operator', apiKey: { id: row.id, name: row.name }, permissions: new Set(permissionsOf(row.permissions)) };
+}

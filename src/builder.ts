@@ -1,0 +1,143 @@
+// The schema builder: plugins, scalars and the names of auth scopes. It defines no domain types.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ComplexityPlugin from '@pothos/plugin-complexity';
+import { GraphQLScalarType, Kind } from 'graphql';
+import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
+import type PrismaTypes from './generated/pothos-types.ts';
+import { getDatamodel } from './generated/pothos-types.ts';
+import type { MembershipRole } from './generated/prisma/client.ts';
+import type { Context } from './context.ts';
+import { hasPermission, viewerUserId } from './context.ts';
+import { appError, badInput, ErrorCode, forbidden, notFound } from './errors.ts';
+import { isVisible } from './visibility.ts';
+
+/** node(id:) and nodes(ids:) report a hidden object exactly like a missing one. */
+async function visibleNode(node: unknown, typename: string, ctx: Context) {
+  if (node && (await isVisible(typename, node, ctx))) return node;
+  throw notFound();
+}
+
+export const LANGUAGE_PATTERN = /^[a-z]{2}$/;
+
+const LanguageCode = new GraphQLScalarType<string, string>({
+  name: 'LanguageCode',
+  description: 'An ISO 639-1 language code: two lowercase letters, e.g. "fr".',
+  serialize: (value) => String(value),
+  parseValue(value) {
+    if (typeof value !== 'string' || !LANGUAGE_PATTERN.test(value)) throw badInput('LanguageCode must be two lowercase letters, e.g. "fr"');
+    return value;
+  },
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING || !LANGUAGE_PATTERN.test(ast.value)) throw badInput('LanguageCode must be two lowercase letters, e.g. "fr"');
+    return ast.value;
+  },
+});
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
+    UUID: { Input: string; Output: string };
+    CountryCode: { Input: string; Output: string };
+    LanguageCode: { Input: string; Output: string };
+  };
+  AuthScopes: {
+    /** A signed-in user or an operator. */
+    authenticated: boolean;
+    /** A signed-in user (any session scope). */
+    user: boolean;
+    /** A signed-in user whose session finished the consent pipeline. */
+    fullSession: boolean;
+    /** An operator API key holding this permission. */
+    operator: string;
+    /** The signed-in user is this user. */
+    self: string;
+    /** The signed-in user is OWNER or ADMIN of a collective this user belongs to. */
+    managerOf: string;
+    /** The signed-in user has one of these roles in this collective. */
+    collectiveRole: { collectiveId: string; roles: readonly MembershipRole[] };
+  };
+}>({
+  defaultFieldNullability: false,
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  scopeAuth: {
+    // A failed check never says why: the caller learns only that the field is not theirs.
+    unauthorizedError: () => forbidden(),
+    authScopes: async (ctx) => {
+      const userId = viewerUserId(ctx);
+      const roles = () => (userId ? ctx.loaders.rolesByUser.load(userId) : Promise.resolve(new Map<string, MembershipRole>()));
+      return {
+        authenticated: ctx.viewer.kind !== 'anonymous',
+        user: !!userId,
+        fullSession: ctx.viewer.kind === 'user' && ctx.viewer.session.scope === 'FULL',
+        operator: (permission) => hasPermission(ctx, permission),
+        self: (id) => !!userId && id === userId,
+        managerOf: async (id) => {
+          if (!userId) return false;
+          if (id === userId) return true;
+          const [mine, theirs] = await Promise.all([roles(), ctx.loaders.rolesByUser.load(id)]);
+          return [...theirs.keys()].some((c) => mine.get(c) === 'OWNER' || mine.get(c) === 'ADMIN');
+        },
+        collectiveRole: async ({ collectiveId, roles: allowed }) => {
+          const role = (await roles()).get(collectiveId);
+          return !!role && allowed.includes(role);
+        },
+      };
+    },
+  },
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: (ctx) => ({ complexity: ctx.config.maxQueryComplexity, depth: ctx.config.maxQueryDepth, breadth: 500 }),
+    complexityError: (kind, result) => {
+      const measure = kind.toLowerCase() as 'depth' | 'breadth' | 'complexity';
+      const limit = { depth: result.maxDepth, breadth: result.maxBreadth, complexity: result.maxComplexity }[measure];
+      return appError(ErrorCode.QUERY_TOO_COMPLEX, `Query ${measure} ${result[measure]} exceeds the limit of ${limit}`, { measure, limit });
+    },
+  },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    // A resolver that ignores the planned query would silently cause N+1: fail loudly in tests.
+    onUnusedQuery: process.env.APP_ENV === 'production' ? null : 'error',
+    defaultConnectionSize: 20,
+    maxConnectionSize: 100,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+    nodeQueryOptions: {
+      nullable: true,
+      resolve: async (_root, { id }, ctx, _info, resolveNode) => visibleNode(await resolveNode(id), id.typename, ctx),
+    },
+    nodesQueryOptions: {
+      nullable: { list: false, items: true },
+      resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
+        const nodes = await resolveNodes(ids);
+        // A returned Error becomes that item's error; the other items still resolve.
+        return nodes.map((node, i) => visibleNode(node, ids[i].typename, ctx).catch((err: Error) => err));
+      },
+    },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('UUID', UUIDResolver);
+builder.addScalarType('CountryCode', CountryCodeResolver);
+builder.addScalarType('LanguageCode', LanguageCode);
+
+builder.queryType({});

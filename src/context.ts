@@ -1,0 +1,41 @@
+// The per-request context: who is calling, the database, and this request's loaders.
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { Viewer } from './auth/viewer.ts';
+import { Loaders } from './loaders.ts';
+
+export interface Services {
+  config: Config;
+  db: Database;
+  log: Logger;
+  /** Runs work after the response; failures are logged, never thrown at a client. */
+  background(task: () => Promise<unknown>): void;
+}
+
+export interface Context extends Services {
+  prisma: PrismaClient;
+  viewer: Viewer;
+  clientIp: string | null;
+  loaders: Loaders;
+  requestTime: Date;
+}
+
+export function createContext(services: Services, viewer: Viewer, clientIp: string | null): Context {
+  const ctx: Context = {
+    ...services,
+    prisma: services.db.prisma,
+    viewer,
+    clientIp,
+    requestTime: new Date(),
+    loaders: undefined as unknown as Loaders,
+  };
+  ctx.loaders = new Loaders(ctx);
+  if (viewer.kind === 'user') ctx.loaders.rolesByUser.prime(viewer.user.id, viewer.roles);
+  return ctx;
+}
+
+export const viewerUserId = (ctx: Pick<Context, 'viewer'>) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null);
+export const hasPermission = (ctx: Pick<Context, 'viewer'>, permission: string) =>
+  ctx.viewer.kind === 'operator' && (ctx.viewer.permissions.has(permission) || ctx.viewer.permissions.has('*'));

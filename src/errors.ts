@@ -1,0 +1,44 @@
+// Every expected failure is a GraphQLError with a stable extensions.code; anything else is
+// masked by yoga as INTERNAL_SERVER_ERROR.
+import { GraphQLError } from 'graphql';
+import type { ZodError } from 'zod';
+
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONSENT_REQUIRED: 'CONSENT_REQUIRED',
+  CONFLICT: 'CONFLICT',
+  INVITATION_EXPIRED: 'INVITATION_EXPIRED',
+  INVITATION_REVOKED: 'INVITATION_REVOKED',
+  INVITATION_EXHAUSTED: 'INVITATION_EXHAUSTED',
+  LAST_OWNER: 'LAST_OWNER',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function appError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+export const unauthenticated = (message = 'Authentication required') => appError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message = 'Not allowed') => appError(ErrorCode.FORBIDDEN, message);
+/** The same error whether the object is missing or hidden from the caller: existence never leaks. */
+export const notFound = (message = 'Not found') => appError(ErrorCode.NOT_FOUND, message);
+export const badInput = (message: string, extensions: Record<string, unknown> = {}) =>
+  appError(ErrorCode.BAD_USER_INPUT, message, extensions);
+
+export function fromZod(error: ZodError, prefix = 'input') {
+  const issues = error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
+  return badInput(issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+}
+
+export function isGraphQLError(err: unknown): err is GraphQLError {
+  return err instanceof GraphQLError || (err instanceof Error && err.name === 'GraphQLError' && 'extensions' in err);
+}
+
+/** One of our expected errors: safe to show the client as it is. */
+export function isAppError(err: unknown): err is GraphQLError {
+  return isGraphQLError(err) && typeof err.extensions?.code === 'string' && err.extensions.code !== 'INTERNAL_SERVER_ERROR';
+}

@@ -1,0 +1,27 @@
+import { builder } from '../../builder.ts';
+import { AgeClassEnum, InvitationStatusEnum } from '../enums.ts';
+import { canSeeInvitation } from './auth.ts';
+import { effectiveStatus } from './invitation-status.ts';
+
+builder.prismaNode('Invitation', {
+  id: { field: 'id' },
+  authScopes: (invitation, ctx) => canSeeInvitation(invitation, ctx),
+  fields: (t) => ({
+    ageClass: t.expose('ageClass', { type: AgeClassEnum, nullable: true }),
+    language: t.expose('language', { type: 'LanguageCode' }),
+    label: t.exposeString('label', { nullable: true }),
+    usageLimit: t.exposeInt('usageLimit', { nullable: true, description: 'null means unlimited.' }),
+    currentUses: t.exposeInt('currentUses'),
+    status: t.field({
+      type: InvitationStatusEnum,
+      description: 'EXPIRED as soon as expiresAt has passed, even before a write records it.',
+      resolve: (inv, _args, ctx) => effectiveStatus(inv, ctx.requestTime),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    acceptedAt: t.expose('acceptedAt', { type: 'DateTime', nullable: true }),
+    collective: t.relation('collective'),
+    inviter: t.relation('inviter'),
+    acceptedBy: t.relation('acceptedBy', { nullable: true }),
+  }),
+});

@@ -1,0 +1,17 @@
+// Conversations and their chat sessions are private to the teenager who owns them: not even
+// parents or teachers see them (the product protects minors who report bullying). Operators
+// holding conversations:read see metadata (never message text) for support and benchmarks.
+import { hasPermission, viewerUserId, type Context } from '../../context.ts';
+import { visibleTo } from '../../visibility.ts';
+
+export const canSeeConversation = visibleTo<{ id: string; userId: string }>('Conversation', (c, ctx) => {
+  // Chat sessions reached through this conversation then need no lookup of their owner.
+  ctx.loaders.conversationOwner.prime(c.id, c.userId);
+  return viewerUserId(ctx) === c.userId || hasPermission(ctx, 'conversations:read');
+});
+
+export const canSeeChatSession = visibleTo<{ conversationId: string }>('ChatSession', async (s, ctx) => {
+  if (hasPermission(ctx, 'conversations:read')) return true;
+  const me = viewerUserId(ctx);
+  return !!me && (await ctx.loaders.conversationOwner.load(s.conversationId)) === me;
+});

@@ -1,0 +1,36 @@
+import { builder } from '../../builder.ts';
+import { notFound } from '../../errors.ts';
+import { ConversationTypeEnum } from '../enums.ts';
+import { canSeeConversation } from './auth.ts';
+
+export const ConversationNode = builder.prismaNode('Conversation', {
+  id: { field: 'id' },
+  authScopes: (conversation, ctx) => canSeeConversation(conversation, ctx),
+  fields: (t) => ({
+    title: t.exposeString('title', { nullable: true }),
+    conversationType: t.expose('conversationType', { type: ConversationTypeEnum }),
+    summary: t.exposeString('summary', { nullable: true, description: 'Rolling summary kept by the companion.' }),
+    currentMonster: t.exposeString('currentMonster', { nullable: true, description: 'The companion persona in use, e.g. "betty".' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    user: t.relation('user'),
+    chatSessions: t.relatedConnection('chatSessions', {
+      cursor: 'id',
+      totalCount: true,
+      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+    }),
+  }),
+});
+
+builder.queryField('conversation', (t) =>
+  t.prismaField({
+    type: 'Conversation',
+    nullable: true,
+    args: { id: t.arg.globalID({ required: true, for: ConversationNode }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const conversation = await ctx.prisma.conversation.findUnique({ ...query, where: { id: id.id } });
+      if (!conversation || !(await canSeeConversation(conversation, ctx))) throw notFound();
+      return conversation;
+    },
+  }),
+);

@@ -1,0 +1,48 @@
+import { builder } from '../../builder.ts';
+import type { Context } from '../../context.ts';
+import type { FeatureFlag } from '../../generated/prisma/client.ts';
+import { FlagEnvironmentEnum, FlagVariantEnum, FlagVisibilityEnum } from '../enums.ts';
+import { isFlagOn, serverEnvironment, type FlagSubject } from './evaluate.ts';
+
+function subjectOf(ctx: Context): FlagSubject {
+  if (ctx.viewer.kind !== 'user') return { userId: null, userType: null, language: null, country: null, ageClass: null };
+  const u = ctx.viewer.user;
+  return { userId: u.id, userType: u.userType, language: u.language, country: u.country, ageClass: u.ageClass };
+}
+
+export const FeatureFlagType = builder.prismaObject('FeatureFlag', {
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    enabled: t.boolean({
+      description: 'Whether the flag is on for the caller (environment, variant, targeting rules and rollout applied).',
+      resolve: (flag, _args, ctx) => isFlagOn(flag, subjectOf(ctx), serverEnvironment(ctx.config.env)),
+    }),
+    environment: t.expose('environment', { type: FlagEnvironmentEnum }),
+    visibility: t.expose('visibility', { type: FlagVisibilityEnum }),
+    variant: t.expose('variant', { type: FlagVariantEnum }),
+  }),
+});
+
+builder.queryField('featureFlags', (t) =>
+  t.prismaField({
+    type: ['FeatureFlag'],
+    description:
+      'Flags a client may know about, each evaluated for the caller. Backend-only flags are never listed. Pass onlyEnabled to get just the ones that are on.',
+    args: {
+      names: t.arg.stringList({ required: false }),
+      onlyEnabled: t.arg.boolean({ required: false, defaultValue: false }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const flags: FeatureFlag[] = await ctx.prisma.featureFlag.findMany({
+        ...query,
+        where: { visibility: { not: 'BACKEND' }, ...(args.names ? { name: { in: args.names } } : {}) },
+        orderBy: { name: 'asc' },
+      });
+      if (!args.onlyEnabled) return flags;
+      const subject = subjectOf(ctx);
+      const env = serverEnvironment(ctx.config.env);
+      return flags.filter((f) => isFlagOn(f, subject, env));
+    },
+  }),
+);

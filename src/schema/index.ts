@@ -1,0 +1,21 @@
+// Imports every domain file (each registers its types and fields), then builds the schema.
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from '../builder.ts';
+import './enums.ts';
+import './system/health.ts';
+import './users/user.ts';
+import './users/session.ts';
+import './users/parental-consent.ts';
+import './conversations/conversation.ts';
+import './conversations/chat-session.ts';
+import './collectives/collective.ts';
+import './collectives/membership.ts';
+import './collectives/invitation.ts';
+import './flags/feature-flag.ts';
+import './content/localized-content.ts';
+import './feedback/feedback.ts';
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema.graphql: sorted, so diffs show real changes only. */
+export const printSchemaSdl = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

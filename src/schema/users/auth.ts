@@ -1,0 +1,28 @@
+// Who sees a user: themselves, the owners and admins of a collective they belong to, and
+// operators allowed to list users. Fellow plain members see only the member list.
+import { hasPermission, viewerUserId, type Context } from '../../context.ts';
+import { visibleTo } from '../../visibility.ts';
+
+export async function managesUser(ctx: Context, userId: string) {
+  const me = viewerUserId(ctx);
+  if (!me) return false;
+  if (me === userId) return true;
+  const mine = await ctx.loaders.rolesByUser.load(me);
+  const manages = (collectiveId: string) => {
+    const role = mine.get(collectiveId);
+    return role === 'OWNER' || role === 'ADMIN';
+  };
+  // Membership rows already seen in this request often answer without a query.
+  for (const collectiveId of ctx.loaders.seenMemberships.get(userId) ?? []) if (manages(collectiveId)) return true;
+  const theirs = await ctx.loaders.rolesByUser.load(userId);
+  for (const collectiveId of theirs.keys()) {
+    if (manages(collectiveId)) return true;
+  }
+  return false;
+}
+
+export const canSeeUser = visibleTo<{ id: string }>('User', (user, ctx) =>
+  viewerUserId(ctx) === user.id || hasPermission(ctx, 'users:read') || managesUser(ctx, user.id),
+);
+
+export const canSeeSession = visibleTo<{ userId: string }>('AppSession', (session, ctx) => viewerUserId(ctx) === session.userId);

@@ -1,0 +1,10 @@
+import { builder } from '../../builder.ts';
+
+builder.prismaObject('ParentalConsent', {
+  description: 'A parent authorised a teenager to use the companion.',
+  fields: (t) => ({
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    parent: t.relation('parent'),
+    teenager: t.relation('teenager'),
+  }),
+});
