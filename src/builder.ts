@@ -141,3 +141,4 @@ builder.addScalarType('CountryCode', CountryCodeResolver);
 builder.addScalarType('LanguageCode', LanguageCode);
 
 builder.queryType({});
+builder.mutationType({});

@@ -27,6 +27,13 @@ const EnvSchema = z.object({
   TRUST_PROXY: bool.default(false),
   ENABLE_MOCK_IDP: bool.optional(),
 
+  EMBEDDINGS_PROVIDER: z.enum(['hash', 'openai']).default('hash'),
+  EMBEDDINGS_URL: z.string().url().optional(),
+  EMBEDDINGS_MODEL: z.string().optional(),
+  EMBEDDINGS_API_KEY: z.string().optional(),
+  EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
+  EMBEDDINGS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+
   GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
@@ -39,6 +46,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = EnvSchema.safeParse(
     Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),
   );
+  if (parsed.success && parsed.data.EMBEDDINGS_PROVIDER === 'openai' && !(parsed.data.EMBEDDINGS_URL && parsed.data.EMBEDDINGS_MODEL)) {
+    throw new Error('Invalid configuration: EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_URL and EMBEDDINGS_MODEL');
+  }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
@@ -71,6 +81,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     trustProxy: e.TRUST_PROXY,
     mockIdpEnabled: e.ENABLE_MOCK_IDP ?? !production,
+    embeddings: Object.freeze({
+      provider: e.EMBEDDINGS_PROVIDER,
+      url: e.EMBEDDINGS_URL,
+      model: e.EMBEDDINGS_MODEL,
+      apiKey: e.EMBEDDINGS_API_KEY,
+      dimensions: e.EMBEDDINGS_DIMENSIONS,
+      timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
+    }),
     graphiql: e.GRAPHIQL ?? !production,
     introspection: e.INTROSPECTION ?? !production,
     maxQueryDepth: e.MAX_QUERY_DEPTH,

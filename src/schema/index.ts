@@ -14,8 +14,10 @@ import './collectives/invitation.ts';
 import './flags/feature-flag.ts';
 import './content/localized-content.ts';
 import './feedback/feedback.ts';
+import './sessions/sign-in.ts';
 
 export const schema = builder.toSchema();
 
 /** The SDL committed as schema.graphql: sorted, so diffs show real changes only. */
 export const printSchemaSdl = () => `${printSchema(lexicographicSortSchema(schema))}\n`;
+

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { generateToken, hashToken } from '../../auth/tokens.ts';
+import { verifyIdentity } from '../../auth/identity.ts';
+import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { IdpEnum, UserTypeEnum } from '../enums.ts';
+import { inTransaction, parseInput } from '../mutation-helpers.ts';
+import { ErrorCode, isAppError } from '../../errors.ts';
+import { LANGUAGE_PATTERN } from '../../builder.ts';
+
+const SignInInput = builder.inputType('SignInInput', {
+  fields: (t) => ({
+    idp: t.field({ type: IdpEnum, required: true }),
+    loginId: t.string({ required: true, description: 'The identity provider\'s subject for this person.' }),
+    origin: t.string({ required: true, description: 'The client, e.g. web_react or discord.' }),
+    userType: t.field({ type: UserTypeEnum, required: false, description: 'Used when the sign-in registers a new user (default TEENAGER).' }),
+    language: t.field({ type: 'LanguageCode', required: false, description: 'Used when the sign-in registers a new user.' }),
+    capabilities: t.field({ type: 'JSON', required: false, description: 'What the client supports, kept on the session.' }),
+  }),
+});
+
+const schema = z.object({
+  idp: z.enum(['MOCK_IDP']),
+  loginId: z.string().trim().min(1).max(255),
+  origin: z.string().trim().regex(/^[a-z0-9_.-]{1,50}$/i, 'letters, digits, _ . - (at most 50)'),
+  userType: z.enum(['TEENAGER', 'PARENT']).nullish(),
+  language: z.string().regex(LANGUAGE_PATTERN).nullish(),
+  capabilities: z.record(z.string(), z.unknown()).nullish(),
+});
+
+interface SignInResult {
+  token: string;
+  created: boolean;
+  sessionId: string;
+  userId: string;
+}
+
+const SignInPayload = builder.objectRef<SignInResult>('SignInPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'The bearer token. Shown once: only its hash is stored.' }),
+    created: t.exposeBoolean('created', { description: 'Whether this sign-in registered a new user.' }),
+    session: t.prismaField({
+      type: 'AppSession',
+      resolve: (query, p, _a, ctx) => ctx.prisma.appSession.findUniqueOrThrow({ ...query, where: { id: p.sessionId } }),
+    }),
+    user: t.prismaField({
+      type: 'User',
+      resolve: (query, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }),
+    }),
+  }),
+});
+
+builder.mutationField('signIn', (t) =>
+  t.field({
+    type: SignInPayload,
+    description: 'Finds the user by (idp, loginId) or registers a new one, and opens a session. Public.',
+    args: { input: t.arg({ type: SignInInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const input = parseInput(schema, args.input);
+      const loginId = await verifyIdentity(ctx.config, input.idp, input.loginId);
+      const token = generateToken();
+      const now = ctx.requestTime;
+      const attempt = () =>
+        inTransaction(ctx, async (tx) => {
+          let created = false;
+          let login = await tx.idpLogin.findUnique({ where: { idp_loginId: { idp: input.idp, loginId } } });
+          if (!login) {
+            const user = await tx.user.create({ data: { userType: input.userType ?? 'TEENAGER', language: input.language ?? null } });
+            login = await tx.idpLogin.create({ data: { idp: input.idp, loginId, userId: user.id } });
+            created = true;
+          }
+          const scope = (await refreshSessionScopes(tx, [login.userId], now)).get(login.userId) ?? 'ONBOARDING';
+          const session = await tx.appSession.create({
+            data: {
+              userId: login.userId,
+              origin: input.origin,
+              scope,
+              capabilities: (input.capabilities ?? {}) as object,
+              tokenHash: hashToken(token),
+              expiresAt: new Date(now.getTime() + ctx.config.sessionTtlMs),
+            },
+          });
+          const user = await tx.user.update({
+            where: { id: login.userId },
+            data: { lastSeenAt: now },
+            include: { memberships: { select: { collectiveId: true, role: true } } },
+          });
+          return { created, session, user };
+        });
+      // Two first sign-ins of one login race: the unique key lets one register; the other retries and finds it.
+      const { created, session, user } = await attempt().catch((err) => {
+        if (isAppError(err) && err.extensions.code === ErrorCode.CONFLICT) return attempt();
+        throw err;
+      });
+      // The rest of this request (the payload's fields) runs as the user who just signed in.
+      const { memberships, ...plainUser } = user;
+      ctx.viewer = { kind: 'user', user: plainUser, session, roles: new Map(memberships.map((m) => [m.collectiveId, m.role])) };
+      ctx.loaders.rolesByUser.prime(plainUser.id, ctx.viewer.roles);
+      return { token, created, sessionId: session.id, userId: plainUser.id };
+    },
+  }),
+);

@@ -1,0 +1,397 @@
+// Puts documents into rag.document / rag.document_chunk, incrementally.
+//
+// Order of work, for PGlite's single connection as much as for PostgreSQL's locks: read what is
+// stored, decide, embed what changed OUTSIDE any transaction (a remote provider may take
+// seconds), then write everything in one short transaction. The transaction re-checks the
+// document's content hash it planned from, and the whole ingest is retried when another writer
+// got there first.
+import { createHash, randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Document, PrismaClient } from '../generated/prisma/client.ts';
+import { chunkText, type ChunkOptions } from './chunker.ts';
+import { parseFrontMatter } from './front-matter.ts';
+import { CHUNK_EMBEDDING_DIMENSIONS, type Embedder } from './embedder.ts';
+import { toVectorLiteral } from './vector.ts';
+
+export type Collection = 'YOUTH' | 'ADULT';
+export const COLLECTIONS: readonly Collection[] = ['YOUTH', 'ADULT'];
+
+export interface DocumentInput {
+  collection: Collection;
+  title: string;
+  /** Identifies the document within its collection (a path relative to the corpus root, a URL...). */
+  source: string;
+  /** ISO 639-1 code, two lowercase letters. */
+  language: string;
+  /** Markdown or plain text, without front matter. */
+  content: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface IngestOptions {
+  chunking?: ChunkOptions;
+}
+
+export interface IngestResult {
+  document: Document;
+  status: 'created' | 'updated' | 'unchanged';
+  /** Chunks whose text went to the embedder (the embedding cache may still have answered). */
+  chunksEmbedded: number;
+  /** Stored chunks kept with their embedding, at the same or a new position. */
+  chunksKept: number;
+  chunksDeleted: number;
+}
+
+export class IngestError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IngestError';
+  }
+}
+
+/** Another ingest of the same document committed between our read and our write. */
+class StaleSnapshot extends Error {}
+
+/** The key ingest bookkeeping uses inside document.metadata; chunk reuse depends on it. */
+export const INGEST_METADATA_KEY = '_ingest';
+/** Bump when chunkMarkdown's output changes for the same input: documents then re-chunk. */
+const CHUNKER_VERSION = 1;
+const MAX_ATTEMPTS = 3;
+/** Rows per chunk INSERT: one statement for any ordinary document. */
+const INSERT_BATCH = 1000;
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** JSON with sorted keys: jsonb does not keep key order, so comparisons must not depend on it. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function validate(input: DocumentInput, embedder: Embedder) {
+  if (!COLLECTIONS.includes(input.collection)) throw new IngestError(`collection must be YOUTH or ADULT, got ${JSON.stringify(input.collection)}`);
+  if (!/^[a-z]{2}$/.test(input.language)) throw new IngestError(`language must be a two-letter lowercase code, got ${JSON.stringify(input.language)}`);
+  if (!input.title.trim() || input.title.length > 300) throw new IngestError('title must be 1 to 300 characters');
+  if (!input.source || input.source.length > 500) throw new IngestError('source must be 1 to 500 characters');
+  if (embedder.dimensions !== CHUNK_EMBEDDING_DIMENSIONS) {
+    throw new IngestError(
+      `embedder ${embedder.model} makes ${embedder.dimensions}-dimensional vectors; rag.document_chunk.embedding is vector(${CHUNK_EMBEDDING_DIMENSIONS})`,
+    );
+  }
+}
+
+interface StoredChunk {
+  id: string;
+  ordinal: number;
+  content_hash: string;
+  has_embedding: boolean;
+}
+
+interface Plan {
+  /** Existing rows to renumber: their embedding stays valid. */
+  moves: { id: string; ordinal: number }[];
+  inserts: { ordinal: number; content: string; hash: string }[];
+  deletes: string[];
+  kept: number;
+}
+
+/**
+ * Matches the new chunks to stored ones by content hash: same hash at the same ordinal is left
+ * alone, same hash elsewhere is renumbered, anything else is embedded and inserted.
+ */
+function planChunks(chunks: string[], hashes: string[], stored: StoredChunk[], reusable: boolean): Plan {
+  const usable = reusable ? stored.filter((c) => c.has_embedding) : [];
+  const claimed = new Set<string>();
+  const atOrdinal = new Map(usable.map((c) => [c.ordinal, c]));
+  const byHash = new Map<string, StoredChunk[]>();
+  for (const c of usable) byHash.set(c.content_hash, [...(byHash.get(c.content_hash) ?? []), c]);
+
+  const placed = new Array<boolean>(chunks.length).fill(false);
+  hashes.forEach((hash, ordinal) => {
+    const same = atOrdinal.get(ordinal);
+    if (same && same.content_hash === hash) {
+      claimed.add(same.id);
+      placed[ordinal] = true;
+    }
+  });
+  const moves: Plan['moves'] = [];
+  const inserts: Plan['inserts'] = [];
+  hashes.forEach((hash, ordinal) => {
+    if (placed[ordinal]) return;
+    const candidate = byHash.get(hash)?.find((c) => !claimed.has(c.id));
+    if (candidate) {
+      claimed.add(candidate.id);
+      moves.push({ id: candidate.id, ordinal });
+    } else {
+      inserts.push({ ordinal, content: chunks[ordinal], hash });
+    }
+  });
+  const deletes = stored.filter((c) => !claimed.has(c.id)).map((c) => c.id);
+  return { moves, inserts, deletes, kept: claimed.size };
+}
+
+/**
+ * Creates or updates one document and its chunks. Unchanged content, title, language and
+ * metadata: nothing is written. Changed content: only chunks whose text is new are embedded.
+ */
+export async function ingestDocument(
+  prisma: PrismaClient,
+  embedder: Embedder,
+  input: DocumentInput,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  validate(input, embedder);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ingestOnce(prisma, embedder, input, options);
+    } catch (err) {
+      if (!(err instanceof StaleSnapshot) || attempt >= MAX_ATTEMPTS) {
+        if (err instanceof StaleSnapshot) throw new IngestError(`${input.collection}/${input.source}: kept changing under concurrent ingests, gave up`);
+        throw err;
+      }
+    }
+  }
+}
+
+async function ingestOnce(prisma: PrismaClient, embedder: Embedder, input: DocumentInput, options: IngestOptions): Promise<IngestResult> {
+  const chunking = { targetSize: 800, overlap: 120, headingContext: true, ...options.chunking };
+  const contentHash = sha256(input.content);
+  const ingestInfo = {
+    embeddingModel: embedder.model,
+    chunker: `v${CHUNKER_VERSION}/${chunking.targetSize}/${chunking.overlap}/${chunking.headingContext ? 'h' : '-'}`,
+  };
+  // A JSON round trip drops undefined and turns dates into strings, as jsonb would.
+  const metadata = JSON.parse(JSON.stringify({ ...input.metadata, [INGEST_METADATA_KEY]: ingestInfo })) as Record<string, unknown>;
+
+  const existing = await prisma.document.findUnique({
+    where: { collection_source: { collection: input.collection, source: input.source } },
+  });
+  if (
+    existing &&
+    existing.contentHash === contentHash &&
+    existing.title === input.title &&
+    existing.language === input.language &&
+    canonicalJson(existing.metadata) === canonicalJson(metadata)
+  ) {
+    return { document: existing, status: 'unchanged', chunksEmbedded: 0, chunksKept: 0, chunksDeleted: 0 };
+  }
+
+  const chunks = chunkText(input.content, chunking);
+  const hashes = chunks.map(sha256);
+  const stored = existing
+    ? await prisma.$queryRaw<StoredChunk[]>`
+        SELECT id::text AS id, ordinal, content_hash, embedding IS NOT NULL AS has_embedding
+        FROM rag.document_chunk WHERE document_id = ${existing.id}::uuid`
+    : [];
+  // Stored embeddings are reusable only if they come from the same model, and the same chunker
+  // (the content hash of a chunk covers its text, not how it was cut).
+  const previous = (existing?.metadata as Record<string, unknown> | null)?.[INGEST_METADATA_KEY] as typeof ingestInfo | undefined;
+  const plan = planChunks(chunks, hashes, stored, previous?.embeddingModel === embedder.model);
+
+  // Embedding happens here, before the transaction: one call for every new chunk.
+  const vectors = plan.inserts.length ? await embedder.embed(plan.inserts.map((c) => c.content)) : [];
+  if (vectors.length !== plan.inserts.length) throw new IngestError(`embedder ${embedder.model} returned ${vectors.length} vectors for ${plan.inserts.length} chunks`);
+  const literals = vectors.map((v) => {
+    if (v.length !== CHUNK_EMBEDDING_DIMENSIONS) throw new IngestError(`embedder ${embedder.model} returned a ${v.length}-dimensional vector`);
+    return toVectorLiteral(v);
+  });
+
+  const fields = { title: input.title, language: input.language, contentHash, metadata: metadata as object };
+  const document = await prisma.$transaction(
+    async (tx) => {
+      let doc: Document;
+      if (existing) {
+        // Guarded by the hash we planned from: a concurrent ingest that changed it invalidates our plan.
+        const [updated] = await tx.document.updateManyAndReturn({
+          where: { id: existing.id, contentHash: existing.contentHash },
+          data: fields,
+        });
+        if (!updated) throw new StaleSnapshot();
+        doc = updated;
+      } else {
+        const [created] = await tx.document.createManyAndReturn({
+          data: [{ id: randomUUID(), collection: input.collection, source: input.source, ...fields }],
+          skipDuplicates: true,
+        });
+        if (!created) throw new StaleSnapshot(); // created concurrently: start over as an update
+        doc = created;
+      }
+      if (plan.deletes.length) {
+        await tx.$executeRaw`DELETE FROM rag.document_chunk WHERE id = ANY(${plan.deletes}::uuid[])`;
+      }
+      // (document_id, ordinal) is unique and checked row by row: park moved rows on negative
+      // ordinals, insert, then flip them to their final place.
+      if (plan.moves.length) {
+        await tx.$executeRaw`
+          UPDATE rag.document_chunk AS c SET ordinal = -1 - m.ordinal
+          FROM unnest(${plan.moves.map((m) => m.id)}::uuid[], ${plan.moves.map((m) => m.ordinal)}::int[]) AS m(id, ordinal)
+          WHERE c.id = m.id`;
+      }
+      for (let i = 0; i < plan.inserts.length; i += INSERT_BATCH) {
+        const batch = plan.inserts.slice(i, i + INSERT_BATCH);
+        // unnest: one multi-row INSERT with five parameters, however many chunks.
+        await tx.$executeRaw`
+          INSERT INTO rag.document_chunk (id, document_id, ordinal, content, content_hash, embedding)
+          SELECT gen_random_uuid(), ${doc.id}::uuid, t.ordinal, t.content, t.hash, t.embedding::vector
+          FROM unnest(
+            ${batch.map((c) => c.ordinal)}::int[],
+            ${batch.map((c) => c.content)}::text[],
+            ${batch.map((c) => c.hash)}::text[],
+            ${literals.slice(i, i + INSERT_BATCH)}::text[]
+          ) AS t(ordinal, content, hash, embedding)`;
+      }
+      if (plan.moves.length) {
+        await tx.$executeRaw`UPDATE rag.document_chunk SET ordinal = -1 - ordinal WHERE document_id = ${doc.id}::uuid AND ordinal < 0`;
+      }
+      return doc;
+    },
+    // Short by construction (no embedding inside); the margin is for a busy PGlite queue.
+    { maxWait: 10_000, timeout: 30_000 },
+  );
+
+  return {
+    document,
+    status: existing ? 'updated' : 'created',
+    chunksEmbedded: plan.inserts.length,
+    chunksKept: plan.kept,
+    chunksDeleted: plan.deletes.length,
+  };
+}
+
+/** Deletes a document and (by cascade) its chunks. False when there was no such document. */
+export async function deleteDocument(prisma: PrismaClient, id: string): Promise<boolean> {
+  const { count } = await prisma.document.deleteMany({ where: { id } });
+  return count > 0;
+}
+
+// ---------------------------------------------------------------- files and folders
+
+export const INGESTIBLE_EXTENSIONS = ['.md', '.markdown', '.txt'];
+
+export interface IngestPathOptions extends IngestOptions {
+  /** Used when a file's front matter has no `collection`. */
+  collection?: Collection;
+  /** Used when a file's front matter has no `language`. */
+  language?: string;
+  /**
+   * Folder that sources are relative to. Defaults to the given folder, or a single file's own
+   * folder. Keep it the same between runs: the source is the document's identity.
+   */
+  root?: string;
+  onProgress?: (progress: IngestProgress) => void;
+}
+
+export interface IngestProgress {
+  done: number;
+  total: number;
+  source: string;
+  result: IngestResult;
+}
+
+export interface IngestTotals {
+  files: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  chunksEmbedded: number;
+  chunksKept: number;
+  chunksDeleted: number;
+  elapsedMs: number;
+}
+
+/** Every ingestible file under dir, in a stable order; hidden entries are skipped. */
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(full)));
+    else if (entry.isFile() && INGESTIBLE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) out.push(full);
+  }
+  return out;
+}
+
+const asString = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).trim() : undefined);
+
+/** Title: front matter, else the first `# ` heading, else the file name. */
+function titleOf(data: Record<string, unknown>, body: string, file: string): string {
+  const fromData = asString(data.title);
+  const heading = /^ {0,3}#[ \t]+(.+?)[ \t]*#*[ \t]*$/m.exec(body)?.[1];
+  const title = fromData || heading?.trim() || path.basename(file, path.extname(file));
+  if (title.length <= 300) return title;
+  const cut = title.slice(0, 300);
+  return cut.slice(0, Math.max(cut.lastIndexOf(' '), 200)).trimEnd();
+}
+
+/** Reads and checks one file; returns the document to ingest or a one-line problem. */
+async function readDocument(file: string, root: string, options: IngestPathOptions): Promise<DocumentInput | string> {
+  const source = path.relative(root, file).split(path.sep).join('/');
+  let parsed;
+  try {
+    parsed = parseFrontMatter(await readFile(file, 'utf8'));
+  } catch (err) {
+    return `${source}: ${(err as Error).message}`;
+  }
+  const { title: _title, language: _language, collection: _collection, ...rest } = parsed.data;
+  const collection = (asString(parsed.data.collection)?.toUpperCase() || options.collection) as Collection | undefined;
+  const language = asString(parsed.data.language)?.toLowerCase() || options.language;
+  if (!collection) return `${source}: no collection (front matter "collection: YOUTH|ADULT", or the collection option)`;
+  if (!COLLECTIONS.includes(collection)) return `${source}: collection must be YOUTH or ADULT, got ${JSON.stringify(collection)}`;
+  if (!language) return `${source}: no language (front matter "language: fr", or the language option)`;
+  if (!/^[a-z]{2}$/.test(language)) return `${source}: language must be a two-letter code, got ${JSON.stringify(language)}`;
+  if (source.length > 500) return `${source}: path longer than 500 characters`;
+  return { collection, language, source, title: titleOf(parsed.data, parsed.body, file), content: parsed.body, metadata: rest };
+}
+
+/**
+ * Ingests a file, or every .md/.markdown/.txt file under a folder. Every file is read and checked
+ * first: one bad file stops the run before anything is written, with all problems listed.
+ */
+export async function ingestPath(prisma: PrismaClient, embedder: Embedder, fileOrDir: string, options: IngestPathOptions = {}): Promise<IngestTotals> {
+  const started = performance.now();
+  const target = path.resolve(fileOrDir);
+  const info = await stat(target).catch(() => {
+    throw new IngestError(`${fileOrDir}: no such file or folder`);
+  });
+  const files = info.isDirectory() ? await listFiles(target) : [target];
+  const root = path.resolve(options.root ?? (info.isDirectory() ? target : path.dirname(target)));
+  if (files.some((f) => path.relative(root, f).startsWith('..'))) throw new IngestError(`${fileOrDir} is not inside the root ${root}`);
+
+  const documents: DocumentInput[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const doc = await readDocument(file, root, options);
+    if (typeof doc === 'string') problems.push(doc);
+    else documents.push(doc);
+  }
+  if (problems.length) {
+    const shown = problems.slice(0, 10).join('; ');
+    throw new IngestError(`${problems.length} file(s) cannot be ingested: ${shown}${problems.length > 10 ? '; ...' : ''}`);
+  }
+
+  const totals: IngestTotals = { files: documents.length, created: 0, updated: 0, unchanged: 0, chunksEmbedded: 0, chunksKept: 0, chunksDeleted: 0, elapsedMs: 0 };
+  let done = 0;
+  for (const doc of documents) {
+    let result: IngestResult;
+    try {
+      result = await ingestDocument(prisma, embedder, doc, options);
+    } catch (err) {
+      throw new IngestError(`${doc.source}: ${(err as Error).message}`, { cause: err });
+    }
+    totals[result.status]++;
+    totals.chunksEmbedded += result.chunksEmbedded;
+    totals.chunksKept += result.chunksKept;
+    totals.chunksDeleted += result.chunksDeleted;
+    options.onProgress?.({ done: ++done, total: documents.length, source: doc.source, result });
+  }
+  totals.elapsedMs = Math.round(performance.now() - started);
+  return totals;
+}

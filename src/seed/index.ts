@@ -1,0 +1,93 @@
+// Seeding entry point: the demo world, then the content files, then (when given) the knowledge
+// base. Every step is idempotent; each logs what it wrote.
+import { fileURLToPath } from 'node:url';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { seedContent } from './content.ts';
+import { describeCount } from './sync.ts';
+import { demoIds, seedDemoWorld } from './world.ts';
+
+export { seedDemoWorld, buildDemoWorld, demoIds, demoLogins, demoInvitationTokens, DEMO_REFERENCE_DATE } from './world.ts';
+export type { DemoLogin, DemoInvitationName, DemoWorld, WorldSeedResult, SeedWorldOptions } from './world.ts';
+export { seedContent, ContentFileError, CONTENT_FILES } from './content.ts';
+export type { ContentSeedResult } from './content.ts';
+export { demoId, uuidV5, DEMO_NAMESPACE } from './ids.ts';
+
+/** The repository's content/ folder. */
+export const defaultContentDir = fileURLToPath(new URL('../../content/', import.meta.url));
+
+/** The step the knowledge base plugs into: ingests documents, returns how many it holds. */
+export type KnowledgeBaseSeeder = (prisma: PrismaClient) => Promise<{ documents: number }>;
+
+export interface SeedOptions {
+  /** Folder holding feature-flags.json and localized/*.json; content is skipped when undefined. */
+  contentDir?: string;
+  knowledgeBase?: KnowledgeBaseSeeder;
+  log?: (line: string) => void;
+  /** Reference date of the demo world's timestamps (default DEMO_REFERENCE_DATE). */
+  now?: Date;
+  /** false: keep demo rows changed since they were seeded (only missing rows are inserted). Default true. */
+  overwrite?: boolean;
+}
+
+export interface SeedSummary {
+  users: number;
+  collectives: number;
+  conversations: number;
+  chatSessions: number;
+  invitations: number;
+  featureFlags: number;
+  localizedContent: number;
+  documents: number;
+}
+
+const elapsed = (start: number) => `${Math.round(performance.now() - start)} ms`;
+
+/** Seeds everything; the counts are those of the seeded data (created or already there). */
+export async function seedDatabase(prisma: PrismaClient, options: SeedOptions = {}): Promise<SeedSummary> {
+  const log = options.log ?? (() => {});
+  let start = performance.now();
+  const world = await seedDemoWorld(prisma, { now: options.now, overwrite: options.overwrite });
+  log(
+    `demo world: ${(['users', 'collectives', 'memberships', 'conversations', 'chatSessions', 'invitations', 'feedback'] as const)
+      .map((t) => describeCount(t, world[t]))
+      .join(', ')} (${elapsed(start)})`,
+  );
+
+  let featureFlags = 0;
+  let localizedContent = 0;
+  if (options.contentDir) {
+    start = performance.now();
+    const content = await seedContent(prisma, options.contentDir, { log });
+    featureFlags = content.featureFlags.total;
+    localizedContent = content.localizedContent.total;
+    log(
+      `content: ${describeCount('feature flags', content.featureFlags)}, ` +
+        `${describeCount('localized entries', content.localizedContent)} (${elapsed(start)})`,
+    );
+  } else {
+    log('content: no content folder given, skipped');
+  }
+
+  let documents = 0;
+  if (options.knowledgeBase) {
+    start = performance.now();
+    documents = (await options.knowledgeBase(prisma)).documents;
+    log(`knowledge base: ${documents} documents (${elapsed(start)})`);
+  }
+
+  return {
+    users: world.users.total,
+    collectives: world.collectives.total,
+    conversations: world.conversations.total,
+    chatSessions: world.chatSessions.total,
+    invitations: world.invitations.total,
+    featureFlags,
+    localizedContent,
+    documents,
+  };
+}
+
+/** True once the demo world has been seeded (its first parent exists). */
+export async function isSeeded(prisma: PrismaClient): Promise<boolean> {
+  return (await prisma.user.count({ where: { id: demoIds.parentMoreau } })) > 0;
+}

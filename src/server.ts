@@ -1,0 +1,62 @@
+// Boots the service: database, migrations, first-run demo data, yoga on an HTTP server.
+// main.ts and the benchmarks share it; it never touches process signals.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { applyMigrations } from './db/migrate/runner.ts';
+import { createApp } from './app.ts';
+import { createEmbedder } from './search/embedders.ts';
+import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
+import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
+
+export const embedderOf = (config: Config) => createEmbedder({ ...config.embeddings });
+
+/** Migrations, then the demo data when asked for and not yet there. */
+export async function prepareDatabase(db: Database, config: Config, log: Logger) {
+  if (config.autoMigrate) {
+    const { applied, total } = await applyMigrations(db, { log: (line) => log.info(line) });
+    log.info({ applied: applied.length, total }, 'migrations up to date');
+  }
+  if (config.autoSeed && !(await isSeeded(db.prisma))) {
+    log.info('loading demo data (first start)');
+    const summary = await seedDatabase(db.prisma, {
+      contentDir: defaultContentDir,
+      knowledgeBase: knowledgeBaseSeeder(embedderOf(config), (line) => log.info(line)),
+      log: (line) => log.info(line),
+    });
+    log.info(summary, 'demo data loaded');
+  }
+}
+
+export async function startServer(config: Config, log: Logger) {
+  const db = await openDatabase(config.database);
+  try {
+    await prepareDatabase(db, config, log);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const app = createApp({ config, db, log });
+  const server = createServer(app.yoga);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
+  log.info({ url, database: db.kind }, 'GraphQL API ready');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting, let in-flight requests finish, flush background writes, then the pool.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await app.yoga.dispose();
+      await app.drainBackground();
+      await db.close();
+    })());
+  return { url, port, app, db, server, close };
+}
