@@ -15,6 +15,10 @@ import './flags/feature-flag.ts';
 import './content/localized-content.ts';
 import './feedback/feedback.ts';
 import './sessions/sign-in.ts';
+import './users/mutations.ts';
+import './collectives/mutations.ts';
+import './conversations/mutations.ts';
+import './operators/mutations.ts';
 
 export const schema = builder.toSchema();
 

@@ -1,0 +1,2 @@
+// Imports this area's mutations, one file each.
+export {};
