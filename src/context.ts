@@ -32,8 +32,17 @@ export function createContext(services: Services, viewer: Viewer, clientIp: stri
     loaders: undefined as unknown as Loaders,
   };
   ctx.loaders = new Loaders(ctx);
-  if (viewer.kind === 'user') ctx.loaders.rolesByUser.prime(viewer.user.id, viewer.roles);
+  actAs(ctx, viewer);
   return ctx;
+}
+
+/**
+ * Sets who the rest of the request runs as: after a sign-in, or after a write that changed the
+ * caller's session scope or memberships, so payload fields see the new state.
+ */
+export function actAs(ctx: Context, viewer: Viewer) {
+  ctx.viewer = viewer;
+  if (viewer.kind === 'user') ctx.loaders.rolesByUser.clear(viewer.user.id).prime(viewer.user.id, viewer.roles);
 }
 
 export const viewerUserId = (ctx: Pick<Context, 'viewer'>) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null);

@@ -7,7 +7,7 @@ import { hashToken, looksLikeToken } from './tokens.ts';
 
 export type Viewer =
   | { kind: 'anonymous' }
-  | { kind: 'user'; user: User; session: AppSession; roles: Map<string, MembershipRole> }
+  | ({ kind: 'user'; session: AppSession } & ReturnType<typeof viewerParts>)
   | { kind: 'operator'; apiKey: Pick<ApiKey, 'id' | 'name'>; permissions: ReadonlySet<string> };
 
 export const anonymous: Viewer = Object.freeze({ kind: 'anonymous' });
@@ -40,21 +40,35 @@ export async function resolveViewer(headers: Headers, deps: Deps, now = new Date
   const session = await deps.prisma.appSession.findUnique({
     where: { tokenHash: hashToken(token) },
     // The caller's roles come in the same statement: most authorization checks need them.
-    include: { user: { include: { memberships: { select: { collectiveId: true, role: true } } } } },
+    include: { user: { include: viewerUserInclude } },
   });
   if (!session || session.expiresAt <= now) throw unauthenticated('Invalid or expired session');
-  const { user: userWithRoles, ...rest } = session;
-  const { memberships, ...user } = userWithRoles;
+  const { user: userRow, ...rest } = session;
   // Activity timestamps are refreshed at most once per interval, off the response path.
   if (now.getTime() - session.lastActiveAt.getTime() >= deps.config.sessionTouchIntervalMs) {
     deps.background(() =>
       deps.prisma.$transaction([
         deps.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: now } }),
-        deps.prisma.user.update({ where: { id: user.id }, data: { lastSeenAt: now }, select: { id: true } }),
+        deps.prisma.user.update({ where: { id: userRow.id }, data: { lastSeenAt: now }, select: { id: true } }),
       ]),
     );
   }
-  return { kind: 'user', user, session: rest, roles: new Map(memberships.map((m) => [m.collectiveId, m.role])) };
+  return { kind: 'user', ...viewerParts(userRow), session: rest };
+}
+
+/** What a signed-in viewer carries, loaded with the user in the same statement. */
+export const viewerUserInclude = {
+  memberships: { select: { collectiveId: true, role: true } },
+  parentalConsentsGiven: { select: { teenagerId: true } },
+} as const;
+
+export function viewerParts(row: User & { memberships: { collectiveId: string; role: MembershipRole }[]; parentalConsentsGiven: { teenagerId: string }[] }) {
+  const { memberships, parentalConsentsGiven, ...user } = row;
+  return {
+    user,
+    roles: new Map(memberships.map((m) => [m.collectiveId, m.role])),
+    consentedFor: new Set(parentalConsentsGiven.map((c) => c.teenagerId)),
+  };
 }
 
 async function operatorViewer(key: string, deps: Deps, now: Date): Promise<Viewer> {

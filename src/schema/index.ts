@@ -14,7 +14,7 @@ import './collectives/invitation.ts';
 import './flags/feature-flag.ts';
 import './content/localized-content.ts';
 import './feedback/feedback.ts';
-import './sessions/sign-in.ts';
+import './sessions/mutations.ts';
 import './users/mutations.ts';
 import './collectives/mutations.ts';
 import './conversations/mutations.ts';

@@ -4,6 +4,7 @@
 export const handManagedIndexes = [
   'rag.document_chunk_embedding_hnsw_idx',
   'rag.document_chunk_content_fts_idx',
+  'app.parental_authorization_request_open_key',
 ] as const;
 
 const dropPattern = /^(?:-- DropIndex\s+)?DROP INDEX "([^"]+)"\."([^"]+)";?$/;

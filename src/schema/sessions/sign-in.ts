@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { verifyIdentity } from '../../auth/identity.ts';
+import { viewerParts, viewerUserInclude } from '../../auth/viewer.ts';
+import { actAs } from '../../context.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
 import { IdpEnum, UserTypeEnum } from '../enums.ts';
 import { inTransaction, parseInput } from '../mutation-helpers.ts';
@@ -83,7 +85,7 @@ builder.mutationField('signIn', (t) =>
           const user = await tx.user.update({
             where: { id: login.userId },
             data: { lastSeenAt: now },
-            include: { memberships: { select: { collectiveId: true, role: true } } },
+            include: viewerUserInclude,
           });
           return { created, session, user };
         });
@@ -93,10 +95,8 @@ builder.mutationField('signIn', (t) =>
         throw err;
       });
       // The rest of this request (the payload's fields) runs as the user who just signed in.
-      const { memberships, ...plainUser } = user;
-      ctx.viewer = { kind: 'user', user: plainUser, session, roles: new Map(memberships.map((m) => [m.collectiveId, m.role])) };
-      ctx.loaders.rolesByUser.prime(plainUser.id, ctx.viewer.roles);
-      return { token, created, sessionId: session.id, userId: plainUser.id };
+      actAs(ctx, { kind: 'user', session, ...viewerParts(user) });
+      return { token, created, sessionId: session.id, userId: user.id };
     },
   }),
 );

@@ -21,8 +21,11 @@ export async function managesUser(ctx: Context, userId: string) {
   return false;
 }
 
+/** A parent sees the teenagers they gave parental consent for. */
+const consentedFor = (ctx: Context, userId: string) => ctx.viewer.kind === 'user' && ctx.viewer.consentedFor.has(userId);
+
 export const canSeeUser = visibleTo<{ id: string }>('User', (user, ctx) =>
-  viewerUserId(ctx) === user.id || hasPermission(ctx, 'users:read') || managesUser(ctx, user.id),
+  viewerUserId(ctx) === user.id || hasPermission(ctx, 'users:read') || consentedFor(ctx, user.id) || managesUser(ctx, user.id),
 );
 
 export const canSeeSession = visibleTo<{ userId: string }>('AppSession', (session, ctx) => viewerUserId(ctx) === session.userId);

@@ -1,0 +1,11 @@
+// An authorization request is seen by the teenager who made it and by the parent it names.
+import { hasPermission, viewerUserId } from '../../context.ts';
+import { visibleTo } from '../../visibility.ts';
+
+export const canSeeAuthorizationRequest = visibleTo<{ teenagerId: string; parentId: string | null }>(
+  'ParentalAuthorizationRequest',
+  (r, ctx) => {
+    const me = viewerUserId(ctx);
+    return (!!me && (me === r.teenagerId || me === r.parentId)) || hasPermission(ctx, 'users:read');
+  },
+);

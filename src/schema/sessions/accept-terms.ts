@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { actAs } from '../../context.ts';
+import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { sessionField } from './payload.ts';
+
+interface AcceptTermsResult {
+  sessionId: string;
+  userId: string;
+}
+
+const AcceptTermsInput = builder.inputType('AcceptTermsInput', {
+  fields: (t) => ({
+    accepted: t.boolean({ required: true, description: 'Must be true: the user read and accepts the terms.' }),
+  }),
+});
+
+const AcceptTermsPayload = builder.objectRef<AcceptTermsResult>('AcceptTermsPayload').implement({
+  fields: (t) => ({
+    user: t.prismaField({ type: 'User', resolve: (q, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...q, where: { id: p.userId } }) }),
+  }),
+});
+sessionField(AcceptTermsPayload);
+
+const schema = z.object({ accepted: z.literal(true, { message: 'the terms must be accepted' }) });
+
+builder.mutationField('acceptTerms', (t) =>
+  t.field({
+    type: AcceptTermsPayload,
+    description:
+      'Records the terms consent (with the client address) and moves every live session on: a parent to FULL, a teenager to FULL with parental consent, otherwise PENDING_CONSENT. Idempotent.',
+    args: { input: t.arg({ type: AcceptTermsInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user, session } = requireUser(ctx);
+      parseInput(schema, args.input);
+      const scope = await inTransaction(ctx, async (tx) => {
+        const existing = await tx.userConsent.findFirst({ where: { userId: user.id }, select: { id: true } });
+        if (!existing) await tx.userConsent.create({ data: { userId: user.id, consentIp: ctx.clientIp } });
+        return (await refreshSessionScopes(tx, [user.id], ctx.requestTime)).get(user.id)!;
+      });
+      if (ctx.viewer.kind === 'user') actAs(ctx, { ...ctx.viewer, session: { ...session, scope } });
+      ctx.loaders.consentByUser.clear(user.id);
+      return { sessionId: session.id, userId: user.id };
+    },
+  }),
+);

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { notFound } from '../../errors.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { sessionField } from './payload.ts';
+
+interface SignOutResult {
+  endedSessionIds: string[];
+  sessionId: string | null;
+}
+
+const SignOutPayload = builder.objectRef<SignOutResult>('SignOutPayload').implement({
+  fields: (t) => ({
+    endedSessionIds: t.field({
+      type: ['ID'],
+      description: 'Global ids of the sessions ended.',
+      resolve: (p) => p.endedSessionIds.map((id) => Buffer.from(`AppSession:${id}`).toString('base64')),
+    }),
+  }),
+});
+sessionField(SignOutPayload);
+
+const SignOutInput = builder.inputType('SignOutInput', {
+  fields: (t) => ({
+    sessionId: t.globalID({ required: false, description: 'One of your other sessions to end (another device); default: this one.' }),
+  }),
+});
+
+const SignOutEverywhereInput = builder.inputType('SignOutEverywhereInput', {
+  fields: (t) => ({
+    keepCurrent: t.boolean({ required: false, defaultValue: false, description: 'End every session but this one.' }),
+  }),
+});
+
+const schema = z.object({ sessionId: z.object({ typename: z.literal('AppSession'), id: z.string().uuid() }).nullish() });
+
+builder.mutationFields((t) => ({
+  signOut: t.field({
+    type: SignOutPayload,
+    description: 'Ends this session, or another of your sessions.',
+    args: { input: t.arg({ type: SignOutInput, required: false }) },
+    resolve: async (_root, args, ctx) => {
+      const { user, session } = requireUser(ctx);
+      const input = parseInput(schema, args.input ?? {});
+      const target = input.sessionId?.id ?? session.id;
+      return inTransaction(ctx, async (tx) => {
+        // Expiring (not deleting) keeps the audit trail; the token stops working at once.
+        const { count } = await tx.appSession.updateMany({
+          where: { id: target, userId: user.id, expiresAt: { gt: ctx.requestTime } },
+          data: { expiresAt: ctx.requestTime },
+        });
+        if (count === 0) throw notFound();
+        return { endedSessionIds: [target], sessionId: target === session.id ? null : session.id };
+      });
+    },
+  }),
+  signOutEverywhere: t.field({
+    type: SignOutPayload,
+    description: 'Ends all your sessions, on every device.',
+    args: { input: t.arg({ type: SignOutEverywhereInput, required: false }) },
+    resolve: async (_root, args, ctx) => {
+      const { user, session } = requireUser(ctx);
+      const keepCurrent = args.input?.keepCurrent ?? false;
+      return inTransaction(ctx, async (tx) => {
+        const where = { userId: user.id, expiresAt: { gt: ctx.requestTime }, ...(keepCurrent ? { id: { not: session.id } } : {}) };
+        const ended = await tx.appSession.findMany({ where, select: { id: true } });
+        await tx.appSession.updateMany({ where: { id: { in: ended.map((s) => s.id) } }, data: { expiresAt: ctx.requestTime } });
+        return { endedSessionIds: ended.map((s) => s.id), sessionId: keepCurrent ? session.id : null };
+      });
+    },
+  }),
+}));
