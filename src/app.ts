@@ -72,7 +72,8 @@ export function createApp({ config, db, log }: AppDeps) {
       maskError(error, message) {
         // Duck-typed: test runners can load graphql twice, and instanceof fails across copies.
         const original = isGraphQLError(error) ? error.originalError : error;
-        if (isAppError(original)) return original;
+        // The located error carries path and locations, and the original's extensions.
+        if (isAppError(original)) return isGraphQLError(error) ? error : original;
         if (isGraphQLError(error) && !error.originalError) return error;
         log.error({ err: original ?? error }, 'unexpected error while executing an operation');
         return new GraphQLError(message, {

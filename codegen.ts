@@ -1,0 +1,31 @@
+// GraphQL Code Generator: a typed client SDK from schema.graphql and the operations a frontend
+// uses (src/client/operations/*.graphql). `npm run codegen` rewrites src/client/generated/;
+// a test fails when the committed SDK is not what the current schema and operations produce.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+export const codegenConfig: CodegenConfig = {
+  schema: 'schema.graphql',
+  documents: ['src/client/operations/**/*.graphql'],
+  ignoreNoDocuments: false,
+  // ESM: relative imports carry their extension.
+  emitLegacyCommonJSImports: false,
+  generates: {
+    'src/client/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        enumsAsTypes: true,
+        useTypeImports: true,
+        scalars: {
+          DateTime: 'string',
+          JSON: 'unknown',
+          UUID: 'string',
+          CountryCode: 'string',
+          LanguageCode: 'string',
+        },
+      },
+    },
+  },
+};
+
+export default codegenConfig;
