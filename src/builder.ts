@@ -5,7 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ComplexityPlugin from '@pothos/plugin-complexity';
-import { GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLScalarType, Kind, getNamedType, getNullableType, isListType } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
@@ -22,6 +22,8 @@ async function visibleNode(node: unknown, typename: string, ctx: Context) {
 }
 
 export const LANGUAGE_PATTERN = /^[a-z]{2}$/;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
 
 const LanguageCode = new GraphQLScalarType<string, string>({
   name: 'LanguageCode',
@@ -95,8 +97,22 @@ export const builder = new SchemaBuilder<{
     },
   },
   complexity: {
-    defaultComplexity: 1,
-    defaultListMultiplier: 10,
+    // A connection costs what it may return: its page size multiplies what is selected under
+    // it (its edges list adds no second multiplier). Other lists count 10.
+    fieldComplexity: (args, _ctx, field) => {
+      const isConnection = field.args.some((a) => a.name === 'first') && field.args.some((a) => a.name === 'last');
+      if (isConnection) {
+        const size = (args.first ?? args.last ?? DEFAULT_PAGE_SIZE) as number;
+        if (size < 0 || size > MAX_PAGE_SIZE) {
+          throw badInput(`${field.name}: first and last take 0 to ${MAX_PAGE_SIZE} items`, { field: field.name, max: MAX_PAGE_SIZE });
+        }
+        return { field: 1, multiplier: Math.max(size, 1) };
+      }
+      if (isListType(getNullableType(field.type))) {
+        return { field: 1, multiplier: getNamedType(field.type).name.endsWith('Edge') ? 1 : 10 };
+      }
+      return 1;
+    },
     limit: (ctx) => ({ complexity: ctx.config.maxQueryComplexity, depth: ctx.config.maxQueryDepth, breadth: 500 }),
     complexityError: (kind, result) => {
       const measure = kind.toLowerCase() as 'depth' | 'breadth' | 'complexity';
@@ -111,8 +127,8 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     // A resolver that ignores the planned query would silently cause N+1: fail loudly in tests.
     onUnusedQuery: process.env.APP_ENV === 'production' ? null : 'error',
-    defaultConnectionSize: 20,
-    maxConnectionSize: 100,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
   },
   relay: {
     clientMutationId: 'omit',

@@ -1,0 +1,97 @@
+// The HTTP contract (GraphQL over HTTP audits, health and readiness) and the limits that keep
+// hostile or careless queries out: page sizes, depth, complexity, aliases, masked errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverAudits } from 'graphql-http';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
+import { createApiKey, createPopulation, createSession } from './factories/index.ts';
+
+describe(`HTTP and limits (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  let key: string;
+  let token: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const { users } = await createPopulation(db.prisma, 3, { conversations: 30, chatSessions: 1, collectives: 1 });
+    key = (await createApiKey(db.prisma, ['users:read', 'conversations:read'])).key;
+    token = (await createSession(db.prisma, users[0].id)).token;
+    api = createTestApp(db);
+  });
+  afterAll(() => db.destroy());
+
+  describe('GraphQL over HTTP audits (graphql-http)', () => {
+    for (const audit of serverAudits({ url: 'http://test.local/graphql', fetchFn: (input: unknown, init?: RequestInit) => api.app.yoga.fetch(new URL(String(input)), init) })) {
+      it(audit.name, async () => {
+        const result = await audit.fn();
+        expect(result.status === 'ok' || result.status === 'notice', `${result.status}: ${'reason' in result ? result.reason : ''}`).toBe(true);
+      });
+    }
+  });
+
+  it('/health is live and /ready checks the database', async () => {
+    expect((await api.app.yoga.fetch('http://test.local/health')).status).toBe(200);
+    expect((await api.app.yoga.fetch('http://test.local/ready')).status).toBe(200);
+  });
+
+  it('connections default to 20 items; asking for more than 100 is refused before anything runs', async () => {
+    const q = `query($first: Int) { me { conversations(first: $first) { totalCount edges { node { id } } } } }`;
+    const dflt = await api.gql(`{ me { conversations { totalCount edges { node { id } } } } }`, {}, { token });
+    expect(dflt.data.me.conversations.edges).toHaveLength(20);
+    const big = await api.gql(q, { first: 1000 }, { token });
+    expect(codesOf(big)).toEqual(['BAD_USER_INPUT']);
+    expect(big.errors![0].extensions).toMatchObject({ field: 'conversations', max: 100 });
+    expect(big.sql).toBeLessThanOrEqual(1); // authentication only
+    expect(codesOf(await api.gql(q, { first: -1 }, { token }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('last/before pages backwards in the same stable order', async () => {
+    const all = await api.gql(`{ me { conversations(first: 30) { edges { cursor node { id } } } } }`, {}, { token });
+    const ids = all.data.me.conversations.edges.map((e: { node: { id: string } }) => e.node.id);
+    const last = await api.gql(`{ me { conversations(last: 5) { pageInfo { hasPreviousPage startCursor } edges { node { id } } } } }`, {}, { token });
+    expect(last.data.me.conversations.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(ids.slice(-5));
+    const before = await api.gql(`query($c: String!) { me { conversations(last: 5, before: $c) { edges { node { id } } } } }`, { c: last.data.me.conversations.pageInfo.startCursor }, { token });
+    expect(before.data.me.conversations.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(ids.slice(-10, -5));
+  });
+
+  it('too deep a query is refused before it runs', async () => {
+    const deep = `{ me { memberships { collective { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } }`;
+    const r = await api.gql(deep, {}, { token });
+    expect(codesOf(r)).toContain('QUERY_TOO_COMPLEX');
+    expect(r.sql).toBeLessThanOrEqual(1); // authentication only
+  });
+
+  it('too costly a query is refused with the measure and the limit', async () => {
+    const r = await api.gql(`{ users(first: 100) { edges { node { conversations(first: 100) { edges { node { chatSessions(first: 100) { totalCount } } } } } } } }`, {}, { apiKey: key });
+    expect(codesOf(r)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(r.errors![0].extensions).toMatchObject({ measure: 'complexity', limit: 5000 });
+  });
+
+  it('alias flooding is refused', async () => {
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: health { status }`).join(' ');
+    const r = await api.gql(`{ ${aliases} }`);
+    expect(r.errors?.length).toBeGreaterThan(0);
+    expect(r.data ?? null).toBeNull();
+  });
+
+  it('an internal failure is masked: no message, no stack, a stable code', async () => {
+    const broken = await createTestDatabase();
+    const brokenApi = createTestApp(broken);
+    await broken.destroy();
+    const r = await brokenApi.gql('{ health { status } }');
+    expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(r.errors![0].message).toBe('Unexpected error.');
+    expect(JSON.stringify(r.errors)).not.toMatch(/stack|prisma|pglite|postgres|at \w+ \(/i);
+  });
+
+  it('production hides introspection and field suggestions', async () => {
+    const prod = createTestApp(db, { APP_ENV: 'production' });
+    const intro = await prod.gql('{ __schema { types { name } } }');
+    expect(intro.errors?.length).toBeGreaterThan(0);
+    const typo = await prod.gql('{ helth { status } }');
+    expect(JSON.stringify(typo.errors)).not.toMatch(/Did you mean/);
+    const dev = await api.gql('{ __schema { queryType { name } } }');
+    expect(dev.errors).toBeUndefined();
+  });
+});
