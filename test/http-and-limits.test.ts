@@ -22,7 +22,7 @@ describe(`HTTP and limits (${dbKind})`, () => {
   afterAll(() => db.destroy());
 
   describe('GraphQL over HTTP audits (graphql-http)', () => {
-    for (const audit of serverAudits({ url: 'http://test.local/graphql', fetchFn: (input: unknown, init?: RequestInit) => api.app.yoga.fetch(new URL(String(input)), init) })) {
+    for (const audit of serverAudits({ url: 'http://test.local/graphql', fetchFn: (input: unknown, init?: RequestInit) => api.app.yoga.fetch(new URL(String(input)), init ?? {}) })) {
       it(audit.name, async () => {
         const result = await audit.fn();
         expect(result.status === 'ok' || result.status === 'notice', `${result.status}: ${'reason' in result ? result.reason : ''}`).toBe(true);
