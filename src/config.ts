@@ -37,7 +37,14 @@ const EnvSchema = z.object({
   GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
-  MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(10).default(5000),
+  MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(10).default(25000),
+
+  // Message transcripts: MongoDB when MONGODB_URL is set, else the app.message table.
+  MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URL').optional(),
+  MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - (at most 63)').default('youth_safety'),
+  MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  MESSAGE_STORE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -93,6 +100,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.INTROSPECTION ?? !production,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+    messages: Object.freeze({
+      mongoUrl: e.MONGODB_URL,
+      mongoDatabase: e.MONGODB_DATABASE,
+      mongoMaxPoolSize: e.MONGODB_MAX_POOL_SIZE,
+      /** Bounds every message-store call made on a request's path (and MongoDB server selection). */
+      timeoutMs: e.MESSAGE_STORE_TIMEOUT_MS,
+      /** The outbox worker's poll interval, and the base of its exponential backoff. */
+      outboxRetryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
   });
 }
 

@@ -23,6 +23,20 @@ function permissionsOf(json: unknown): string[] {
   return Array.isArray(json) ? json.filter((p): p is string => typeof p === 'string') : [];
 }
 
+/**
+ * Activity timestamps already scheduled by this process: concurrent requests with the same
+ * stale row would otherwise each queue the same write.
+ */
+const recentTouches = new Map<string, number>();
+
+function shouldTouch(id: string, last: Date | null, now: Date, intervalMs: number) {
+  const seen = Math.max(last?.getTime() ?? 0, recentTouches.get(id) ?? 0);
+  if (now.getTime() - seen < intervalMs) return false;
+  if (recentTouches.size > 10_000) recentTouches.clear();
+  recentTouches.set(id, now.getTime());
+  return true;
+}
+
 interface Deps {
   prisma: PrismaClient;
   config: Config;
@@ -45,7 +59,7 @@ export async function resolveViewer(headers: Headers, deps: Deps, now = new Date
   if (!session || session.expiresAt <= now) throw unauthenticated('Invalid or expired session');
   const { user: userRow, ...rest } = session;
   // Activity timestamps are refreshed at most once per interval, off the response path.
-  if (now.getTime() - session.lastActiveAt.getTime() >= deps.config.sessionTouchIntervalMs) {
+  if (shouldTouch(session.id, session.lastActiveAt, now, deps.config.sessionTouchIntervalMs)) {
     deps.background(() =>
       deps.prisma.$transaction([
         deps.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: now } }),
@@ -75,7 +89,7 @@ async function operatorViewer(key: string, deps: Deps, now: Date): Promise<Viewe
   if (!looksLikeToken(key)) throw unauthenticated('Invalid API key');
   const row = await deps.prisma.apiKey.findUnique({ where: { keyHash: hashToken(key) } });
   if (!row || !row.isActive || (row.expiresAt && row.expiresAt <= now)) throw unauthenticated('Invalid API key');
-  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= deps.config.sessionTouchIntervalMs) {
+  if (shouldTouch(row.id, row.lastUsedAt, now, deps.config.sessionTouchIntervalMs)) {
     deps.background(() => deps.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now }, select: { id: true } }));
   }
   return { kind: 'operator', apiKey: { id: row.id, name: row.name }, permissions: new Set(permissionsOf(row.permissions)) };

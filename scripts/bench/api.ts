@@ -1,0 +1,127 @@
+// npm run bench:api [-- --users 200 --conversations 5 --sessions 3 --connections 16 --duration 10]
+// Loads a synthetic data set into a fresh database (a new database on DATABASE_URL's server, or
+// a temporary embedded PGlite folder), starts the server, drives two 3-level read operations
+// with autocannon, and prints req/s, latency and SQL statements per request. Not a test.
+import { parseArgs } from 'node:util';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import autocannon from 'autocannon';
+import { loadConfig } from '../../src/config.ts';
+import { startServer } from '../../src/server.ts';
+import { sqlTotals } from '../../src/db/instrument.ts';
+import { generateToken, hashToken } from '../../src/auth/tokens.ts';
+import type { PrismaClient } from '../../src/generated/prisma/client.ts';
+
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '200' },
+    conversations: { type: 'string', default: '5' },
+    sessions: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    duration: { type: 'string', default: '10' },
+  },
+});
+const n = { users: +values.users, conversations: +values.conversations, sessions: +values.sessions };
+
+async function load(prisma: PrismaClient) {
+  const start = performance.now();
+  const base = Date.UTC(2026, 9, 1);
+  const users = Array.from({ length: n.users }, (_, i) => ({ id: randomUUID(), userType: 'TEENAGER' as const, language: 'fr', createdAt: new Date(base + i * 1000) }));
+  await prisma.user.createMany({ data: users });
+  const conversations = users.flatMap((u, i) =>
+    Array.from({ length: n.conversations }, (_, c) => ({
+      id: randomUUID(),
+      userId: u.id,
+      title: `Conversation ${c + 1}`,
+      conversationType: c % 2 ? ('INCIDENT' as const) : ('GENERAL' as const),
+      updatedAt: new Date(base + (i * 100 + c) * 60_000),
+    })),
+  );
+  for (let i = 0; i < conversations.length; i += 5000) await prisma.conversation.createMany({ data: conversations.slice(i, i + 5000) });
+  const sessions = conversations.flatMap((c) => Array.from({ length: n.sessions }, () => ({ conversationId: c.id })));
+  for (let i = 0; i < sessions.length; i += 5000) await prisma.chatSession.createMany({ data: sessions.slice(i, i + 5000) });
+  const key = generateToken();
+  await prisma.apiKey.create({ data: { name: 'bench', keyHash: hashToken(key), permissions: ['users:read', 'conversations:read'] } });
+  const token = generateToken();
+  await prisma.appSession.create({
+    data: { userId: users[0].id, origin: 'bench', scope: 'FULL', tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  return { key, token, seconds: (performance.now() - start) / 1000, rows: users.length + conversations.length + sessions.length };
+}
+
+const CHAT_SESSIONS = 'chatSessions(first: 10) { totalCount edges { node { id createdAt } } }';
+const OPERATIONS = {
+  'operator: 20 users -> 5 newest conversations -> chat sessions': `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } } } }`,
+  'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
+};
+
+async function main() {
+  const serverUrl = process.env.DATABASE_URL;
+  let dataDir: string | undefined;
+  let dbName: string | undefined;
+  const env: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false' };
+  if (serverUrl) {
+    dbName = `bench_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const u = new URL(serverUrl);
+    u.pathname = `/${dbName}`;
+    env.DATABASE_URL = u.toString();
+    env.DB_POOL_MAX = process.env.DB_POOL_MAX ?? '16';
+  } else {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-pglite-'));
+    env.PGLITE_DATA_DIR = dataDir;
+  }
+  const config = loadConfig(env);
+  const server = await startServer(config, pino({ level: 'silent' }));
+  try {
+    const data = await load(server.db.prisma);
+    console.log(`database: ${server.db.kind}; data: ${n.users} users x ${n.conversations} conversations x ${n.sessions} chat sessions (${data.rows} rows, loaded in ${data.seconds.toFixed(1)} s)`);
+    console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
+    console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
+    console.log('|---|---|---|---|---|---|');
+    for (const [name, query] of Object.entries(OPERATIONS)) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (name.startsWith('operator')) headers['x-api-key'] = data.key;
+      else headers.authorization = `Bearer ${data.token}`;
+      const body = JSON.stringify({ query });
+      // One checked request first: it must succeed, and it warms the caches of the run.
+      const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
+      if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
+      const before = sqlTotals.statements;
+      const result = await autocannon({
+        url: server.url,
+        method: 'POST',
+        headers,
+        body,
+        connections: +values.connections,
+        duration: +values.duration,
+      });
+      const requests = result.requests.total;
+      const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
+      console.log(
+        `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
+      );
+    }
+  } finally {
+    await server.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (dbName && serverUrl) {
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
