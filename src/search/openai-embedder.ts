@@ -33,6 +33,8 @@ export class EmbeddingRequestError extends Error {
     message: string,
     readonly status?: number,
     readonly retryable = false,
+    /** The server's Retry-After, in milliseconds. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'EmbeddingRequestError';
@@ -74,25 +76,31 @@ export class OpenAIEmbedder implements Embedder {
   /** The endpoint as errors and logs show it: no userinfo, no query string (either may hold a key). */
   readonly endpoint: string;
   readonly #url: string;
-  private readonly options: Required<Omit<OpenAIEmbedderOptions, 'apiKey' | 'logger'>> & Pick<OpenAIEmbedderOptions, 'logger'>;
-  /** An ES private field: not enumerable, so logging or serializing the embedder cannot reveal it. */
-  readonly #apiKey: string | undefined;
+  private readonly options: Required<Omit<OpenAIEmbedderOptions, 'url' | 'apiKey' | 'logger'>> & Pick<OpenAIEmbedderOptions, 'logger'>;
+  /** ES private fields: not enumerable, so logging or serializing the embedder cannot reveal them. */
+  readonly #authorization: string | undefined;
+  readonly #secrets: string[];
 
   constructor(options: OpenAIEmbedderOptions) {
     if (!options.model) throw new Error('OpenAIEmbedder: model is required');
     if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) throw new Error('OpenAIEmbedder: dimensions must be a positive integer');
-    this.#url = embeddingsEndpoint(options.url);
-    this.#apiKey = options.apiKey || undefined;
-    const shown = new URL(this.#url);
-    shown.username = '';
-    shown.password = '';
-    shown.search = '';
-    this.endpoint = shown.toString();
+    // fetch refuses URLs with credentials: user:password@ becomes Basic auth (unless a key is set).
+    const url = new URL(embeddingsEndpoint(options.url));
+    this.#authorization = options.apiKey
+      ? `Bearer ${options.apiKey}`
+      : url.username || url.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+        : undefined;
+    this.#secrets = [options.apiKey, url.password && decodeURIComponent(url.password)].filter((x): x is string => !!x);
+    url.username = '';
+    url.password = '';
+    this.#url = url.toString();
+    url.search = '';
+    this.endpoint = url.toString();
     this.model = options.model;
     this.dimensions = options.dimensions;
     // `??` per field: an explicit undefined (from optional config) still gets the default.
     this.options = {
-      url: options.url,
       model: options.model,
       dimensions: options.dimensions,
       logger: options.logger,
@@ -126,8 +134,7 @@ export class OpenAIEmbedder implements Embedder {
         const backoff = Math.min(retryMaxDelayMs, retryBaseMs * 2 ** attempt);
         // "Equal jitter": at least half the backoff, so retries still spread out under load.
         let delay = backoff / 2 + Math.random() * (backoff / 2);
-        const hinted = (e as EmbeddingRequestError & { retryAfterMs?: number }).retryAfterMs;
-        if (hinted !== undefined) delay = Math.min(retryMaxDelayMs, Math.max(hinted, 0));
+        if (e.retryAfterMs !== undefined) delay = Math.min(retryMaxDelayMs, e.retryAfterMs);
         logger?.warn({ endpoint: this.endpoint, status: e.status, attempt: attempt + 1, delayMs: Math.round(delay) }, `embedding request failed, retrying: ${e.message}`);
         await sleep(delay);
       }
@@ -136,12 +143,12 @@ export class OpenAIEmbedder implements Embedder {
 
   /** Some servers echo the key they rejected: never let it into an error message. */
   private redact(text: string): string {
-    return this.#apiKey ? text.split(this.#apiKey).join('[redacted]') : text;
+    return this.#secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
   }
 
   private async request(input: string[]): Promise<number[][]> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
+    if (this.#authorization) headers.authorization = this.#authorization;
     const body: Record<string, unknown> = { model: this.model, input };
     if (this.options.sendDimensions) body.dimensions = this.dimensions;
 
@@ -155,7 +162,11 @@ export class OpenAIEmbedder implements Embedder {
       });
     } catch (err) {
       const name = (err as Error)?.name;
-      const reason = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${this.options.timeoutMs} ms` : `network error: ${(err as Error)?.message ?? err}`;
+      const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+      const reason =
+        name === 'TimeoutError' || name === 'AbortError'
+          ? `timed out after ${this.options.timeoutMs} ms`
+          : `failed: ${this.redact(cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err))}`;
       throw new EmbeddingRequestError(`embedding request to ${this.endpoint} ${reason}`, undefined, true);
     }
 
@@ -169,14 +180,12 @@ export class OpenAIEmbedder implements Embedder {
     }
 
     if (!res.ok) {
-      const retryable = res.status === 429 || res.status >= 500;
-      const error = new EmbeddingRequestError(
+      throw new EmbeddingRequestError(
         `embedding request to ${this.endpoint} failed with HTTP ${res.status}: ${this.redact(text).slice(0, 200).replace(/\s+/g, ' ')}`,
         res.status,
-        retryable,
+        res.status === 429 || res.status >= 500,
+        retryAfterMs(res.headers.get('retry-after')),
       );
-      Object.assign(error, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
-      throw error;
     }
 
     let json: unknown;

@@ -1,0 +1,2 @@
+// Imports this area's types, queries and mutations.
+export {};
