@@ -75,6 +75,11 @@ export function createApp({ config, db, log }: AppDeps) {
         // The located error carries path and locations, and the original's extensions.
         if (isAppError(original)) return isGraphQLError(error) ? error : original;
         if (isGraphQLError(error) && !error.originalError) return error;
+        // The client's doing, not ours: a variable that does not coerce (wrong type, missing
+        // field, a scalar refusing it: no path, before execution) or a malformed global ID.
+        if (isGraphQLError(error) && isGraphQLError(original) && (!error.path || original.name === 'PothosValidationError')) {
+          return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { code: 'BAD_USER_INPUT' } });
+        }
         log.error({ err: original ?? error }, 'unexpected error while executing an operation');
         return new GraphQLError(message, {
           nodes: isGraphQLError(error) ? error.nodes : undefined,

@@ -95,3 +95,20 @@ describe(`HTTP and limits (${dbKind})`, () => {
     expect(dev.errors).toBeUndefined();
   });
 });
+
+describe(`input that does not coerce (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+  });
+  afterAll(() => db.destroy());
+
+  it('a variable of the wrong type, an unknown enum value or a malformed global id is BAD_USER_INPUT, not an internal error', async () => {
+    expect(codesOf(await api.gql('query($id: ID!) { conversation(id: $id) { id } }', { id: 'garbage' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await api.gql('query($t: ContentCategory!) { localizedContent(category: $t) { key } }', { t: 'NOPE' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await api.gql('query($n: [String!]) { featureFlags(names: $n) { name } }', { n: 7 }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await api.gql('query($l: LanguageCode) { localizedContent(category: UI_MESSAGES, language: $l) { key } }', { l: 'FRA' }))).toEqual(['BAD_USER_INPUT']);
+  });
+});

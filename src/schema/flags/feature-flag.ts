@@ -18,6 +18,16 @@ export const FeatureFlagType = builder.prismaObject('FeatureFlag', {
       description: 'Whether the flag is on for the caller (environment, variant, targeting rules and rollout applied).',
       resolve: (flag, _args, ctx) => isFlagOn(flag, subjectOf(ctx), serverEnvironment(ctx.config.env)),
     }),
+    isEnabled: t.exposeBoolean('isEnabled', {
+      description: 'The stored switch, before evaluation. Operators with flags:write only.',
+      authScopes: { operator: 'flags:write' },
+    }),
+    targetingRules: t.expose('targetingRules', {
+      type: 'JSON',
+      nullable: true,
+      description: 'The stored rules. Operators with flags:write only.',
+      authScopes: { operator: 'flags:write' },
+    }),
     environment: t.expose('environment', { type: FlagEnvironmentEnum }),
     visibility: t.expose('visibility', { type: FlagVisibilityEnum }),
     variant: t.expose('variant', { type: FlagVariantEnum }),

@@ -1,0 +1,17 @@
+// The permissions an operator API key can hold, in one place: requireOperator and the
+// scopeAuth `operator` scope check these names; scripts/create-api-key.ts refuses any other.
+export const PERMISSIONS = {
+  'users:read': 'List and read every user (Query.users, user fields operators may see).',
+  'conversations:read': 'Read conversation and chat session metadata of any user (never message text).',
+  'collectives:read': 'List and read every collective and its members.',
+  'feedback:read': 'Read all chat session feedback (Query.feedback).',
+  'flags:write': 'Create, update and delete feature flags (upsertFeatureFlag, deleteFeatureFlag).',
+  'content:write': 'Create and update localized content (upsertLocalizedContent).',
+  'documents:write': 'Write knowledge base documents (ingestion).',
+  'messages:write': 'Write chat messages on behalf of the companion agent.',
+  '*': 'Every permission above, and any added later.',
+} as const satisfies Record<string, string>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export const isPermission = (value: string): value is Permission => Object.hasOwn(PERMISSIONS, value);

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { notFound } from '../../errors.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { deleteConversation, findOwnConversation } from './domain.ts';
+import { globalId, toGlobalId } from './ids.ts';
+
+const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
+  fields: (t) => ({
+    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
+  }),
+});
+
+const schema = z.object({ conversationId: globalId('Conversation') });
+
+const DeleteConversationPayload = builder.objectRef<{ deletedConversationId: string }>('DeleteConversationPayload').implement({
+  fields: (t) => ({
+    deletedConversationId: t.exposeID('deletedConversationId', { description: 'The global ID the conversation had.' }),
+  }),
+});
+
+builder.mutationField('deleteConversation', (t) =>
+  t.field({
+    type: DeleteConversationPayload,
+    description:
+      'Deletes one of your conversations with its chat sessions, for good. Needs a FULL session; NOT_FOUND for a conversation that is not yours or is already deleted.',
+    args: { input: t.arg({ type: DeleteConversationInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const { conversationId } = parseInput(schema, args.input);
+      await inTransaction(ctx, async (tx) => {
+        await findOwnConversation(tx, user.id, conversationId);
+        // Gone between the check and the delete: a concurrent delete won.
+        if (!(await deleteConversation(tx, conversationId))) throw notFound();
+      });
+      ctx.loaders.conversationOwner.clear(conversationId);
+      return { deletedConversationId: toGlobalId('Conversation', conversationId) };
+    },
+  }),
+);

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { conversationTitle, updateOwnConversation } from './domain.ts';
+import { globalId } from './ids.ts';
+
+const RenameConversationInput = builder.inputType('RenameConversationInput', {
+  fields: (t) => ({
+    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
+    title: t.string({ required: true, description: 'Trimmed, 1 to 200 characters.' }),
+  }),
+});
+
+const schema = z.object({ conversationId: globalId('Conversation'), title: conversationTitle });
+
+const RenameConversationPayload = builder.objectRef<{ conversationId: string }>('RenameConversationPayload').implement({
+  fields: (t) => ({
+    conversation: t.prismaField({
+      type: 'Conversation',
+      resolve: (query, p, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: p.conversationId } }),
+    }),
+  }),
+});
+
+builder.mutationField('renameConversation', (t) =>
+  t.field({
+    type: RenameConversationPayload,
+    description: 'Renames one of your conversations. Needs a FULL session; NOT_FOUND for a conversation that is not yours.',
+    args: { input: t.arg({ type: RenameConversationInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const { conversationId, title } = parseInput(schema, args.input);
+      await inTransaction(ctx, (tx) => updateOwnConversation(tx, user.id, conversationId, { title }));
+      ctx.loaders.conversationOwner.prime(conversationId, user.id);
+      return { conversationId };
+    },
+  }),
+);

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { updateOwnConversation } from './domain.ts';
+import { globalId } from './ids.ts';
+
+const StartChatSessionInput = builder.inputType('StartChatSessionInput', {
+  fields: (t) => ({
+    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
+  }),
+});
+
+const schema = z.object({ conversationId: globalId('Conversation') });
+
+interface Result {
+  conversationId: string;
+  chatSessionId: string;
+}
+
+const StartChatSessionPayload = builder.objectRef<Result>('StartChatSessionPayload').implement({
+  fields: (t) => ({
+    chatSession: t.prismaField({
+      type: 'ChatSession',
+      resolve: (query, p, _a, ctx) => ctx.prisma.chatSession.findUniqueOrThrow({ ...query, where: { id: p.chatSessionId } }),
+    }),
+    conversation: t.prismaField({
+      type: 'Conversation',
+      resolve: (query, p, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: p.conversationId } }),
+    }),
+  }),
+});
+
+builder.mutationField('startChatSession', (t) =>
+  t.field({
+    type: StartChatSessionPayload,
+    description:
+      'Opens a new chat session in one of your conversations and moves the conversation to the top (updatedAt). Needs a FULL session; NOT_FOUND for a conversation that is not yours.',
+    args: { input: t.arg({ type: StartChatSessionInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const { conversationId } = parseInput(schema, args.input);
+      const chatSessionId = await inTransaction(ctx, async (tx) => {
+        await updateOwnConversation(tx, user.id, conversationId, { updatedAt: new Date() });
+        const chatSession = await tx.chatSession.create({ data: { conversationId }, select: { id: true } });
+        return chatSession.id;
+      });
+      ctx.loaders.conversationOwner.prime(conversationId, user.id);
+      return { conversationId, chatSessionId };
+    },
+  }),
+);

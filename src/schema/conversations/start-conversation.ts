@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { ConversationTypeEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { conversationTitle } from './domain.ts';
+
+const StartConversationInput = builder.inputType('StartConversationInput', {
+  fields: (t) => ({
+    conversationType: t.field({ type: ConversationTypeEnum, required: true }),
+    title: t.string({ required: false, description: 'Trimmed, 1 to 200 characters. Omit or pass null for no title.' }),
+  }),
+});
+
+const schema = z.object({
+  conversationType: z.enum(['INCIDENT', 'GENERAL']),
+  title: conversationTitle.nullish(),
+});
+
+interface Result {
+  conversationId: string;
+  chatSessionId: string;
+}
+
+const StartConversationPayload = builder.objectRef<Result>('StartConversationPayload').implement({
+  fields: (t) => ({
+    conversation: t.prismaField({
+      type: 'Conversation',
+      resolve: (query, p, _a, ctx) => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: p.conversationId } }),
+    }),
+    chatSession: t.prismaField({
+      type: 'ChatSession',
+      description: 'The first chat session of the conversation.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.chatSession.findUniqueOrThrow({ ...query, where: { id: p.chatSessionId } }),
+    }),
+  }),
+});
+
+builder.mutationField('startConversation', (t) =>
+  t.field({
+    type: StartConversationPayload,
+    description: 'Creates a conversation of the signed-in user with its first chat session. Needs a FULL session.',
+    args: { input: t.arg({ type: StartConversationInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(schema, args.input);
+      const result = await inTransaction(ctx, async (tx) => {
+        const conversation = await tx.conversation.create({
+          data: { userId: user.id, conversationType: input.conversationType, title: input.title ?? null },
+          select: { id: true },
+        });
+        const chatSession = await tx.chatSession.create({ data: { conversationId: conversation.id }, select: { id: true } });
+        return { conversationId: conversation.id, chatSessionId: chatSession.id };
+      });
+      ctx.loaders.conversationOwner.prime(result.conversationId, user.id);
+      return result;
+    },
+  }),
+);

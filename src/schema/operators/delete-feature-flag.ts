@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+
+const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+  }),
+});
+
+// Any stored name (flags loaded from content files may predate the naming rule).
+const schema = z.object({ name: z.string().min(1).max(100) });
+
+const DeleteFeatureFlagPayload = builder.objectRef<{ deletedName: string; deleted: boolean }>('DeleteFeatureFlagPayload').implement({
+  fields: (t) => ({
+    deletedName: t.exposeString('deletedName'),
+    deleted: t.exposeBoolean('deleted', { description: 'False when there was no flag of that name (deleting is idempotent).' }),
+  }),
+});
+
+builder.mutationField('deleteFeatureFlag', (t) =>
+  t.field({
+    type: DeleteFeatureFlagPayload,
+    description: 'Deletes a feature flag by name; code reading it then sees it as off. Operators with flags:write only.',
+    args: { input: t.arg({ type: DeleteFeatureFlagInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const operator = requireOperator(ctx, 'flags:write');
+      const { name } = parseInput(schema, args.input);
+      const { count } = await inTransaction(ctx, (tx) => tx.featureFlag.deleteMany({ where: { name } }));
+      if (count) ctx.log.info({ apiKey: operator.apiKey.name, flag: name }, 'feature flag deleted');
+      return { deletedName: name, deleted: count > 0 };
+    },
+  }),
+);

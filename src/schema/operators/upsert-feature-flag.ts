@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { Prisma } from '../../generated/prisma/client.ts';
+import { ErrorCode, isAppError } from '../../errors.ts';
+import { FlagEnvironmentEnum, FlagVariantEnum, FlagVisibilityEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+import { flagName, targetingRules } from './validation.ts';
+
+const UpsertFeatureFlagInput = builder.inputType('UpsertFeatureFlagInput', {
+  description:
+    'Creates the flag named `name` or updates it. On update, absent fields keep their value; null resets a field to its default (description "", ALL, no targeting rules).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Lower case, digits and _, starting with a letter; 2 to 100 characters.' }),
+    description: t.string({ required: false, description: 'At most 1000 characters.' }),
+    isEnabled: t.boolean({ required: true }),
+    environment: t.field({ type: FlagEnvironmentEnum, required: false, description: 'Default ALL.' }),
+    visibility: t.field({ type: FlagVisibilityEnum, required: false, description: 'Default ALL. BACKEND flags are never listed to clients.' }),
+    variant: t.field({ type: FlagVariantEnum, required: false, description: 'Default ALL.' }),
+    targetingRules: t.field({
+      type: 'JSON',
+      required: false,
+      description:
+        'All must match: language, country, ageClass, userType (each a value or {"in": [values]}) and rollout {"percentage": 0-100}. Default none (everyone).',
+    }),
+  }),
+});
+
+const schema = z.object({
+  name: flagName,
+  description: z.string().trim().max(1000).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters').nullish(),
+  isEnabled: z.boolean(),
+  environment: z.enum(['DEVELOPMENT', 'STAGING', 'PRODUCTION', 'ALL']).nullish(),
+  visibility: z.enum(['FRONTEND', 'BACKEND', 'ALL']).nullish(),
+  variant: z.enum(['TEENAGER', 'PARENT', 'ALL']).nullish(),
+  targetingRules: targetingRules.nullish(),
+});
+
+interface Result {
+  name: string;
+  created: boolean;
+}
+
+const UpsertFeatureFlagPayload = builder.objectRef<Result>('UpsertFeatureFlagPayload').implement({
+  fields: (t) => ({
+    featureFlag: t.prismaField({
+      type: 'FeatureFlag',
+      description: 'The flag as stored (backend-only flags included); `enabled` is evaluated for the caller.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.featureFlag.findUniqueOrThrow({ ...query, where: { name: p.name } }),
+    }),
+    created: t.exposeBoolean('created', { description: 'Whether the flag did not exist before.' }),
+  }),
+});
+
+/** undefined stays undefined (unchanged), null becomes the default. */
+const orDefault = <T>(value: T | null | undefined, fallback: T) => (value === null ? fallback : value);
+
+builder.mutationField('upsertFeatureFlag', (t) =>
+  t.field({
+    type: UpsertFeatureFlagPayload,
+    description: 'Creates or updates a feature flag by name. Operators with flags:write only.',
+    args: { input: t.arg({ type: UpsertFeatureFlagInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const operator = requireOperator(ctx, 'flags:write');
+      const input = parseInput(schema, args.input);
+      const data = {
+        description: orDefault(input.description, ''),
+        isEnabled: input.isEnabled,
+        environment: orDefault(input.environment, 'ALL'),
+        visibility: orDefault(input.visibility, 'ALL'),
+        variant: orDefault(input.variant, 'ALL'),
+        targetingRules:
+          input.targetingRules === undefined ? undefined : input.targetingRules === null ? Prisma.DbNull : (input.targetingRules as Prisma.InputJsonObject),
+      } as const;
+      const attempt = () =>
+        inTransaction(ctx, async (tx) => {
+          const existing = await tx.featureFlag.findUnique({ where: { name: input.name }, select: { id: true } });
+          if (existing) {
+            await tx.featureFlag.update({ where: { id: existing.id }, data, select: { id: true } });
+            return false;
+          }
+          await tx.featureFlag.create({
+            data: {
+              name: input.name,
+              ...data,
+              description: data.description ?? '',
+              environment: data.environment ?? 'ALL',
+              visibility: data.visibility ?? 'ALL',
+              variant: data.variant ?? 'ALL',
+              targetingRules: data.targetingRules ?? Prisma.DbNull,
+            },
+            select: { id: true },
+          });
+          return true;
+        });
+      // Two first upserts of one name race: the unique name lets one create; the other retries and updates.
+      const created = await attempt().catch((err) => {
+        if (isAppError(err) && err.extensions.code === ErrorCode.CONFLICT) return attempt();
+        throw err;
+      });
+      ctx.log.info({ apiKey: operator.apiKey.name, flag: input.name, created }, 'feature flag upserted');
+      return { name: input.name, created };
+    },
+  }),
+);

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
+import { ContentCategory } from '../../generated/prisma/enums.ts';
+import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+import { languageCode } from '../users/validation.ts';
+import { contentKey, jsonValue } from './validation.ts';
+
+const UpsertLocalizedContentInput = builder.inputType('UpsertLocalizedContentInput', {
+  fields: (t) => ({
+    category: t.field({ type: ContentCategoryEnum, required: true }),
+    language: t.field({ type: 'LanguageCode', required: true, description: 'An ISO 639-1 code.' }),
+    variant: t.field({ type: FlagVariantEnum, required: true, description: 'TEENAGER, PARENT or ALL (the fallback of both).' }),
+    key: t.string({ required: true, description: '1 to 200 letters, digits, _ . or -.' }),
+    value: t.field({ type: 'JSON', required: true, description: 'Any JSON value but null, at most 64 KB serialized.' }),
+  }),
+});
+
+const schema = z.object({
+  category: z.enum(ContentCategory),
+  language: languageCode,
+  variant: z.enum(['TEENAGER', 'PARENT', 'ALL']),
+  key: contentKey,
+  value: jsonValue,
+});
+
+type Id = Prisma.LocalizedContentCategoryLanguageVariantKeyCompoundUniqueInput;
+
+const UpsertLocalizedContentPayload = builder.objectRef<{ id: Id; created: boolean }>('UpsertLocalizedContentPayload').implement({
+  fields: (t) => ({
+    localizedContent: t.prismaField({
+      type: 'LocalizedContent',
+      resolve: (query, p, _a, ctx) =>
+        ctx.prisma.localizedContent.findUniqueOrThrow({ ...query, where: { category_language_variant_key: p.id } }),
+    }),
+    created: t.exposeBoolean('created', { description: 'Whether this (category, language, variant, key) had no value before.' }),
+  }),
+});
+
+builder.mutationField('upsertLocalizedContent', (t) =>
+  t.field({
+    type: UpsertLocalizedContentPayload,
+    description: 'Sets one localized value, creating or replacing it. Operators with content:write only.',
+    args: { input: t.arg({ type: UpsertLocalizedContentInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const operator = requireOperator(ctx, 'content:write');
+      const input = parseInput(schema, args.input);
+      const id: Id = { category: input.category, language: input.language, variant: input.variant, key: input.key };
+      const value = input.value as Prisma.InputJsonValue;
+      const created = await inTransaction(ctx, async (tx) => {
+        const existing = await tx.localizedContent.findUnique({ where: { category_language_variant_key: id }, select: { key: true } });
+        // One statement either way (INSERT ... ON CONFLICT): a concurrent first write cannot conflict.
+        await tx.localizedContent.upsert({
+          where: { category_language_variant_key: id },
+          create: { ...id, value },
+          update: { value },
+          select: { key: true },
+        });
+        return !existing;
+      });
+      ctx.log.info({ apiKey: operator.apiKey.name, ...id, created }, 'localized content upserted');
+      return { id, created };
+    },
+  }),
+);

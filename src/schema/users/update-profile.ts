@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import type { UserType } from '../../generated/prisma/client.ts';
+import { AgeClassEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { countryCode, languageCode, optionalText } from './validation.ts';
+
+const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
+  description: 'Only the fields present change; an explicit null clears a field.',
+  fields: (t) => ({
+    language: t.field({ type: 'LanguageCode', required: false, description: 'Any ISO 639-1 code; content falls back to French.' }),
+    ageClass: t.field({
+      type: AgeClassEnum,
+      required: false,
+      description: 'A teenager account cannot be ADULT; a parent account can only be ADULT.',
+    }),
+    // String rather than CountryCode: a value the CountryCode scalar refuses in variables is masked
+    // as INTERNAL_SERVER_ERROR by the app's error masking; zod answers BAD_USER_INPUT instead.
+    country: t.string({ required: false, description: 'ISO 3166-1 alpha-2, upper case, e.g. "FR".' }),
+    school: t.string({ required: false, description: 'Trimmed, at most 200 characters; blank clears it.' }),
+  }),
+});
+
+const schema = z.object({
+  language: languageCode.nullish(),
+  ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
+  country: countryCode.nullish(),
+  school: optionalText(200).nullish(),
+});
+
+/** A minor cannot declare themself an adult (and so step out of the youth protections), nor a parent a child. */
+const schemaFor = (userType: UserType) =>
+  schema.superRefine((input, ctx) => {
+    if (!input.ageClass || (userType === 'TEENAGER') !== (input.ageClass === 'ADULT')) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ageClass'],
+      message: userType === 'TEENAGER' ? 'a teenager account cannot be ADULT' : 'a parent account can only be ADULT',
+    });
+  });
+
+const UpdateProfilePayload = builder.objectRef<{ userId: string }>('UpdateProfilePayload').implement({
+  fields: (t) => ({
+    user: t.prismaField({
+      type: 'User',
+      resolve: (query, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }),
+    }),
+  }),
+});
+
+builder.mutationField('updateProfile', (t) =>
+  t.field({
+    type: UpdateProfilePayload,
+    description: 'Changes the signed-in user\'s profile. Allowed from the first (ONBOARDING) session on.',
+    args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx);
+      const input = parseInput(schemaFor(user.userType), args.input);
+      const updated = await inTransaction(ctx, (tx) =>
+        tx.user.update({
+          where: { id: user.id },
+          // Absent fields are undefined here, and Prisma leaves them unchanged; null clears.
+          data: { language: input.language, ageClass: input.ageClass, country: input.country, school: input.school },
+        }),
+      );
+      // The rest of this request (flags evaluated in the payload, later root fields) sees the new profile.
+      if (ctx.viewer.kind === 'user') ctx.viewer = { ...ctx.viewer, user: updated };
+      return { userId: updated.id };
+    },
+  }),
+);

@@ -1,0 +1,108 @@
+// updateProfile: allowed from the first session on; absent fields stay, null clears; every value
+// checked against the real code lists before anything is written.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
+import { createApiKey, createSession, createUser } from './factories/index.ts';
+import { ISO_639_1, isCountryCode } from '../src/schema/users/validation.ts';
+import type { SessionScope, UserType } from '../src/generated/prisma/client.ts';
+
+const UPDATE = /* GraphQL */ `
+  mutation Update($input: UpdateProfileInput!) {
+    updateProfile(input: $input) { user { id language ageClass country school } }
+  }
+`;
+
+describe(`updateProfile (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+  });
+  afterAll(() => db?.destroy());
+
+  async function person(scope: SessionScope = 'ONBOARDING', userType: UserType = 'TEENAGER') {
+    const user = await createUser(db.prisma, { userType });
+    const { token } = await createSession(db.prisma, user.id, scope);
+    return { user, token };
+  }
+
+  it.each(['ONBOARDING', 'PENDING_CONSENT', 'FULL'] as const)('works from a %s session and returns the user', async (scope) => {
+    const { user, token } = await person(scope);
+    const r = await api.gql(UPDATE, { input: { language: 'it', ageClass: 'TEENAGER', country: 'IT', school: '  Scuola media Dante  ' } }, { token });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.updateProfile.user).toMatchObject({ language: 'it', ageClass: 'TEENAGER', country: 'IT', school: 'Scuola media Dante' });
+    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({
+      language: 'it',
+      ageClass: 'TEENAGER',
+      country: 'IT',
+      school: 'Scuola media Dante',
+    });
+  });
+
+  it('absent fields are unchanged, explicit null clears, a blank school clears', async () => {
+    const { user, token } = await person();
+    await api.gql(UPDATE, { input: { school: 'Collège Jean Moulin' } }, { token });
+    const r = await api.gql(UPDATE, { input: { country: null, ageClass: null } }, { token });
+    expect(r.data.updateProfile.user).toEqual({ id: expect.any(String), language: 'fr', ageClass: null, country: null, school: 'Collège Jean Moulin' });
+    const blank = await api.gql(UPDATE, { input: { school: '   ', language: null } }, { token });
+    expect(blank.data.updateProfile.user).toMatchObject({ language: null, school: null });
+    const nothing = await api.gql(UPDATE, { input: {} }, { token });
+    expect(nothing.errors).toBeUndefined();
+    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ language: null, ageClass: null, country: null, school: null });
+  });
+
+  it('accepts any real ISO 639-1 language, not only the six the product is written in', async () => {
+    const { token } = await person();
+    expect(ISO_639_1.size).toBe(184);
+    for (const language of ['ar', 'uk', 'zh', 'wo']) {
+      const r = await api.gql(UPDATE, { input: { language } }, { token });
+      expect(r.data.updateProfile.user.language).toBe(language);
+    }
+  });
+
+  it('refuses unknown or mis-cased codes, long schools and impossible age classes with BAD_USER_INPUT, writing nothing', async () => {
+    const { user, token } = await person();
+    const before = await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ language: 'xx' }, 'input.language'],
+      [{ language: 'FR' }, 'input.language'],
+      [{ language: 'fra' }, 'input.language'],
+      [{ country: 'ZZ' }, 'input.country'],
+      [{ country: 'fr' }, 'input.country'],
+      [{ country: 'FRA' }, 'input.country'],
+      [{ school: 'é'.repeat(201) }, 'input.school'],
+      [{ ageClass: 'ADULT' }, 'input.ageClass'],
+      // One bad field spoils the whole update.
+      [{ language: 'de', country: 'XX' }, 'input.country'],
+    ];
+    for (const [input, path] of cases) {
+      const r = await api.gql(UPDATE, { input }, { token });
+      expect(codesOf(r), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
+      // Scalar errors (LanguageCode) come from variable coercion, without issues.
+      if (r.errors![0].extensions!.issues) expect(r.errors![0].extensions!.issues).toEqual([expect.objectContaining({ path })]);
+    }
+    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(before);
+  });
+
+  it('a parent can only be ADULT', async () => {
+    const { token } = await person('FULL', 'PARENT');
+    expect(codesOf(await api.gql(UPDATE, { input: { ageClass: 'CHILD' } }, { token }))).toEqual(['BAD_USER_INPUT']);
+    expect((await api.gql(UPDATE, { input: { ageClass: 'ADULT' } }, { token })).data.updateProfile.user.ageClass).toBe('ADULT');
+  });
+
+  it('the country list is the CountryCode scalar\'s, so every stored value serializes', () => {
+    expect(isCountryCode('FR')).toBe(true);
+    expect(isCountryCode('BE')).toBe(true);
+    expect(isCountryCode('ZZ')).toBe(false);
+    expect(isCountryCode('fr')).toBe(false);
+  });
+
+  it('anonymous callers are UNAUTHENTICATED, API keys FORBIDDEN', async () => {
+    const { key } = await createApiKey(db.prisma, ['*']);
+    expect(codesOf(await api.gql(UPDATE, { input: { language: 'en' } }))).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf(await api.gql(UPDATE, { input: { language: 'en' } }, { apiKey: key }))).toEqual(['FORBIDDEN']);
+  });
+});
