@@ -2,10 +2,12 @@ import { builder } from '../../builder.ts';
 import { AgeClassEnum, InvitationStatusEnum } from '../enums.ts';
 import { canSeeInvitation } from './auth.ts';
 import { effectiveStatus } from './invitation-status.ts';
+import { invitationGrant } from './invitations.ts';
 
 builder.prismaNode('Invitation', {
   id: { field: 'id' },
-  authScopes: (invitation, ctx) => canSeeInvitation(invitation, ctx),
+  // Also readable where a field granted it: acceptInvitation's payload shows the accepted invitation to its acceptor.
+  authScopes: async (invitation, ctx) => (await canSeeInvitation(invitation, ctx)) || { $granted: invitationGrant(invitation.id) },
   fields: (t) => ({
     ageClass: t.expose('ageClass', { type: AgeClassEnum, nullable: true }),
     language: t.expose('language', { type: 'LanguageCode' }),

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
+import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { ErrorCode, forbidden, isAppError, notFound } from '../../errors.ts';
+import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { noteRoleChange, noteSession } from './manage.ts';
+import { consumeUse, invitationGrant, unusableReason } from './invitations.ts';
+
+const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
+  fields: (t) => ({
+    token: t.string({ required: true, description: 'The token from the shared link.' }),
+  }),
+});
+
+const schema = z.object({ token: z.string().trim() });
+
+interface Result {
+  membershipId: string;
+  invitationId: string;
+  sessionId: string;
+  alreadyMember: boolean;
+}
+
+const AcceptInvitationPayload = builder.objectRef<Result>('AcceptInvitationPayload').implement({
+  fields: (t) => ({
+    membership: t.prismaField({
+      type: 'CollectiveMembership',
+      description: 'Your membership in the invitation\'s collective (MEMBER when new).',
+      resolve: (query, p, _a, ctx) => ctx.prisma.collectiveMembership.findUniqueOrThrow({ ...query, where: { id: p.membershipId } }),
+    }),
+    invitation: t.prismaField({
+      type: 'Invitation',
+      description: 'The invitation you accepted. Holding its token lets you read it here even though invitations are otherwise for owners, admins and the inviter.',
+      // Honoured by the Invitation type's authScopes ($granted): this object only, through this field only.
+      grantScopes: (p) => [invitationGrant(p.invitationId)],
+      resolve: (query, p, _a, ctx) => ctx.prisma.invitation.findUniqueOrThrow({ ...query, where: { id: p.invitationId } }),
+    }),
+    session: t.prismaField({
+      type: 'AppSession',
+      description: 'Your session, FULL when the collective grants parental consent.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.appSession.findUniqueOrThrow({ ...query, where: { id: p.sessionId } }),
+    }),
+    alreadyMember: t.exposeBoolean('alreadyMember', {
+      description: 'You were already a member: nothing changed and no use of the invitation was consumed.',
+    }),
+  }),
+});
+
+/** What inTransaction reports for the unique (userId, collectiveId) violation of a concurrent accept by the same user. */
+const MEMBERSHIP_RACE = ErrorCode.CONFLICT;
+
+builder.mutationField('acceptInvitation', (t) =>
+  t.field({
+    type: AcceptInvitationPayload,
+    description:
+      'Joins the invitation\'s collective as MEMBER, consuming one use. Allowed from PENDING_CONSENT: a teenager joining a ' +
+      'collective that grants parental consent goes FULL at once. Errors: NOT_FOUND (unknown token), INVITATION_EXPIRED, ' +
+      'INVITATION_REVOKED, INVITATION_EXHAUSTED, FORBIDDEN (the invitation is for another age class). Accepting a collective ' +
+      'you already belong to succeeds with alreadyMember and consumes nothing.',
+    args: { input: t.arg({ type: AcceptInvitationInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'PENDING_CONSENT');
+      const { token } = parseInput(schema, args.input);
+      // An unknown token and a malformed one are the same NOT_FOUND; junk costs no round trip.
+      if (!looksLikeToken(token)) throw notFound();
+      const now = ctx.requestTime;
+      const attempt = () =>
+        inTransaction(ctx, async (tx) => {
+          const inv = await tx.invitation.findUnique({
+            where: { tokenHash: hashToken(token) },
+            select: { id: true, collectiveId: true, ageClass: true, language: true },
+          });
+          if (!inv) throw notFound();
+          const existing = await tx.collectiveMembership.findUnique({
+            where: { userId_collectiveId: { userId: user.id, collectiveId: inv.collectiveId } },
+            select: { id: true, role: true },
+          });
+          if (existing) {
+            // Idempotent: a retried or repeated accept finds the membership and consumes nothing.
+            return { inv, membership: existing, alreadyMember: true, filled: {}, session: await currentSession(ctx, tx) };
+          }
+          const me = await tx.user.findUniqueOrThrow({ where: { id: user.id }, select: { language: true, ageClass: true } });
+          if (inv.ageClass && me.ageClass && me.ageClass !== inv.ageClass) {
+            throw forbidden('This invitation is for someone of another age class');
+          }
+          // The consent flag cannot change until this transaction ends (setCollectiveParentalConsent
+          // updates the row): the scope computed below is the one that holds at commit.
+          const [collective] = await tx.$queryRaw<{ parentalConsentGranted: boolean }[]>`
+            SELECT parental_consent_granted AS "parentalConsentGranted"
+            FROM app.collective WHERE id = ${inv.collectiveId}::uuid FOR SHARE`;
+          if (!(await consumeUse(tx, inv.id, user.id, now))) {
+            const state = await tx.invitation.findUniqueOrThrow({
+              where: { id: inv.id },
+              select: { status: true, expiresAt: true, usageLimit: true, currentUses: true },
+            });
+            throw unusableReason(state, now) ?? notFound();
+          }
+          // A concurrent accept by the same user that committed first makes this a unique violation:
+          // the transaction (and its consumed use) rolls back, and the retry finds the membership.
+          const membership = await tx.collectiveMembership.create({
+            data: { userId: user.id, collectiveId: inv.collectiveId, role: 'MEMBER' },
+            select: { id: true, role: true },
+          });
+          // A profile without a language (or age class) takes the invitation's; never overwritten.
+          const filled = {
+            ...(me.language ? {} : { language: inv.language }),
+            ...(!me.ageClass && inv.ageClass ? { ageClass: inv.ageClass } : {}),
+          };
+          if (Object.keys(filled).length > 0) await tx.user.update({ where: { id: user.id }, data: filled, select: { id: true } });
+          if (collective?.parentalConsentGranted) await refreshSessionScopes(tx, [user.id], now);
+          return { inv, membership, alreadyMember: false, filled, session: await currentSession(ctx, tx) };
+        });
+      const result = await attempt().catch((err) => {
+        if (isAppError(err) && err.extensions.code === MEMBERSHIP_RACE) return attempt();
+        throw err;
+      });
+      noteRoleChange(ctx, user.id, result.inv.collectiveId, result.membership.role);
+      noteSession(ctx, result.session);
+      // The rest of this request sees the profile this transaction wrote.
+      if (ctx.viewer.kind === 'user') ctx.viewer = { ...ctx.viewer, user: { ...ctx.viewer.user, ...result.filled } };
+      return {
+        membershipId: result.membership.id,
+        invitationId: result.inv.id,
+        sessionId: result.session!.id,
+        alreadyMember: result.alreadyMember,
+      };
+    },
+  }),
+);

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { CollectiveTypeEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { CollectiveNode } from './collective.ts';
+import { displayName, globalUuid, isManager, noteRoleChange } from './manage.ts';
+
+const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Trimmed; 1 to 120 characters.' }),
+    type: t.field({ type: CollectiveTypeEnum, required: true }),
+    parentId: t.globalID({
+      for: CollectiveNode,
+      required: false,
+      description: 'Makes the new collective a child of this one (e.g. a class in a school): you must be its OWNER or ADMIN.',
+    }),
+  }),
+});
+
+const schema = z.object({
+  name: displayName,
+  type: z.enum(['FAMILY', 'CLASS', 'SCHOOL', 'OTHER']),
+  parentId: globalUuid.nullish(),
+});
+
+interface Result {
+  collectiveId: string;
+  membershipId: string;
+}
+
+const CreateCollectivePayload = builder.objectRef<Result>('CreateCollectivePayload').implement({
+  fields: (t) => ({
+    collective: t.prismaField({
+      type: 'Collective',
+      resolve: (query, p, _a, ctx) => ctx.prisma.collective.findUniqueOrThrow({ ...query, where: { id: p.collectiveId } }),
+    }),
+    membership: t.prismaField({
+      type: 'CollectiveMembership',
+      description: 'Your membership: OWNER.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.collectiveMembership.findUniqueOrThrow({ ...query, where: { id: p.membershipId } }),
+    }),
+  }),
+});
+
+builder.mutationField('createCollective', (t) =>
+  t.field({
+    type: CreateCollectivePayload,
+    description: 'Creates a collective (a family, a class...) owned by you. A FULL session is required.',
+    args: { input: t.arg({ type: CreateCollectiveInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(schema, args.input);
+      const result = await inTransaction(ctx, async (tx) => {
+        if (input.parentId) {
+          const mine = await tx.collectiveMembership.findUnique({
+            where: { userId_collectiveId: { userId: user.id, collectiveId: input.parentId } },
+            select: { role: true },
+          });
+          // A parent you cannot see is answered exactly like a missing one.
+          if (!mine) throw notFound();
+          if (!isManager(mine.role)) throw forbidden('Only an owner or admin of the parent collective can add a collective under it');
+        }
+        const collective = await tx.collective.create({
+          data: {
+            name: input.name,
+            type: input.type,
+            parentId: input.parentId ?? null,
+            memberships: { create: { userId: user.id, role: 'OWNER' } },
+          },
+          select: { id: true, memberships: { select: { id: true } } },
+        });
+        return { collectiveId: collective.id, membershipId: collective.memberships[0].id };
+      });
+      noteRoleChange(ctx, user.id, result.collectiveId, 'OWNER');
+      return result;
+    },
+  }),
+);

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import { generateToken, hashToken } from '../../auth/tokens.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { AgeClassEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { CollectiveNode } from './collective.ts';
+import { displayName, globalUuid, isManager } from './manage.ts';
+import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
+
+const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
+  fields: (t) => ({
+    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+    ageClass: t.field({
+      type: AgeClassEnum,
+      required: false,
+      description: 'Only a user of this age class (or of none yet, who then gets it) can accept. Such an invitation is for one child: usageLimit defaults to 1.',
+    }),
+    language: t.field({ type: 'LanguageCode', required: true, description: 'Becomes the language of an accepting user who has none.' }),
+    label: t.string({ required: false, description: 'Shown on the invitation\'s landing page instead of a generic label, e.g. "Mum". Trimmed; 1 to 120 characters.' }),
+    usageLimit: t.int({
+      required: false,
+      description: `How many people can accept: 1 to ${MAX_USAGE_LIMIT}; null means unlimited. Omitted: unlimited, or 1 with an ageClass.`,
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'In the future and at most 90 days away. Default: the configured invitation lifetime (7 days).',
+    }),
+  }),
+});
+
+const schemaAt = (now: Date) =>
+  z.object({
+    collectiveId: globalUuid,
+    ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
+    language: z.string().regex(LANGUAGE_PATTERN),
+    label: displayName.nullish(),
+    usageLimit: z.number().int().min(1).max(MAX_USAGE_LIMIT).nullish(),
+    expiresAt: z
+      .date()
+      .min(new Date(now.getTime() + 1), 'must be in the future')
+      .max(new Date(now.getTime() + MAX_INVITATION_TTL_MS), 'must be at most 90 days away')
+      .nullish(),
+  });
+
+interface Result {
+  invitationId: string;
+  token: string;
+  shareUrl: string;
+}
+
+const CreateInvitationPayload = builder.objectRef<Result>('CreateInvitationPayload').implement({
+  fields: (t) => ({
+    invitation: t.prismaField({
+      type: 'Invitation',
+      resolve: (query, p, _a, ctx) => ctx.prisma.invitation.findUniqueOrThrow({ ...query, where: { id: p.invitationId } }),
+    }),
+    token: t.exposeString('token', { description: 'The invitation token. Shown once: only its hash is stored.' }),
+    shareUrl: t.exposeString('shareUrl', { description: 'The link to share: PUBLIC_BASE_URL/invitations/<token>.' }),
+  }),
+});
+
+builder.mutationField('createInvitation', (t) =>
+  t.field({
+    type: CreateInvitationPayload,
+    description: 'Creates an invitation to a collective you own or administer, and returns its token once.',
+    args: { input: t.arg({ type: CreateInvitationInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const now = ctx.requestTime;
+      const input = parseInput(schemaAt(now), args.input);
+      const token = generateToken();
+      const invitation = await inTransaction(ctx, async (tx) => {
+        const mine = await tx.collectiveMembership.findUnique({
+          where: { userId_collectiveId: { userId: user.id, collectiveId: input.collectiveId } },
+          select: { role: true },
+        });
+        if (!mine) throw notFound();
+        if (!isManager(mine.role)) throw forbidden('Only owners and admins can invite');
+        return tx.invitation.create({
+          data: {
+            collectiveId: input.collectiveId,
+            inviterId: user.id,
+            tokenHash: hashToken(token),
+            ageClass: input.ageClass ?? null,
+            language: input.language,
+            label: input.label ?? null,
+            // Omitted and null differ here: see usageLimitFor.
+            usageLimit: usageLimitFor(input.ageClass, input.usageLimit),
+            status: 'PENDING',
+            expiresAt: input.expiresAt ?? new Date(now.getTime() + ctx.config.invitationTtlMs),
+          },
+          select: { id: true },
+        });
+      });
+      return { invitationId: invitation.id, token, shareUrl: shareUrlFor(ctx.config, token) };
+    },
+  }),
+);

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { CollectiveNode } from './collective.ts';
+import { deleteMembership, globalUuid, lockAsMember, noteRoleChange, noteSession } from './manage.ts';
+
+const LeaveCollectiveInput = builder.inputType('LeaveCollectiveInput', {
+  fields: (t) => ({
+    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+  }),
+});
+
+const schema = z.object({ collectiveId: globalUuid });
+
+interface Result {
+  collectiveId: string;
+  removedMembershipId: string;
+  sessionId: string;
+}
+
+const LeaveCollectivePayload = builder.objectRef<Result>('LeaveCollectivePayload').implement({
+  fields: (t) => ({
+    collectiveId: t.globalID({
+      description: 'The collective you left (you no longer see it).',
+      resolve: (p) => ({ type: 'Collective', id: p.collectiveId }),
+    }),
+    removedMembershipId: t.globalID({
+      description: 'The id of your former membership.',
+      resolve: (p) => ({ type: 'CollectiveMembership', id: p.removedMembershipId }),
+    }),
+    session: t.prismaField({
+      type: 'AppSession',
+      description: 'Your session: a teenager whose parental consent came from this collective is back to PENDING_CONSENT.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.appSession.findUniqueOrThrow({ ...query, where: { id: p.sessionId } }),
+    }),
+  }),
+});
+
+builder.mutationField('leaveCollective', (t) =>
+  t.field({
+    type: LeaveCollectivePayload,
+    description: 'Leaves a collective. Its last owner cannot leave (LAST_OWNER): make someone else OWNER first.',
+    args: { input: t.arg({ type: LeaveCollectiveInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(schema, args.input);
+      const { membershipId, session } = await inTransaction(ctx, async (tx) => {
+        const me = await lockAsMember(tx, input.collectiveId, user.id);
+        await deleteMembership(
+          tx,
+          { id: me.membershipId, userId: user.id, collectiveId: input.collectiveId, role: me.role },
+          me.parentalConsentGranted,
+          ctx.requestTime,
+        );
+        return { membershipId: me.membershipId, session: await currentSession(ctx, tx) };
+      });
+      noteRoleChange(ctx, user.id, input.collectiveId, null);
+      noteSession(ctx, session);
+      return { collectiveId: input.collectiveId, removedMembershipId: membershipId, sessionId: session!.id };
+    },
+  }),
+);

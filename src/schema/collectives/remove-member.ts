@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { CollectiveNode } from './collective.ts';
+import { deleteMembership, globalUuid, lockAsMember, mayManage, MembershipRef, noteRoleChange, noteSession } from './manage.ts';
+
+const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
+  fields: (t) => ({
+    membershipId: t.globalID({ for: MembershipRef, required: true }),
+  }),
+});
+
+const schema = z.object({ membershipId: globalUuid });
+
+interface Result {
+  removedMembershipId: string;
+  /** null when the caller removed themselves and no longer sees the collective. */
+  collectiveId: string | null;
+  sessionId: string;
+}
+
+const RemoveMemberPayload = builder.objectRef<Result>('RemoveMemberPayload').implement({
+  fields: (t) => ({
+    removedMembershipId: t.globalID({
+      description: 'The id of the membership that no longer exists.',
+      resolve: (p) => ({ type: 'CollectiveMembership', id: p.removedMembershipId }),
+    }),
+    // Not a prismaField: a planned query must be used, and here there is none to run when you left.
+    // Relations selected beneath are loaded by the Prisma plugin's fallback, one statement each.
+    collective: t.field({
+      type: CollectiveNode,
+      nullable: true,
+      description: 'The collective, as you now see it; null when you removed yourself.',
+      resolve: (p, _a, ctx) => (p.collectiveId ? ctx.prisma.collective.findUniqueOrThrow({ where: { id: p.collectiveId } }) : null),
+    }),
+    session: t.prismaField({
+      type: 'AppSession',
+      description: 'Your session: its scope changes when you removed yourself from a collective that granted your parental consent.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.appSession.findUniqueOrThrow({ ...query, where: { id: p.sessionId } }),
+    }),
+  }),
+});
+
+builder.mutationField('removeMember', (t) =>
+  t.field({
+    type: RemoveMemberPayload,
+    description:
+      'Removes a member from a collective. Owners remove anyone, admins plain members only; anyone may remove themselves ' +
+      '(like leaveCollective). The last owner cannot be removed: LAST_OWNER. A removed teenager who had parental consent ' +
+      'only through this collective goes back to PENDING_CONSENT.',
+    args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(schema, args.input);
+      const { target, session } = await inTransaction(ctx, async (tx) => {
+        const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });
+        if (!found) throw notFound();
+        const me = await lockAsMember(tx, found.collectiveId, user.id);
+        const target = await tx.collectiveMembership.findUnique({
+          where: { id: input.membershipId },
+          select: { id: true, userId: true, collectiveId: true, role: true },
+        });
+        if (!target) throw notFound();
+        if (target.userId !== user.id && !mayManage(me.role, target.role)) {
+          throw forbidden(me.role === 'ADMIN' ? 'Admins remove plain members only' : 'Only owners and admins remove members');
+        }
+        await deleteMembership(tx, target, me.parentalConsentGranted, ctx.requestTime);
+        return { target, session: await currentSession(ctx, tx) };
+      });
+      noteRoleChange(ctx, target.userId, target.collectiveId, null);
+      noteSession(ctx, session);
+      return {
+        removedMembershipId: target.id,
+        collectiveId: target.userId === user.id ? null : target.collectiveId,
+        sessionId: session!.id,
+      };
+    },
+  }),
+);

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { notFound } from '../../errors.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { globalUuid, InvitationRef, isManager } from './manage.ts';
+
+const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
+  fields: (t) => ({
+    invitationId: t.globalID({ for: InvitationRef, required: true }),
+  }),
+});
+
+const schema = z.object({ invitationId: globalUuid });
+
+const RevokeInvitationPayload = builder.objectRef<{ invitationId: string }>('RevokeInvitationPayload').implement({
+  fields: (t) => ({
+    invitation: t.prismaField({
+      type: 'Invitation',
+      resolve: (query, p, _a, ctx) => ctx.prisma.invitation.findUniqueOrThrow({ ...query, where: { id: p.invitationId } }),
+    }),
+  }),
+});
+
+builder.mutationField('revokeInvitation', (t) =>
+  t.field({
+    type: RevokeInvitationPayload,
+    description:
+      'Makes an invitation unusable: status REVOKED (also for an expired one). Idempotent: a revoked invitation stays as it ' +
+      'is, and a fully used one (ACCEPTED) keeps its status since no use is left to revoke. Owners and admins of the ' +
+      'collective, and the inviter.',
+    args: { input: t.arg({ type: RevokeInvitationInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(schema, args.input);
+      await inTransaction(ctx, async (tx) => {
+        const inv = await tx.invitation.findUnique({ where: { id: input.invitationId }, select: { collectiveId: true, inviterId: true } });
+        if (!inv) throw notFound();
+        if (inv.inviterId !== user.id) {
+          const mine = await tx.collectiveMembership.findUnique({
+            where: { userId_collectiveId: { userId: user.id, collectiveId: inv.collectiveId } },
+            select: { role: true },
+          });
+          // Plain members and strangers do not see invitations: hidden, like a missing one.
+          if (!isManager(mine?.role)) throw notFound();
+        }
+        // Conditional: an accept that takes the last use concurrently wins, and ACCEPTED stays.
+        await tx.invitation.updateMany({
+          where: { id: input.invitationId, status: { in: ['PENDING', 'ACTIVE', 'EXPIRED'] } },
+          data: { status: 'REVOKED' },
+        });
+      });
+      return { invitationId: input.invitationId };
+    },
+  }),
+);

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { MembershipRoleEnum } from '../enums.ts';
+import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { globalUuid, lastOwner, lockAsMember, mayManage, MembershipRef, noteRoleChange, ownerCount } from './manage.ts';
+
+const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
+  fields: (t) => ({
+    membershipId: t.globalID({ for: MembershipRef, required: true }),
+    role: t.field({ type: MembershipRoleEnum, required: true }),
+  }),
+});
+
+const schema = z.object({
+  membershipId: globalUuid,
+  role: z.enum(['OWNER', 'ADMIN', 'MEMBER']),
+});
+
+const UpdateMemberRolePayload = builder.objectRef<{ membershipId: string }>('UpdateMemberRolePayload').implement({
+  fields: (t) => ({
+    membership: t.prismaField({
+      type: 'CollectiveMembership',
+      resolve: (query, p, _a, ctx) => ctx.prisma.collectiveMembership.findUniqueOrThrow({ ...query, where: { id: p.membershipId } }),
+    }),
+  }),
+});
+
+builder.mutationField('updateMemberRole', (t) =>
+  t.field({
+    type: UpdateMemberRolePayload,
+    description:
+      'Changes a member\'s role. Owners manage everyone; admins manage plain members only (they may make a member ADMIN, ' +
+      'never OWNER, and may step down to MEMBER themselves). The last owner cannot be demoted: LAST_OWNER.',
+    args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(schema, args.input);
+      const target = await inTransaction(ctx, async (tx) => {
+        const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });
+        if (!found) throw notFound();
+        // Not a member of that collective: the membership is hidden, exactly like a missing one.
+        const me = await lockAsMember(tx, found.collectiveId, user.id);
+        // Read again under the lock: the role may have changed since the first read.
+        const target = await tx.collectiveMembership.findUnique({
+          where: { id: input.membershipId },
+          select: { id: true, userId: true, collectiveId: true, role: true },
+        });
+        if (!target) throw notFound();
+        const self = target.userId === user.id;
+        if (self && target.role === input.role) return target;
+        const allowed =
+          me.role === 'OWNER' ||
+          (me.role === 'ADMIN' && input.role !== 'OWNER' && (mayManage(me.role, target.role) || (self && input.role === 'MEMBER')));
+        if (!allowed) {
+          throw forbidden(me.role === 'ADMIN' ? 'Admins manage plain members only and cannot make owners' : 'Only owners and admins manage roles');
+        }
+        if (target.role === input.role) return target;
+        if (target.role === 'OWNER' && (await ownerCount(tx, target.collectiveId)) <= 1) {
+          throw lastOwner();
+        }
+        return tx.collectiveMembership.update({
+          where: { id: target.id },
+          data: { role: input.role },
+          select: { id: true, userId: true, collectiveId: true, role: true },
+        });
+      });
+      noteRoleChange(ctx, target.userId, target.collectiveId, target.role);
+      return { membershipId: target.id };
+    },
+  }),
+);
