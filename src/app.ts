@@ -15,11 +15,15 @@ import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
 import { schema } from './schema/index.ts';
 import { defaultGraphiqlQuery } from './schema/graphiql.ts';
+import type { MessageStore } from './messages/types.ts';
+import { createMessageStore } from './messages/factory.ts';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   log: Logger;
+  /** The process's message store (startServer creates and closes it); by default the one config chooses. */
+  messages?: MessageStore;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -39,9 +43,9 @@ function backgroundQueue(log: Logger) {
   };
 }
 
-export function createApp({ config, db, log }: AppDeps) {
+export function createApp({ config, db, log, messages = createMessageStore(config, db) }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, background: background.run };
+  const services: Services = { config, db, log, messages, background: background.run };
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [

@@ -5,11 +5,14 @@ import type { Database } from './db/database.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { Loaders } from './loaders.ts';
+import type { MessageStore } from './messages/types.ts';
 
 export interface Services {
   config: Config;
   db: Database;
   log: Logger;
+  /** Message transcripts (MongoDB or the app.message table): one store per process. */
+  messages: MessageStore;
   /** Runs work after the response; failures are logged, never thrown at a client. */
   background(task: () => Promise<unknown>): void;
 }

@@ -10,6 +10,8 @@ import { createApp } from './app.ts';
 import { createEmbedder } from './search/embedders.ts';
 import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
 import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
+import { createMessageStore } from './messages/factory.ts';
+import { startOutboxWorker } from './messages/outbox.ts';
 
 export const embedderOf = (config: Config) => createEmbedder({ ...config.embeddings });
 
@@ -38,7 +40,12 @@ export async function startServer(config: Config, log: Logger) {
     await db.close();
     throw err;
   }
-  const app = createApp({ config, db, log });
+  // One message store per process (MongoDB: one client, one bounded pool), and the worker that
+  // retries message deletions the store missed.
+  const messages = createMessageStore(config, db);
+  await messages.init().catch((err) => log.error({ err, store: messages.kind }, 'message store not ready at start-up; indexes will be created on retry'));
+  const outbox = startOutboxWorker({ db, messages, log, config });
+  const app = createApp({ config, db, log, messages });
   const server = createServer(app.yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -46,7 +53,7 @@ export async function startServer(config: Config, log: Logger) {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
-  log.info({ url, database: db.kind }, 'GraphQL API ready');
+  log.info({ url, database: db.kind, messageStore: messages.kind }, 'GraphQL API ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -56,6 +63,8 @@ export async function startServer(config: Config, log: Logger) {
       server.closeAllConnections?.();
       await app.yoga.dispose();
       await app.drainBackground();
+      await outbox.stop();
+      await messages.close();
       await db.close();
     })());
   return { url, port, app, db, server, close };

@@ -20,6 +20,7 @@ import './collectives/mutations.ts';
 import './conversations/mutations.ts';
 import './operators/mutations.ts';
 import './search/index.ts';
+import './messages/index.ts';
 
 export const schema = builder.toSchema();
 

@@ -3,7 +3,7 @@
 import pino from 'pino';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, type App, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { countSql } from '../../src/db/instrument.ts';
 import type { TestDatabase } from './db.ts';
@@ -31,9 +31,9 @@ export function testConfig(db: TestDatabase, env: Record<string, string> = {}): 
   return Object.freeze({ ...base, database: db.config });
 }
 
-export function createTestApp(db: TestDatabase, env: Record<string, string> = {}) {
+export function createTestApp(db: TestDatabase, env: Record<string, string> = {}, deps: Pick<AppDeps, 'messages'> = {}) {
   const config = testConfig(db, env);
-  const app: App = createApp({ config, db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const app: App = createApp({ config, db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...deps });
 
   async function gql<TData = any, TVars = Record<string, unknown>>(
     document: string | DocumentNode | TypedDocumentNode<TData, TVars>,

@@ -150,6 +150,7 @@ export type NodeQuery = { node:
     | { __typename: 'CollectiveMembership', id: string }
     | { __typename: 'Conversation', id: string }
     | { __typename: 'Invitation', id: string }
+    | { __typename: 'Message', id: string }
     | { __typename: 'ParentalAuthorizationRequest', id: string }
     | { __typename: 'User', id: string }
    | null };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { deleteConversationMessages } from '../../messages/outbox.ts';
 import { deleteConversation, findOwnConversation } from './domain.ts';
 import { globalId, toGlobalId } from './ids.ts';
 
@@ -33,6 +34,8 @@ builder.mutationField('deleteConversation', (t) =>
         // Gone between the check and the delete: a concurrent delete won.
         if (!(await deleteConversation(tx, conversationId))) throw notFound();
       });
+      // Never throws and is bounded in time: a store that is down leaves the work to the outbox worker.
+      await deleteConversationMessages(ctx, conversationId);
       ctx.loaders.conversationOwner.clear(conversationId);
       return { deletedConversationId: toGlobalId('Conversation', conversationId) };
     },

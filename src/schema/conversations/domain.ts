@@ -2,6 +2,7 @@
 // with conversations:read); writing is for the owner alone, and anything else is NOT_FOUND,
 // exactly like a missing id.
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { enqueueMessageDeletion } from '../../messages/outbox.ts';
 import { notFound } from '../../errors.ts';
 import { boundedText } from '../users/validation.ts';
 
@@ -32,7 +33,13 @@ export async function findOwnConversation(tx: Tx, ownerId: string, id: string) {
  * keeps data of a conversation is cleaned up from here (the message store hooks in here), so no
  * caller can forget one.
  */
+/**
+ * Deletes a conversation and its chat sessions; its messages live in the message store, so the
+ * same transaction records that they are owed a deletion (the outbox), which the caller then
+ * attempts at once and the server's worker retries until it succeeds.
+ */
 export async function deleteConversation(tx: Tx, id: string): Promise<boolean> {
   const { count } = await tx.conversation.deleteMany({ where: { id } });
+  if (count > 0) await enqueueMessageDeletion(tx, id);
   return count > 0;
 }

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { notFound } from '../../errors.ts';
+import { MESSAGE_LIMITS } from '../../messages/types.ts';
+import { parseInput, requireOperator } from '../mutation-helpers.ts';
+import { MessageRoleEnum } from './message.ts';
+import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
+
+const ToolDataInput = builder.inputType('ToolDataInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'The tool, e.g. "knowledge_base_search".' }),
+    data: t.field({ type: 'JSON', required: true }),
+    timestamp: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+
+const AppendMessageInput = builder.inputType('AppendMessageInput', {
+  fields: (t) => ({
+    role: t.field({ type: MessageRoleEnum, required: true, description: 'ASSISTANT, SYSTEM or TOOL (USER messages come from sendMessage).' }),
+    text: t.string({ required: true }),
+    toolData: t.field({ type: [ToolDataInput], required: false }),
+    followUpActions: t.stringList({ required: false }),
+    metadata: t.field({ type: 'JSON', required: false }),
+  }),
+});
+
+const AppendMessagesInput = builder.inputType('AppendMessagesInput', {
+  fields: (t) => ({
+    chatSessionId: t.globalID({ required: true }),
+    messages: t.field({ type: [AppendMessageInput], required: true, description: `1 to ${MESSAGE_LIMITS.batchMax} messages, stored in this order.` }),
+  }),
+});
+
+const L = MESSAGE_LIMITS;
+const message = z
+  .object({
+    role: z.enum(['ASSISTANT', 'SYSTEM', 'TOOL'], { error: 'must be ASSISTANT, SYSTEM or TOOL: USER messages come from sendMessage' }),
+    text: z.string().max(L.serviceTextMax),
+    toolData: z
+      .array(
+        z.object({
+          name: z.string().trim().min(1).max(200),
+          data: z.unknown(),
+          timestamp: z.date().nullish().transform((d) => d?.toISOString() ?? null),
+        }),
+      )
+      .max(L.toolDataMax)
+      .nullish(),
+    followUpActions: z.array(z.string().trim().min(1).max(L.followUpActionMax)).max(L.followUpActionsMax).nullish(),
+    metadata: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .refine((m) => Buffer.byteLength(JSON.stringify([m.toolData ?? null, m.metadata ?? null])) <= L.jsonBytesMax, {
+    message: `toolData and metadata together must stay under ${L.jsonBytesMax} bytes of JSON`,
+  });
+const schema = z.object({ chatSessionId: chatSessionGlobalId, messages: z.array(message).min(1).max(L.batchMax) });
+
+const AppendMessagesPayload = builder.objectRef<{ messageIds: string[]; count: number }>('AppendMessagesPayload').implement({
+  description: 'What was stored. The messages themselves are private to the conversation owner, so only their ids come back.',
+  fields: (t) => ({
+    messageIds: t.exposeIDList('messageIds', { description: 'Global ids of the new messages, in order.' }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+builder.mutationField('appendMessages', (t) =>
+  t.field({
+    type: AppendMessagesPayload,
+    description: "The chatbot backend writes ASSISTANT, SYSTEM and TOOL messages into a chat session. Needs an API key holding messages:write.",
+    args: { input: t.arg({ type: AppendMessagesInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      requireOperator(ctx, 'messages:write');
+      const input = parseInput(schema, args.input);
+      const session = await findChatSession(ctx, input.chatSessionId.id);
+      if (!session) throw notFound();
+      const stored = await appendToChatSession(
+        ctx,
+        session,
+        input.messages.map((m) => ({
+          role: m.role,
+          text: m.text,
+          toolData: m.toolData ?? null,
+          followUpActions: m.followUpActions ?? null,
+          metadata: (m.metadata as Record<string, unknown> | null | undefined) ?? null,
+        })),
+      );
+      return { messageIds: stored.map((m) => encodeGlobalID('Message', m.id)), count: stored.length };
+    },
+  }),
+);

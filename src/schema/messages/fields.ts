@@ -1,0 +1,79 @@
+// The transcript fields of chat sessions and conversations. Pages come from the message store;
+// counts and last messages of a page of conversations are batched per request (one store call
+// each, whatever the number of conversations).
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
+import { builder } from '../../builder.ts';
+import { viewerUserId, type Context } from '../../context.ts';
+import type { Message, MessageScope } from '../../messages/types.ts';
+import { MessageConnection, MessageNode, messageCursor, parseMessageCursor } from './message.ts';
+
+/** One store call for all the conversations of a response: up to 1000 ids (a page is at most 100; nested pages multiply). */
+const batched = { maxBatchSize: 1000 };
+
+function page(scope: MessageScope, args: Parameters<typeof resolveCursorConnection>[0]['args'], ctx: Context) {
+  return resolveCursorConnection(
+    { args, toCursor: messageCursor, defaultSize: 20, maxSize: 100 },
+    ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+      ctx.messages.list(scope, {
+        after: parseMessageCursor(after, ctx),
+        before: parseMessageCursor(before, ctx),
+        limit,
+        newestFirst: inverted,
+      }),
+  );
+}
+
+const PAGE_DESCRIPTION = 'Oldest first; `last: n` gives the newest n (still oldest first within the page). At most 100 per page.';
+
+builder.prismaObjectField('ChatSession', 'messages', (t) =>
+  t.connection(
+    {
+      type: MessageNode,
+      description: `The messages of this chat session. Only the conversation's owner reads them. ${PAGE_DESCRIPTION}`,
+      authScopes: async (session, _args, ctx) => {
+        const me = viewerUserId(ctx);
+        return !!me && (await ctx.loaders.conversationOwner.load(session.conversationId)) === me;
+      },
+      resolve: (session, args, ctx) => page({ chatSessionId: session.id }, args, ctx),
+    },
+    MessageConnection,
+  ),
+);
+
+builder.prismaObjectFields('Conversation', (t) => ({
+  messages: t.connection(
+    {
+      type: MessageNode,
+      description: `The messages of all this conversation's chat sessions. Only the owner reads them. ${PAGE_DESCRIPTION}`,
+      authScopes: (conversation) => ({ self: conversation.userId }),
+      resolve: (conversation, args, ctx) => page({ conversationId: conversation.id }, args, ctx),
+    },
+    MessageConnection,
+  ),
+  messageCount: t.loadable({
+    type: 'Int',
+    // Nullable so that a message store outage costs this field, not the whole list of conversations.
+    nullable: true,
+    description:
+      'How many messages the conversation holds (metadata: also for operators holding conversations:read). Null, with an error, when the message store is unavailable.',
+    authScopes: (conversation) => ({ $any: { self: conversation.userId, operator: 'conversations:read' } }),
+    loaderOptions: batched,
+    load: async (ids: string[], ctx: Context) => {
+      const counts = await ctx.messages.countByConversation(ids);
+      return ids.map((id) => counts.get(id) ?? 0);
+    },
+    resolve: (conversation) => conversation.id,
+  }),
+  lastMessage: t.loadable({
+    type: MessageNode,
+    nullable: true,
+    description: 'The newest message, or null for an empty conversation (or, with an error, when the message store is unavailable). Only the owner reads it.',
+    authScopes: (conversation) => ({ self: conversation.userId }),
+    loaderOptions: batched,
+    load: async (ids: string[], ctx: Context) => {
+      const last = await ctx.messages.lastByConversation(ids);
+      return ids.map((id): Message | null => last.get(id) ?? null);
+    },
+    resolve: (conversation) => conversation.id,
+  }),
+}));
