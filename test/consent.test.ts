@@ -164,3 +164,37 @@ describe(`sign-out (${dbKind})`, () => {
     expect((await api.gql('{ me { id } }', {}, { token: s2.token })).errors).toBeUndefined();
   });
 });
+
+describe(`concurrent consent changes (${dbKind})`, () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ poolMax: 20 });
+  });
+  afterAll(() => db.destroy());
+
+  it('two owners toggling consent on two collectives that share teenagers never deadlock or fail', async () => {
+    const api = createTestApp(db);
+    const teens = await Promise.all(Array.from({ length: 8 }, () => createUser(db.prisma)));
+    for (const t of teens) {
+      await db.prisma.userConsent.create({ data: { userId: t.id } });
+      await Promise.all([1, 2].map(() => createSession(db.prisma, t.id, 'PENDING_CONSENT')));
+    }
+    const owners = await Promise.all([1, 2].map(() => createUser(db.prisma, { userType: 'PARENT' })));
+    const collectives = await Promise.all(
+      owners.map((o, i) =>
+        createCollective(db.prisma, [{ userId: o.id, role: 'OWNER' }, ...(i ? [...teens].reverse() : teens).map((t) => ({ userId: t.id, role: 'MEMBER' as const }))]),
+      ),
+    );
+    const tokens = await Promise.all(owners.map(async (o) => (await createSession(db.prisma, o.id)).token));
+    const toggle = `mutation($id: ID!, $g: Boolean!) { setCollectiveParentalConsent(input: { collectiveId: $id, granted: $g }) { collective { parentalConsentGranted } } }`;
+    const calls = [];
+    for (let round = 0; round < 4; round++) {
+      for (const i of [0, 1]) calls.push(api.gql(toggle, { id: gid('Collective', collectives[i].id), g: round % 2 === 0 }, { token: tokens[i] }));
+    }
+    const results = await Promise.all(calls);
+    expect(results.flatMap(codesOf)).toEqual([]);
+    // Both collectives end with consent off: every teen session is back to PENDING_CONSENT.
+    const scopesNow = await db.prisma.appSession.findMany({ where: { userId: { in: teens.map((t) => t.id) } }, select: { scope: true } });
+    expect(new Set(scopesNow.map((s) => s.scope))).toEqual(new Set(['PENDING_CONSENT']));
+  });
+});

@@ -48,7 +48,12 @@ export async function scopesOf(tx: Tx, userIds: readonly string[]): Promise<Map<
  * caller's transaction. Returns the scope of each user.
  */
 export async function refreshSessionScopes(tx: Tx, userIds: readonly string[], now = new Date()) {
-  const scopes = await scopesOf(tx, userIds);
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Map<string, SessionScope>();
+  // Lock the sessions in one global order first: two transactions refreshing overlapping sets of
+  // users (two parents changing consent at once) then queue instead of deadlocking.
+  await tx.$queryRaw`SELECT id FROM app.app_session WHERE user_id = ANY(${ids}::uuid[]) AND expires_at > ${now} ORDER BY id FOR UPDATE`;
+  const scopes = await scopesOf(tx, ids);
   const byScope = new Map<SessionScope, string[]>();
   for (const [userId, scope] of scopes) byScope.set(scope, [...(byScope.get(scope) ?? []), userId]);
   for (const [scope, ids] of byScope) {

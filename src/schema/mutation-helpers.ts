@@ -54,11 +54,15 @@ function translatePrismaError(err: unknown): unknown {
  * (on PGlite the root client would wait for the transaction to end: a deadlock).
  */
 export async function inTransaction<T>(ctx: Context, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-  try {
-    return await ctx.prisma.$transaction(fn, { timeout: 15_000, maxWait: 10_000 });
-  } catch (err) {
-    if (isAppError(err)) throw err;
-    throw translatePrismaError(err);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.prisma.$transaction(fn, { timeout: 15_000, maxWait: 10_000 });
+    } catch (err) {
+      if (isAppError(err)) throw err;
+      // A write conflict or deadlock rolled everything back: running it again is safe.
+      if ((err as { code?: unknown })?.code === 'P2034' && attempt < 3) continue;
+      throw translatePrismaError(err);
+    }
   }
 }
 
