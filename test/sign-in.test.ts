@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
 import { hashToken } from '../src/auth/tokens.ts';
+import { createSession, createUser } from './factories/index.ts';
 
 const SIGN_IN = /* GraphQL */ `
   mutation SignIn($input: SignInInput!) {
@@ -66,5 +67,35 @@ describe(`signIn (${dbKind})`, () => {
   it('an unknown or expired token is UNAUTHENTICATED', async () => {
     const r = await api.gql('{ me { id } }', {}, { token: 'x'.repeat(43) });
     expect(codesOf(r)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe(`sessions over time (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db, { SESSION_TOUCH_INTERVAL_SECONDS: '60' });
+  });
+  afterAll(() => db.destroy());
+
+  it('an expired token is UNAUTHENTICATED', async () => {
+    const user = await createUser(db.prisma);
+    const { token } = await createSession(db.prisma, user.id, 'FULL', -1000);
+    expect(codesOf(await api.gql('{ me { id } }', {}, { token }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('refreshes lastActiveAt and lastSeenAt when stale, and at most once per interval', async () => {
+    const user = await createUser(db.prisma);
+    const { token, session } = await createSession(db.prisma, user.id);
+    const stale = new Date(Date.now() - 3600_000);
+    await db.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: stale } });
+    await api.gql('{ me { id } }', {}, { token });
+    const touched = await db.prisma.appSession.findUniqueOrThrow({ where: { id: session.id } });
+    expect(touched.lastActiveAt.getTime()).toBeGreaterThan(stale.getTime());
+    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).lastSeenAt).not.toBeNull();
+    const again = await api.gql('{ me { id } }', {}, { token });
+    expect(again.sqlLog.filter((s) => /^UPDATE/i.test(s))).toEqual([]);
+    expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: session.id } })).lastActiveAt).toEqual(touched.lastActiveAt);
   });
 });
