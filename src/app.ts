@@ -17,6 +17,7 @@ import { schema } from './schema/index.ts';
 import { defaultGraphiqlQuery } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
+import { useDocumentSearch } from './search/extensions.ts';
 
 export interface AppDeps {
   config: Config;
@@ -61,6 +62,8 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     maxAliasesPlugin({ n: 30, allowList: [] }),
     // 3. Schema discovery is a development convenience, off in production unless asked for.
     ...(config.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
+    // 4. Document search: extensions.search (cache hits), and its cache writes after execution.
+    useDocumentSearch(),
   ];
 
   const yoga = createYoga<ServerContext>({

@@ -34,6 +34,12 @@ const EnvSchema = z.object({
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
   EMBEDDINGS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
 
+  // Document search (issue 5): HNSW's candidate list per query, and the level-2 (semantic) result cache.
+  HNSW_EF_SEARCH: z.coerce.number().int().min(1).max(1000).default(40),
+  RAG_CACHE_ENABLED: bool.default(true),
+  RAG_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  RAG_CACHE_MAX_DISTANCE: z.coerce.number().min(0).max(2).default(0.05),
+
   GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
@@ -95,6 +101,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.EMBEDDINGS_API_KEY,
       dimensions: e.EMBEDDINGS_DIMENSIONS,
       timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
+    }),
+    search: Object.freeze({
+      /** hnsw.ef_search for each vector query (SET LOCAL in the query's transaction). */
+      efSearch: e.HNSW_EF_SEARCH,
+      ragCache: Object.freeze({
+        enabled: e.RAG_CACHE_ENABLED,
+        ttlSeconds: e.RAG_CACHE_TTL_SECONDS,
+        /** A cached query answers a new one when their embeddings are at most this cosine distance apart. */
+        maxDistance: e.RAG_CACHE_MAX_DISTANCE,
+      }),
     }),
     graphiql: e.GRAPHIQL ?? !production,
     introspection: e.INTROSPECTION ?? !production,

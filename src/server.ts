@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './db/database.ts';
 import { applyMigrations } from './db/migrate/runner.ts';
 import { createApp } from './app.ts';
 import { createEmbedder } from './search/embedders.ts';
+import { assertEmbeddingsMatch } from './search/embedding-state.ts';
 import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
 import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
 import { createMessageStore } from './messages/factory.ts';
@@ -30,6 +31,8 @@ export async function prepareDatabase(db: Database, config: Config, log: Logger)
     });
     log.info(summary, 'demo data loaded');
   }
+  // Stored vectors of another embedding model or width: refuse to start (npm run reembed).
+  await assertEmbeddingsMatch(db, embedderOf(config));
 }
 
 export async function startServer(config: Config, log: Logger) {

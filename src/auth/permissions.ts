@@ -7,7 +7,8 @@ export const PERMISSIONS = {
   'feedback:read': 'Read all chat session feedback (Query.feedback).',
   'flags:write': 'Create, update and delete feature flags (upsertFeatureFlag, deleteFeatureFlag).',
   'content:write': 'Create and update localized content (upsertLocalizedContent).',
-  'documents:write': 'Write knowledge base documents (ingestion).',
+  'documents:read': 'Read every knowledge base document, whatever its collection.',
+  'documents:write': 'Write knowledge base documents (ingestion); implies reading them.',
   'messages:write': 'Write chat messages on behalf of the companion agent.',
   '*': 'Every permission above, and any added later.',
 } as const satisfies Record<string, string>;

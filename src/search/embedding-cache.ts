@@ -36,7 +36,19 @@ export class CachedEmbedder implements Embedder {
   }
 
   async embed(texts: string[]): Promise<number[][]> {
-    if (texts.length === 0) return [];
+    return (await this.embedTraced(texts)).vectors;
+  }
+
+  /**
+   * embed, also telling how many distinct texts the cache answered (`hits`) and how many went to
+   * the provider (`misses`). With `deferWrite`, new vectors are stored through it (e.g. the app's
+   * background queue, after the response) instead of before returning.
+   */
+  async embedTraced(
+    texts: string[],
+    options: { deferWrite?: (task: () => Promise<unknown>) => void } = {},
+  ): Promise<{ vectors: number[][]; hits: number; misses: number }> {
+    if (texts.length === 0) return { vectors: [], hits: 0, misses: 0 };
     // Duplicates in one call (repeated boilerplate) are looked up and embedded once.
     const keyOf = texts.map((t) => embeddingCacheKey(this.model, t));
     const unique = new Map<string, string>();
@@ -65,15 +77,19 @@ export class CachedEmbedder implements Embedder {
         return toVectorLiteral(v);
       });
       missKeys.forEach((k, i) => found.set(k, vectors[i]));
-      for (let i = 0; i < missKeys.length; i += WRITE_BATCH) {
-        // unnest: one statement and three parameters whatever the number of rows.
-        await this.prisma.$executeRaw`
-          INSERT INTO cache.embedding_cache (key, model, embedding)
-          SELECT k, ${this.model}, e::vector
-          FROM unnest(${missKeys.slice(i, i + WRITE_BATCH)}::text[], ${literals.slice(i, i + WRITE_BATCH)}::text[]) AS t(k, e)
-          ON CONFLICT (key) DO NOTHING`;
-      }
+      const write = async () => {
+        for (let i = 0; i < missKeys.length; i += WRITE_BATCH) {
+          // unnest: one statement and three parameters whatever the number of rows.
+          await this.prisma.$executeRaw`
+            INSERT INTO cache.embedding_cache (key, model, embedding)
+            SELECT k, ${this.model}, e::vector
+            FROM unnest(${missKeys.slice(i, i + WRITE_BATCH)}::text[], ${literals.slice(i, i + WRITE_BATCH)}::text[]) AS t(k, e)
+            ON CONFLICT (key) DO NOTHING`;
+        }
+      };
+      if (options.deferWrite) options.deferWrite(write);
+      else await write();
     }
-    return keyOf.map((k) => found.get(k)!);
+    return { vectors: keyOf.map((k) => found.get(k)!), hits: keys.length - missKeys.length, misses: missKeys.length };
   }
 }

@@ -23,7 +23,7 @@ const DEFAULT_WEIGHTS = { words: 1, bigrams: 0.45, trigrams: 0.75 };
  * Function words of the six likeliest languages (fr, en, es, de, it, pt). They are not dropped,
  * only damped: without IDF they would make every two texts of one language look alike.
  */
-const STOPWORDS = new Set(
+export const STOPWORDS = new Set(
   (
     // fr
     'a au aux avec ce ces cet cette c d dans de des du elle elles en est et eu il ils j je la le les leur leurs l lui ' +

@@ -1,2 +1,4 @@
 // Imports this area's types, queries and mutations.
-export {};
+import './document.ts';
+import './search-documents.ts';
+import './ingest-document.ts';

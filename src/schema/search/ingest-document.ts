@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import type { Document } from '../../generated/prisma/client.ts';
+import { badInput } from '../../errors.ts';
+import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
+import { searchServiceFor } from '../../search/service.ts';
+import { DocumentCollectionEnum } from '../enums.ts';
+import { parseInput, requireOperator } from '../mutation-helpers.ts';
+import { DocumentNode } from './document.ts';
+
+/** Generous for Markdown guides, small enough to embed in one request's time. */
+export const MAX_DOCUMENT_CHARACTERS = 500_000;
+const MAX_METADATA_CHARACTERS = 20_000;
+
+export const IngestStatusEnum = builder.enumType('IngestStatus', {
+  values: {
+    CREATED: { description: 'A new document.' },
+    UPDATED: { description: 'An existing document (same collection and source) changed; only its changed chunks were embedded.' },
+    UNCHANGED: { description: 'Same content, title, language and metadata: nothing was written.' },
+  },
+});
+
+const IngestDocumentInput = builder.inputType('IngestDocumentInput', {
+  fields: (t) => ({
+    collection: t.field({ type: DocumentCollectionEnum, required: true }),
+    title: t.string({ required: true, description: '1 to 300 characters.' }),
+    source: t.string({ required: true, description: 'The document\'s identity within its collection (a path, a URL...): ingesting the same source again updates it. 1 to 500 characters.' }),
+    language: t.field({ type: 'LanguageCode', required: true }),
+    content: t.string({ required: true, description: `Markdown or plain text, without front matter (at most ${MAX_DOCUMENT_CHARACTERS} characters).` }),
+    metadata: t.field({ type: 'JSON', required: false, description: 'A JSON object kept with the document. The key _ingest is reserved.' }),
+  }),
+});
+
+const ingestSchema = z.object({
+  collection: z.enum(['YOUTH', 'ADULT']),
+  title: z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters'),
+  source: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters'),
+  language: z.string().regex(LANGUAGE_PATTERN),
+  content: z.string().max(MAX_DOCUMENT_CHARACTERS, `at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be empty'),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .refine((m) => !m || !Object.hasOwn(m, INGEST_METADATA_KEY), `the key ${INGEST_METADATA_KEY} is reserved`)
+    .refine((m) => !m || JSON.stringify(m).length <= MAX_METADATA_CHARACTERS, `at most ${MAX_METADATA_CHARACTERS} characters of JSON`),
+});
+
+interface IngestPayloadShape {
+  document: Document;
+  status: 'CREATED' | 'UPDATED' | 'UNCHANGED';
+  chunksEmbedded: number;
+  chunksKept: number;
+  chunksDeleted: number;
+}
+
+const IngestDocumentPayload = builder.objectRef<IngestPayloadShape>('IngestDocumentPayload').implement({
+  fields: (t) => ({
+    document: t.field({ type: DocumentNode, resolve: (p) => p.document }),
+    status: t.expose('status', { type: IngestStatusEnum }),
+    chunksEmbedded: t.exposeInt('chunksEmbedded', { description: 'New chunks whose text went to the embedder (the embedding cache may have answered).' }),
+    chunksKept: t.exposeInt('chunksKept', { description: 'Stored chunks kept with their embedding.' }),
+    chunksDeleted: t.exposeInt('chunksDeleted'),
+  }),
+});
+
+builder.mutationField('ingestDocument', (t) =>
+  t.field({
+    type: IngestDocumentPayload,
+    description:
+      'Creates or updates a knowledge-base document (identified by collection and source), chunks it and embeds the new chunks. Cached search results of the collection are invalidated. Operators with documents:write only.',
+    args: { input: t.arg({ type: IngestDocumentInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const operator = requireOperator(ctx, 'documents:write');
+      const input = parseInput(ingestSchema, args.input);
+      const embedder = searchServiceFor(ctx).embedder;
+      let result;
+      try {
+        result = await ingestDocument(ctx.prisma, embedder, { ...input, metadata: input.metadata ?? {} });
+      } catch (err) {
+        if (err instanceof IngestError) throw badInput(err.message);
+        throw err;
+      }
+      const status = result.status.toUpperCase() as IngestPayloadShape['status'];
+      if (status !== 'UNCHANGED') {
+        ctx.log.info({ apiKey: operator.apiKey.name, document: result.document.id, collection: input.collection, status, chunksEmbedded: result.chunksEmbedded }, 'document ingested');
+      }
+      return { ...result, status };
+    },
+  }),
+);
+
+const DeleteDocumentInput = builder.inputType('DeleteDocumentInput', {
+  fields: (t) => ({
+    id: t.globalID({ for: DocumentNode, required: true }),
+  }),
+});
+
+const deleteSchema = z.object({ id: z.object({ id: z.guid('not a valid id') }).transform((g) => g.id) });
+
+const DeleteDocumentPayload = builder.objectRef<{ id: string; deleted: boolean }>('DeleteDocumentPayload').implement({
+  fields: (t) => ({
+    deletedDocumentId: t.globalID({ resolve: (p) => ({ type: 'Document', id: p.id }) }),
+    deleted: t.exposeBoolean('deleted', { description: 'False when there was no such document (deleting is idempotent).' }),
+  }),
+});
+
+builder.mutationField('deleteDocument', (t) =>
+  t.field({
+    type: DeleteDocumentPayload,
+    description: 'Deletes a knowledge-base document and its chunks. Cached search results of its collection are invalidated. Operators with documents:write only.',
+    args: { input: t.arg({ type: DeleteDocumentInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const operator = requireOperator(ctx, 'documents:write');
+      const { id } = parseInput(deleteSchema, args.input);
+      const deleted = await deleteDocument(ctx.prisma, id);
+      if (deleted) ctx.log.info({ apiKey: operator.apiKey.name, document: id }, 'document deleted');
+      return { id, deleted };
+    },
+  }),
+);

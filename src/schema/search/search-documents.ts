@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import type { Context } from '../../context.ts';
+import type { Document } from '../../generated/prisma/client.ts';
+import { forbidden } from '../../errors.ts';
+import { afterExecution, recordSearchTrace, responsePath } from '../../search/extensions.ts';
+import { MAX_QUERY_LENGTH, MAX_RESULTS, MIN_QUERY_LENGTH } from '../../search/query-text.ts';
+import type { SearchMode } from '../../search/search.ts';
+import { searchServiceFor, type RankedResult } from '../../search/service.ts';
+import { DocumentCollectionEnum } from '../enums.ts';
+import { parseInput, requireUser } from '../mutation-helpers.ts';
+import { collectionsOf, defaultCollectionOf, DocumentNode } from './document.ts';
+
+export const SearchModeEnum = builder.enumType('SearchMode', {
+  description: 'How searchDocuments ranks chunks.',
+  values: {
+    VECTOR: { description: 'Nearest chunks by cosine distance of embeddings (pgvector HNSW). Score: cosine similarity.' },
+    HYBRID: {
+      description:
+        'The vector ranking and PostgreSQL full-text ranking fused by reciprocal rank fusion (k = 60). Score: the fused score over its maximum, 1 for a chunk ranked first by both.',
+    },
+  } satisfies Record<SearchMode, unknown>,
+});
+
+/** The document of each result, for all results of a request in one query. */
+async function loadDocuments(ids: string[], ctx: Context): Promise<(Document | Error)[]> {
+  const rows = await ctx.prisma.document.findMany({ where: { id: { in: [...new Set(ids)] } } });
+  const byId = new Map(rows.map((d) => [d.id, d]));
+  return ids.map((id) => byId.get(id) ?? new Error('document not found'));
+}
+
+export const SearchResultRef = builder.objectRef<RankedResult>('SearchResult').implement({
+  description: 'One chunk of a document that matches a search.',
+  fields: (t) => ({
+    rank: t.exposeInt('rank', { description: '1 for the best result.' }),
+    score: t.exposeFloat('score', { description: 'In [0, 1], higher is better; its meaning depends on the mode (see SearchMode).' }),
+    content: t.exposeString('content', { description: 'The chunk text (Markdown), prefixed with its section heading.' }),
+    fromCache: t.exposeBoolean('fromCache', { description: 'Whether this result came from the search result cache (a close enough query answered before).' }),
+    document: t.loadable({
+      type: DocumentNode,
+      load: (ids: string[], ctx: Context) => loadDocuments(ids, ctx),
+      resolve: (r) => r.documentId,
+    }),
+  }),
+});
+
+const argsSchema = z.object({
+  query: z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(z.string().min(MIN_QUERY_LENGTH, 'must not be empty').max(MAX_QUERY_LENGTH, `at most ${MAX_QUERY_LENGTH} characters`)),
+  first: z.number().int().min(1).max(MAX_RESULTS, `at most ${MAX_RESULTS}`),
+  minScore: z.number().min(0).max(1),
+});
+
+builder.queryField('searchDocuments', (t) =>
+  t.field({
+    type: [SearchResultRef],
+    description:
+      'Searches the knowledge base, best chunks first. The collection defaults to the caller\'s (teenagers YOUTH, parents ADULT); teenagers can only search YOUTH. Needs a FULL session. ' +
+      'The response\'s extensions.search.<field path> tells whether the query embedding and the results came from the caches.',
+    args: {
+      query: t.arg.string({ required: true, description: `1 to ${MAX_QUERY_LENGTH} characters (trimmed).` }),
+      first: t.arg.int({ required: false, defaultValue: 5, description: `1 to ${MAX_RESULTS}.` }),
+      language: t.arg({ type: 'LanguageCode', required: false, description: 'Only documents in this language (every language when omitted).' }),
+      collection: t.arg({ type: DocumentCollectionEnum, required: false }),
+      mode: t.arg({ type: SearchModeEnum, required: false, defaultValue: 'HYBRID' }),
+      minScore: t.arg.float({ required: false, defaultValue: 0, description: 'Leave out results scoring below this (0 to 1).' }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const { user } = requireUser(ctx, 'FULL');
+      const input = parseInput(argsSchema, { query: args.query, first: args.first ?? 5, minScore: args.minScore ?? 0 });
+      const collection = args.collection ?? defaultCollectionOf(user.userType);
+      if (!collectionsOf(user.userType).includes(collection)) throw forbidden(`Your account cannot search the ${collection} collection`);
+      const mode: SearchMode = args.mode ?? 'HYBRID';
+      const { results, trace } = await searchServiceFor(ctx).search(
+        {
+          text: input.query,
+          userType: user.userType,
+          params: { collection, language: args.language ?? null, mode, first: input.first, minScore: input.minScore },
+        },
+        afterExecution(ctx),
+      );
+      recordSearchTrace(ctx, responsePath(info.path), trace);
+      return results;
+    },
+  }),
+);

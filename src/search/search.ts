@@ -1,0 +1,163 @@
+// The chunk search itself: VECTOR (pgvector HNSW, cosine) or HYBRID (the same vector candidates
+// fused with PostgreSQL full-text ranking by reciprocal rank fusion), filtered by collection and
+// optionally language in SQL. One statement for the search, preceded in the same transaction by
+// the SET LOCALs HNSW needs (ef_search, iterative scan).
+//
+// Scores are in [0, 1], best first:
+// - VECTOR: the cosine similarity of query and chunk, clamped at 0 (1 = same direction).
+// - HYBRID: the RRF score divided by its largest possible value 2 / (RRF_K + 1), reached by a
+//   chunk ranked first by both rankings. It says how high a chunk sits in both rankings, not how
+//   similar it is: a chunk first in one list and absent from the other scores about 0.5.
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import type { Collection } from './ingest.ts';
+import { norm, toVectorLiteral } from './vector.ts';
+
+export type SearchMode = 'VECTOR' | 'HYBRID';
+
+/** The RRF constant of Cormack et al. (2009): dampens the weight of the very first ranks. */
+export const RRF_K = 60;
+
+export interface SearchParams {
+  collection: Collection;
+  /** Only chunks of documents in this language; every language when null. */
+  language: string | null;
+  mode: SearchMode;
+  /** How many results (1-20). */
+  first: number;
+  /** Results scoring below this are left out. */
+  minScore: number;
+}
+
+export interface ChunkResult {
+  chunkId: string;
+  documentId: string;
+  content: string;
+  score: number;
+}
+
+export interface SearchInput {
+  params: SearchParams;
+  /** The query embedding (same model as the stored chunks). */
+  vector: readonly number[];
+  /** The words the full-text half ranks by (see fullTextTerms); none: no full-text half. */
+  textTerms: readonly string[];
+  /** hnsw.ef_search for this query. */
+  efSearch: number;
+  /**
+   * Exact nearest neighbours (a sequential scan computing every distance) instead of HNSW: the
+   * ground truth the benchmark measures the index's recall against. Never on a request's path.
+   */
+  exact?: boolean;
+}
+
+/**
+ * A word found in more chunks than this is left out of the full-text ranking: too common to tell
+ * chunks apart (its IDF is low), and ranking every chunk it matches would cost more than the rest
+ * of the search. Counted with an early stop, so checking a very common word stays cheap.
+ */
+export const FTS_MAX_TERM_CHUNKS = 2000;
+
+/** Candidates each ranking contributes to the fusion (and VECTOR re-sorts). */
+export const candidatesFor = (first: number) => Math.max(first * 4, 40);
+
+type RawClient = Pick<PrismaClient, '$queryRaw' | '$transaction'>;
+
+/** collection = ... [AND language = ...] on rag.document aliased d. */
+function documentFilter(params: SearchParams) {
+  return params.language === null
+    ? Prisma.sql`d.collection = ${params.collection}::rag.document_collection`
+    : Prisma.sql`d.collection = ${params.collection}::rag.document_collection AND d.language = ${params.language}`;
+}
+
+/** Vector candidates: HNSW order (or exact order), best first, at most k. */
+function vectorCandidates(input: SearchInput, literal: string, k: number) {
+  // `+ 0` hides the distance from the planner's index matching: the exact scan.
+  const order = input.exact ? Prisma.sql`(c.embedding <=> ${literal}::vector) + 0` : Prisma.sql`c.embedding <=> ${literal}::vector`;
+  return Prisma.sql`
+    SELECT c.id, c.embedding <=> ${literal}::vector AS distance
+    FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id
+    WHERE ${documentFilter(input.params)} AND c.embedding IS NOT NULL
+    ORDER BY ${order}
+    LIMIT ${k}`;
+}
+
+/** The search statement (exported for the benchmark's EXPLAIN); null when there is nothing to search with. */
+export function searchStatement(input: SearchInput) {
+  const { params } = input;
+  const k = candidatesFor(params.first);
+  // A zero vector (a query of punctuation only) has no direction: no vector candidates.
+  const literal = norm(input.vector) > 0 ? toVectorLiteral(input.vector) : null;
+
+  if (params.mode === 'VECTOR') {
+    if (!literal) return null;
+    return Prisma.sql`
+      SELECT c.id::text AS "chunkId", c.document_id::text AS "documentId", c.content,
+             GREATEST(0, 1 - v.distance)::float8 AS score
+      FROM (${vectorCandidates(input, literal, k)}) v
+      JOIN rag.document_chunk c ON c.id = v.id
+      WHERE GREATEST(0, 1 - v.distance) >= ${params.minScore}
+      ORDER BY v.distance, c.id
+      LIMIT ${params.first}`;
+  }
+
+  const terms = [...input.textTerms];
+  if (!literal && terms.length === 0) return null;
+  // Constants, inlined: the normalization is exact in numeric arithmetic.
+  const K = Prisma.raw(String(RRF_K));
+  const vec = literal
+    ? Prisma.sql`SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM (${vectorCandidates(input, literal, k)}) v`
+    : Prisma.sql`SELECT NULL::uuid AS id, 0::bigint AS r WHERE false`;
+  // The words rare enough to rank by, OR-ed (an AND of a question's words almost never matches);
+  // ts_rank_cd reads the stored tsvector (content_tsv) that the GIN index covers.
+  const fts = terms.length
+    ? Prisma.sql`
+        SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
+          SELECT c.id, ts_rank_cd(c.content_tsv, ftsq.q) AS rank
+          FROM (
+            SELECT to_tsquery('simple', string_agg(t.term, ' | ')) AS q
+            FROM unnest(${terms}::text[]) AS t(term)
+            WHERE (
+              SELECT count(*) FROM (
+                SELECT 1 FROM rag.document_chunk m WHERE m.content_tsv @@ to_tsquery('simple', t.term) LIMIT ${FTS_MAX_TERM_CHUNKS + 1}
+              ) matches
+            ) <= ${FTS_MAX_TERM_CHUNKS}
+          ) ftsq
+          JOIN rag.document_chunk c ON c.content_tsv @@ ftsq.q
+          JOIN rag.document d ON d.id = c.document_id
+          WHERE ${documentFilter(params)}
+          ORDER BY rank DESC, c.id
+          LIMIT ${k}
+        ) f`
+    : Prisma.sql`SELECT NULL::uuid AS id, 0::bigint AS r WHERE false`;
+  return Prisma.sql`
+    WITH vec AS (${vec}), fts AS (${fts}),
+    fused AS (
+      SELECT COALESCE(vec.id, fts.id) AS id,
+             (COALESCE(1.0 / (${K} + vec.r), 0) + COALESCE(1.0 / (${K} + fts.r), 0)) * ${Prisma.raw(String(RRF_K + 1))} / 2.0 AS score
+      FROM vec FULL JOIN fts ON fts.id = vec.id
+    )
+    SELECT c.id::text AS "chunkId", c.document_id::text AS "documentId", c.content, LEAST(1, fused.score)::float8 AS score
+    FROM fused JOIN rag.document_chunk c ON c.id = fused.id
+    WHERE fused.score >= ${params.minScore}
+    ORDER BY fused.score DESC, c.id
+    LIMIT ${params.first}`;
+}
+
+/** As inTransaction (mutation-helpers): Prisma's defaults (2 s to start, 5 s in all) fail first under load. */
+const SEARCH_TX = { maxWait: 10_000, timeout: 15_000 };
+
+/**
+ * Runs one search. The SET LOCALs need a transaction: a two-statement batch transaction, which
+ * holds PGlite's one connection only for those two statements.
+ */
+export async function searchChunks(prisma: RawClient, input: SearchInput): Promise<ChunkResult[]> {
+  const statement = searchStatement(input);
+  if (!statement) return [];
+  const [, rows] = await prisma.$transaction([
+    // relaxed_order: when the collection/language filter drops candidates, HNSW keeps scanning
+    // instead of returning fewer than asked (pgvector >= 0.8); the outer query re-sorts.
+    prisma.$queryRaw`SELECT set_config('hnsw.ef_search', ${String(input.efSearch)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`,
+    prisma.$queryRaw<ChunkResult[]>(statement),
+  ], SEARCH_TX);
+  return rows.map((r) => ({ ...r, score: Number(r.score) }));
+}
