@@ -5,11 +5,11 @@
 // use DATABASE_URL).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase, type Database } from '../src/db/database.ts';
-import { DataDirLockedError } from '../src/db/pglite.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrate/runner.ts';
 import { ApiKeyInputError, createApiKey, validateNewApiKey } from '../src/auth/api-keys.ts';
 import { PERMISSIONS } from '../src/auth/permissions.ts';
+import { runScript } from './lib/run.ts';
 
 const usage = () =>
   [
@@ -53,16 +53,7 @@ async function main() {
     return 0;
   }
   const config = loadConfig();
-  let db: Database;
-  try {
-    db = await openDatabase(config.database);
-  } catch (err) {
-    if (err instanceof DataDirLockedError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
-  }
+  const db = await openDatabase(config.database);
   try {
     await applyMigrations(db);
     const { key, apiKey } = await createApiKey(db.prisma, request);
@@ -85,10 +76,4 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);

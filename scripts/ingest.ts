@@ -10,6 +10,7 @@ import { applyMigrations } from '../src/db/migrate/runner.ts';
 import { CachedEmbedder } from '../src/search/embedding-cache.ts';
 import { createEmbedder } from '../src/search/embedders.ts';
 import { COLLECTIONS, ingestPath, type Collection, type IngestProgress } from '../src/search/ingest.ts';
+import { runScript } from './lib/run.ts';
 
 const USAGE = 'usage: npm run ingest -- <file or folder> [--collection YOUTH|ADULT] [--language fr] [--root folder]';
 
@@ -89,11 +90,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    // One line: DataDirLockedError, a bad file, a bad option all explain themselves.
-    console.error(`ingest: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runScript(main, 'ingest: ');

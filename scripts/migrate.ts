@@ -8,6 +8,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { applyMigrations, migrationStatus } from '../src/db/migrate/runner.ts';
 import { generateMigration } from '../src/db/migrate/generate.ts';
 import { diffDatabaseToSchema, openEngine } from '../src/db/migrate/engine.ts';
+import { runScript } from './lib/run.ts';
 
 const [command = 'deploy', ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
@@ -52,10 +53,4 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -16,6 +16,7 @@ import { applyMigrations } from '../src/db/migrate/runner.ts';
 import { CHUNK_EMBEDDING_DIMENSIONS } from '../src/search/embedder.ts';
 import { createEmbedder } from '../src/search/embedders.ts';
 import { reembed } from '../src/search/reembed.ts';
+import { runScript } from './lib/run.ts';
 
 const USAGE = 'usage: npm run reembed [-- --batch-size 256] [--clear-embedding-cache]';
 
@@ -75,10 +76,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`reembed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runScript(main, 'reembed: ');

@@ -4,25 +4,16 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase, type Database } from '../src/db/database.ts';
-import { DataDirLockedError } from '../src/db/pglite.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrate/runner.ts';
 import { defaultContentDir, seedDatabase } from '../src/seed/index.ts';
+import { runScript } from './lib/run.ts';
 
 const { values } = parseArgs({ options: { content: { type: 'string' } } });
 
 async function main() {
   const config = loadConfig();
-  let db: Database;
-  try {
-    db = await openDatabase(config.database);
-  } catch (err) {
-    if (err instanceof DataDirLockedError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
-  }
+  const db = await openDatabase(config.database);
   try {
     const started = performance.now();
     const { applied, total } = await applyMigrations(db, { log: (l) => console.log(l) });
@@ -42,10 +33,4 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main);
