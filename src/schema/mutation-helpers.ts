@@ -1,10 +1,16 @@
 // Conventions every mutation follows: one `input` argument validated with zod, the caller
 // checked against the consent pipeline, one transaction, a stable error code on failure.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Context } from '../context.ts';
 import type { AppSession, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
 import { appError, ErrorCode, forbidden, fromZod, isAppError, unauthenticated } from '../errors.ts';
 import { nextStep } from '../consent/pipeline.ts';
+
+/**
+ * A global ID input (`t.globalID`) as Pothos decodes it, of this type and naming a UUID row.
+ * Decoding already refused malformed ids; this refuses ids of another type or shape.
+ */
+export const decodedGlobalId = <T extends string>(typename: T) => z.object({ typename: z.literal(typename), id: z.string().uuid() });
 
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);

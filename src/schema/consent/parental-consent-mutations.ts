@@ -3,11 +3,9 @@ import { builder } from '../../builder.ts';
 import { actAs } from '../../context.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { decodedGlobalId, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
-
-const globalId = (typename: string) => z.object({ typename: z.literal(typename), id: z.string().uuid() });
 
 const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput', {
   fields: (t) => ({
@@ -19,7 +17,7 @@ const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput',
     }),
   }),
 });
-const grantSchema = z.object({ teenagerId: globalId('User'), requestId: globalId('ParentalAuthorizationRequest').nullish() });
+const grantSchema = z.object({ teenagerId: decodedGlobalId('User'), requestId: decodedGlobalId('ParentalAuthorizationRequest').nullish() });
 
 const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenagerId: string }>('GrantParentalConsentPayload').implement({
   fields: (t) => ({
@@ -35,11 +33,11 @@ const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenag
 const RevokeParentalConsentInput = builder.inputType('RevokeParentalConsentInput', {
   fields: (t) => ({ teenagerId: t.globalID({ required: true, for: UserNode }) }),
 });
-const revokeSchema = z.object({ teenagerId: globalId('User') });
+const revokeSchema = z.object({ teenagerId: decodedGlobalId('User') });
 
 const RevokeParentalConsentPayload = builder.objectRef<{ teenagerId: string; revoked: boolean }>('RevokeParentalConsentPayload').implement({
   fields: (t) => ({
-    teenagerId: t.id({ resolve: (p) => Buffer.from(`User:${p.teenagerId}`).toString('base64') }),
+    teenagerId: t.globalID({ resolve: (p) => ({ type: 'User', id: p.teenagerId }) }),
     revoked: t.exposeBoolean('revoked', { description: 'False when there was no consent of yours to revoke.' }),
   }),
 });

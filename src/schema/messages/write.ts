@@ -1,12 +1,12 @@
 // What sendMessage and appendMessages share: finding the chat session, storing the messages,
 // and bumping the conversation's updatedAt.
-import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
 import type { Message, NewMessage } from '../../messages/types.ts';
+import { decodedGlobalId } from '../mutation-helpers.ts';
 
-export const chatSessionGlobalId = z.object({ typename: z.literal('ChatSession'), id: z.string().uuid() });
+export const chatSessionGlobalId = decodedGlobalId('ChatSession');
 
 export interface ChatSessionTarget {
   id: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { decodedGlobalId, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
 import { sessionField } from './payload.ts';
 
 interface SignOutResult {
@@ -11,10 +11,9 @@ interface SignOutResult {
 
 const SignOutPayload = builder.objectRef<SignOutResult>('SignOutPayload').implement({
   fields: (t) => ({
-    endedSessionIds: t.field({
-      type: ['ID'],
+    endedSessionIds: t.globalIDList({
       description: 'Global ids of the sessions ended.',
-      resolve: (p) => p.endedSessionIds.map((id) => Buffer.from(`AppSession:${id}`).toString('base64')),
+      resolve: (p) => p.endedSessionIds.map((id) => ({ type: 'AppSession', id })),
     }),
   }),
 });
@@ -32,7 +31,7 @@ const SignOutEverywhereInput = builder.inputType('SignOutEverywhereInput', {
   }),
 });
 
-const schema = z.object({ sessionId: z.object({ typename: z.literal('AppSession'), id: z.string().uuid() }).nullish() });
+const schema = z.object({ sessionId: decodedGlobalId('AppSession').nullish() });
 
 builder.mutationFields((t) => ({
   signOut: t.field({
