@@ -467,6 +467,33 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     expect(mail.subject).toBe(`Consenso: ${codeIn(mail)}?`);
   });
 
+  it('hostile input: an over-long code is BAD_USER_INPUT and not counted; another teenager\'s request is NOT_FOUND; at most 3 open requests', async () => {
+    const teen = await teenWaiting();
+    const requestId = await ask(teen, teen.contact);
+    const parent = await parentAccount();
+    expect(codesOf(await grant(parent, teen, requestId, 'X'.repeat(65)))).toEqual(['BAD_USER_INPUT']);
+    const nul = await grant(parent, teen, requestId, 'AAAAA\u0000AAAAA');
+    expect(codesOf(nul)).toEqual(['CONSENT_CODE_INVALID']);
+    expect((await requestRow(requestId)).failedAttempts).toBe(1);
+    // The right code for the wrong teenager, and a request id of the wrong type.
+    const other = await teenWaiting();
+    const code = codeIn(smtp.to(teen.contact)[0]);
+    const crossed = await grant(parent, other, requestId, code);
+    expect(codesOf(crossed)).toEqual(['NOT_FOUND']);
+    expect(codesOf(await grant(parent, teen, teen.gid, code))).toEqual(['BAD_USER_INPUT']);
+    expect(await teenScopes(other.user.id)).toEqual(['PENDING_CONSENT']);
+
+    // Flooding addresses: a fourth open request is refused and mails no one.
+    await ask(teen, `second-${teen.contact}`);
+    await ask(teen, `third-${teen.contact}`);
+    const fourth = await api.gql(REQUEST, { c: `fourth-${teen.contact}` }, { token: teen.token });
+    expect(codesOf(fourth)).toEqual(['CONFLICT']);
+    expect(fourth.errors![0].extensions!.reason).toBe('TOO_MANY_OPEN_REQUESTS');
+    expect(smtp.to(`fourth-${teen.contact}`)).toHaveLength(0);
+    // Asking again for an address already asked still answers its request.
+    expect(await ask(teen, teen.contact)).toBe(requestId);
+  });
+
   it('a parent who manages a collective the teen belongs to still grants directly, with no request or code', async () => {
     const teen = await teenWaiting();
     const owner = await createUser(db.prisma, { userType: 'PARENT' });
@@ -497,5 +524,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     expect(codesOf(await local.gql(MAILBOX, {}))).toEqual(['FORBIDDEN']);
     expect(codesOf(await local.gql(MAILBOX, { first: 101 }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await local.gql(MAILBOX, { first: 0 }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await local.gql(MAILBOX, { to: 'a\u0000b' }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await local.gql(MAILBOX, { to: 'x'.repeat(256) }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);
   });
 });

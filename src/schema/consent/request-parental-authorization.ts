@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
-import { forbidden } from '../../errors.ts';
+import { appError, ErrorCode, forbidden } from '../../errors.ts';
 import { deliverConsentCode, enqueueConsentCode } from '../../notifications/outbox.ts';
 import { mailLanguage } from '../../notifications/templates.ts';
 import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
@@ -28,6 +28,9 @@ const RequestParentalAuthorizationPayload = builder.objectRef<{ requestId: strin
   }),
 });
 
+/** Open requests a teenager may have at once: each one mails a different address, and no one should be flooded. */
+export const MAX_OPEN_REQUESTS = 3;
+
 const schema = z.object({
   parentContact: z.string().trim().pipe(z.email('an e-mail address').max(255).transform((s) => s.toLowerCase())),
   language: z.string().regex(LANGUAGE_PATTERN).nullish(),
@@ -38,7 +41,8 @@ builder.mutationField('requestParentalAuthorization', (t) =>
     type: RequestParentalAuthorizationPayload,
     description:
       'A teenager asks a parent for consent: a one-time code is mailed to the parent, who grants with it (grantParentalConsent). ' +
-      'One open request per parent contact: asking again returns it and sends nothing, unless its code expired; a LOCKED or EXPIRED request is replaced by a new one with a new code.',
+      'One open request per parent contact: asking again returns it and sends nothing, unless its code expired; a LOCKED or EXPIRED request is replaced by a new one with a new code. ' +
+      `At most ${MAX_OPEN_REQUESTS} open requests (to different contacts) at once: one more is CONFLICT (extensions.reason TOO_MANY_OPEN_REQUESTS).`,
     args: { input: t.arg({ type: RequestParentalAuthorizationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = requireUser(ctx, 'PENDING_CONSENT');
@@ -52,6 +56,9 @@ builder.mutationField('requestParentalAuthorization', (t) =>
           if (existing && !(existing.codeExpiresAt && existing.codeExpiresAt <= now)) return { id: existing.id, created: false };
           // Its code expired unused: that request ends, a new one (with a new code) replaces it.
           if (existing) await tx.parentalAuthorizationRequest.update({ where: { id: existing.id }, data: { status: 'EXPIRED', resolvedAt: now }, select: { id: true } });
+          else if ((await tx.parentalAuthorizationRequest.count({ where: { teenagerId: user.id, status: 'PENDING' } })) >= MAX_OPEN_REQUESTS) {
+            throw appError(ErrorCode.CONFLICT, `You already have ${MAX_OPEN_REQUESTS} open requests: wait for an answer, or until a code expires`, { reason: 'TOO_MANY_OPEN_REQUESTS' });
+          }
           const row = await tx.parentalAuthorizationRequest.create({
             data: { ...open, language: mailLanguage(language ?? user.language) },
             select: { id: true },
