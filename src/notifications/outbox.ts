@@ -41,11 +41,10 @@ export const consentLink = (baseUrl: string, request: { id: string; teenagerId: 
 export type DeliveryOutcome = 'sent' | 'dropped' | 'deferred';
 
 async function recordFailure(prisma: PrismaClient, requestId: string, err: unknown, deps: NotificationDeps) {
-  const row = await prisma.notificationOutbox.update({
-    where: { requestId },
-    data: { attempts: { increment: 1 }, lastError: errorText(err) },
-    select: { id: true, attempts: true },
-  });
+  // The row may be gone (its request deleted, with its teenager): then nothing is owed any more.
+  const { count } = await prisma.notificationOutbox.updateMany({ where: { requestId }, data: { attempts: { increment: 1 }, lastError: errorText(err) } });
+  const row = count ? await prisma.notificationOutbox.findUnique({ where: { requestId }, select: { id: true, attempts: true } }) : null;
+  if (!row) return;
   const delay = backoffMs(row.attempts, deps.config.notifications.retryIntervalMs);
   await prisma.notificationOutbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(Date.now() + delay) }, select: { id: true } });
   const level = row.attempts >= ALERT_AFTER_ATTEMPTS ? 'error' : 'warn';
