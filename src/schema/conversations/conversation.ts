@@ -2,6 +2,8 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { ConversationTypeEnum } from '../enums.ts';
 import { canSeeConversation } from './auth.ts';
+import { relationConnection } from '../connections.ts';
+import { dateKey, uuidKey } from '../pagination.ts';
 
 export const ConversationNode = builder.prismaNode('Conversation', {
   id: { field: 'id' },
@@ -14,10 +16,11 @@ export const ConversationNode = builder.prismaNode('Conversation', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     user: t.relation('user'),
-    chatSessions: t.relatedConnection('chatSessions', {
-      cursor: 'id',
+    chatSessions: relationConnection(t, 'chatSessions', {
+      type: 'ChatSession',
+      order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
       totalCount: true,
-      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+      description: 'Oldest first.',
     }),
   }),
 });
