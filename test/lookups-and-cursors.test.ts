@@ -340,6 +340,21 @@ describe(`lookups and cursors (${dbKind})`, () => {
       }
     });
 
+    it('a keyset page stays inside the parent\'s statement: after/before cost what the first page costs', async () => {
+      const Q = `query(${VARS}) { me { conversations(${ARGS}) { totalCount edges { cursor node { title chatSessions(first: 2) { totalCount } } } } collectives { members(first: 2) { edges { node { role } } } } } }`;
+      const first = await api.gql(Q, { first: 1 }, { token: lea });
+      const cursor = first.data.me.conversations.edges[0].cursor;
+      const after = await api.gql(Q, { first: 2, after: cursor }, { token: lea });
+      const before = await api.gql(Q, { last: 2, before: cursor }, { token: lea });
+      expect(after.errors).toBeUndefined();
+      expect(after.data.me.conversations.edges).toHaveLength(2);
+      expect(before.data.me.conversations.edges).toHaveLength(0);
+      // The session, then the whole me tree in one relationJoins statement.
+      expect(first.sql).toBe(2);
+      expect(after.sql).toBe(first.sql);
+      expect(before.sql).toBe(first.sql);
+    });
+
     it('cursors are K1 keyset cursors: the sort key values of their row', async () => {
       const r = await api.gql(`{ me { conversations(first: 1) { edges { cursor node { id updatedAt } } } } }`, {}, { token: lea });
       const { cursor, node } = r.data.me.conversations.edges[0];
