@@ -70,6 +70,18 @@ describe(`lookups and cursors (${dbKind})`, () => {
       }
     });
 
+    it('user(id:), conversation(id:) and collective(id:) answer NOT_FOUND alike for hidden, missing and non-UUID keys', async () => {
+      const hidden = await api.gql(`query($id: ID!) { collective(id: $id) { id } }`, { id: gid('Collective', demoIds.class5eB) }, { token: lea });
+      expect(codesOf(hidden)).toEqual(['NOT_FOUND']);
+      for (const [field, type] of [['user', 'User'], ['conversation', 'Conversation'], ['collective', 'Collective']]) {
+        for (const key of [ZERO, randomUUID(), '12', 'abc', `${ZERO}x`]) {
+          const r = await api.gql(`query($id: ID!) { health { status } ${field}(id: $id) { id } }`, { id: gid(type, key) }, { token: lea });
+          expect(r.data, `${field} ${key}`).toEqual({ health: { status: 'ok' }, [field]: null });
+          expect(r.errors!.map(seen), `${field} ${key}`).toEqual(hidden.errors!.map(seen));
+        }
+      }
+    });
+
     it('an id that is not a global ID at all is BAD_USER_INPUT for that field only', async () => {
       for (const id of ['garbage', '', '%%%', b64('no-colon'), b64('User:'), b64(`:${ZERO}`)]) {
         const r = await api.gql(`query($id: ID!) { health { status } me { id } node(id: $id) { id } }`, { id }, { token: lea });

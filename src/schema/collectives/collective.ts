@@ -1,5 +1,6 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
+import { isServableId } from '../../visibility.ts';
 import { CollectiveTypeEnum, MembershipRoleEnum } from '../enums.ts';
 import { canSeeCollective } from './auth.ts';
 import type { MembershipRole } from '../../generated/prisma/client.ts';
@@ -44,6 +45,8 @@ builder.queryField('collective', (t) =>
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: CollectiveNode }) },
     resolve: async (query, _root, { id }, ctx) => {
+      // A key that cannot name a row is missing, like any other: no query, the same NOT_FOUND.
+      if (!isServableId('Collective', id.id, ctx)) throw notFound();
       const collective = await ctx.prisma.collective.findUnique({ ...query, where: { id: id.id } });
       if (!collective || !(await canSeeCollective(collective, ctx))) throw notFound();
       return collective;

@@ -1,5 +1,6 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
+import { isServableId } from '../../visibility.ts';
 import { ConversationTypeEnum } from '../enums.ts';
 import { canSeeConversation } from './auth.ts';
 import { relationConnection } from '../connections.ts';
@@ -31,6 +32,8 @@ builder.queryField('conversation', (t) =>
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: ConversationNode }) },
     resolve: async (query, _root, { id }, ctx) => {
+      // A key that cannot name a row is missing, like any other: no query, the same NOT_FOUND.
+      if (!isServableId('Conversation', id.id, ctx)) throw notFound();
       const conversation = await ctx.prisma.conversation.findUnique({ ...query, where: { id: id.id } });
       if (!conversation || !(await canSeeConversation(conversation, ctx))) throw notFound();
       return conversation;
