@@ -13,6 +13,7 @@ import type { MembershipRole } from './generated/prisma/client.ts';
 import type { Context } from './context.ts';
 import { hasPermission, viewerUserId } from './context.ts';
 import { appError, badInput, ErrorCode, forbidden } from './errors.ts';
+import { CURSOR_FORMAT_DESCRIPTION } from './schema/pagination.ts';
 
 /** Page size bounds of a connection field, checked before the operation runs. */
 function connectionComplexity(args: { first?: number | null; last?: number | null }, _ctx: unknown, field: { name: string }) {
@@ -124,6 +125,7 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    pageInfoTypeOptions: { description: CURSOR_FORMAT_DESCRIPTION },
     // A connection costs what it may return: its page size multiplies what is selected under it
     // (its edges list adds no second multiplier).
     defaultConnectionFieldOptions: { complexity: connectionComplexity },

@@ -10,7 +10,7 @@ import { cursorOf, orderByOf, pageRequest, pageTake, pageWhere, toConnection, ty
 const SIZES = { defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE };
 
 export const PAGING_DESCRIPTION =
-  `Keyset pages of at most ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}); cursors are opaque, keep their place when their row is deleted, and a cursor that is not one of this connection's is BAD_USER_INPUT.`;
+  `Pages of at most ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}) by keyset cursors (see PageInfo): a cursor keeps its place when its row is deleted; one that does not decode to this connection's sort keys is BAD_USER_INPUT.`;
 
 type Row = Record<string, unknown>;
 // The field builders' own types are generic over each model; these helpers only need the calls.

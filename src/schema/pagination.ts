@@ -9,9 +9,17 @@
 // to clients; anything else (including the `GPC:` and `MessageCursor:` cursors of earlier
 // releases) is BAD_USER_INPUT. An empty string counts as no cursor: an empty page has null
 // start/end cursors (Relay spec) and a client echoing "" back gets the first (or last) page.
+// Sort timestamps must have millisecond precision, as every write through Prisma's JS dates has:
+// a cursor cannot hold the microseconds the columns (timestamptz(6)) could store.
 import { badInput } from '../errors.ts';
 
 const VERSION = 'K1:';
+
+/** The cursor format as the schema states it (PageInfo's description). */
+export const CURSOR_FORMAT_DESCRIPTION =
+  'Cursors of every connection are keyset cursors: base64url of `K1:` followed by the JSON array of the edge\'s sort key values (ISO 8601 times with milliseconds, ids), e.g. `K1:["2026-10-01T08:00:00.000Z","<uuid>"]`. ' +
+  'A page after (before) a cursor holds the rows that sort after (before) those values, so a cursor keeps its place when its row is deleted. ' +
+  'An empty page has null startCursor and endCursor; an empty string passed as after or before means no cursor. Any other string is BAD_USER_INPUT.';
 /** Longer than any cursor we issue (two keys of at most 64 characters each); refused unread above it. */
 const MAX_CURSOR_LENGTH = 400;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
