@@ -10,12 +10,13 @@ const rules = new Map<string, Rule>();
 const keyChecks = new Map<string, KeyCheck>();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid: KeyCheck = (id) => UUID.test(id);
+/** The raw ids of our Prisma models are UUIDs (any case). */
+export const isUuid = (id: string) => UUID.test(id);
 
 /** Registers who may see objects of `typename`; their raw ids are UUIDs unless `key` says otherwise. */
 export function visibleTo<Row>(typename: string, rule: (row: Row, ctx: Context) => boolean | Promise<boolean>, options: { key?: KeyCheck } = {}) {
   rules.set(typename, rule as Rule);
-  keyChecks.set(typename, options.key ?? isUuid);
+  keyChecks.set(typename, options.key ?? ((id: string) => isUuid(id)));
   return (row: Row, ctx: Context) => rule(row, ctx);
 }
 

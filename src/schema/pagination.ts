@@ -12,6 +12,7 @@
 // Sort timestamps must have millisecond precision, as every write through Prisma's JS dates has:
 // a cursor cannot hold the microseconds the columns (timestamptz(6)) could store.
 import { badInput } from '../errors.ts';
+import { isUuid } from '../visibility.ts';
 
 const VERSION = 'K1:';
 
@@ -22,7 +23,6 @@ export const CURSOR_FORMAT_DESCRIPTION =
   'An empty page has null startCursor and endCursor; an empty string passed as after or before means no cursor. Any other string is BAD_USER_INPUT.';
 /** Longer than any cursor we issue (two keys of at most 64 characters each); refused unread above it. */
 const MAX_CURSOR_LENGTH = 400;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export type KeyValue = Date | string;
@@ -40,7 +40,7 @@ const parseDate = (value: unknown) => {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
 };
-const parseUuid = (value: unknown) => (typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined);
+const parseUuid = (value: unknown) => (typeof value === 'string' && isUuid(value) ? value.toLowerCase() : undefined);
 
 export const dateKey = (field: string, direction: SortKey['direction']): SortKey => ({ field, direction, parse: parseDate });
 export const uuidKey = (field: string, direction: SortKey['direction']): SortKey => ({ field, direction, parse: parseUuid });
