@@ -367,6 +367,16 @@ describe(`lookups and cursors (${dbKind})`, () => {
       expect(before.sql).toBe(first.sql);
     });
 
+    it('first and last together are BAD_USER_INPUT on that connection; a cursor of another connection is only a position', async () => {
+      const both = await api.gql(MY_CONVERSATIONS, { first: 2, last: 2 }, { token: lea });
+      expect(codesOf(both)).toEqual(['BAD_USER_INPUT']);
+      expect(both.errors![0].path).toEqual(['me', 'conversations']);
+      // A users cursor (createdAt, id) read by conversations (updatedAt, id): a harmless position.
+      const users = await api.gql(`{ users(first: 1) { edges { cursor } } }`, {}, { apiKey: operatorKey });
+      const r = await api.gql(MY_CONVERSATIONS, { first: 5, after: users.data.users.edges[0].cursor }, { token: lea });
+      expect(r.errors).toBeUndefined();
+    });
+
     it('cursors are K1 keyset cursors: the sort key values of their row', async () => {
       const r = await api.gql(`{ me { conversations(first: 1) { edges { cursor node { id updatedAt } } } } }`, {}, { token: lea });
       const { cursor, node } = r.data.me.conversations.edges[0];
