@@ -7,7 +7,7 @@
 // tests that need a real MongoDB skip on CongoDB however it was reached.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { inject } from 'vitest';
+import { inject, type TestContext } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { createMongoMessageStore } from '../../src/messages/mongo-store.ts';
 import type { MessageStore } from '../../src/messages/types.ts';
@@ -69,6 +69,17 @@ export function withUriOption(url: string, name: string, value: string) {
   if (url.includes('?')) return `${url}&${name}=${value}`;
   const hostsEnd = url.indexOf('/', url.indexOf('://') + 3);
   return hostsEnd === -1 ? `${url}/?${name}=${value}` : `${url}?${name}=${value}`;
+}
+
+/**
+ * For a test that rests on something CongoDB only pretends to do (limit: what): skipped on
+ * CongoDB, with the reason on stderr too (the default reporter does not print skip notes), and
+ * run on a real MongoDB.
+ */
+export function needsRealMongo(ctx: TestContext, server: 'congodb' | 'mongodb', limit: string) {
+  if (server !== 'congodb') return;
+  console.warn(`[mongodb] SKIPPED on CongoDB, needs a real MongoDB (${limit}): ${ctx.task.name}`);
+  ctx.skip(`needs a real MongoDB: ${limit}`);
 }
 
 export interface OpenedMongoStore {
