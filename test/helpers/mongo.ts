@@ -25,7 +25,8 @@ export function mongoTestServer(env: NodeJS.ProcessEnv = process.env): MongoTest
   return value as MongoTestServer;
 }
 
-const freePort = () =>
+/** A TCP port nothing listens on at the moment of asking, on 127.0.0.1. */
+export const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const probe = net.createServer().once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
@@ -35,20 +36,20 @@ const freePort = () =>
   });
 
 /**
- * Starts CongoDB in memory on 127.0.0.1 and a free port (global-setup, once per run). The port
- * is found first (CongoDB does not report the one it got for port 0); another process taking it
- * in between makes start() fail with EADDRINUSE, so that is retried on a new port.
+ * Starts CongoDB in memory on 127.0.0.1 (global-setup, once per run; a test for its own). Without
+ * a port, a free one is found first (CongoDB does not report the one it got for port 0); another
+ * process taking it in between makes start() fail with EADDRINUSE, so that is retried.
  */
-export async function startCongoDb(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startCongoDb(port?: number): Promise<{ url: string; stop(): Promise<void> }> {
   const { CongoServer } = await import('@push.rocks/smartmongo/dist_ts/congodb/index.js');
   for (let attempt = 1; ; attempt++) {
-    const server = new CongoServer({ host: '127.0.0.1', port: await freePort(), storage: 'memory' });
+    const server = new CongoServer({ host: '127.0.0.1', port: port ?? (await freePort()), storage: 'memory' });
     try {
       await server.start();
       // directConnection: one standalone server, whatever it says about replica sets.
       return { url: `${server.getConnectionUri()}/?directConnection=true`, stop: () => server.stop() };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw err;
+      if (port !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw err;
     }
   }
 }
