@@ -277,6 +277,37 @@ describe.each(messageStoresUnderTest().stores)(`messages over GraphQL (${dbKind}
     // The message belongs to the conversation's owner, not to the key that wrote it.
     expect(stored).toMatchObject({ role: 'ASSISTANT', userId: teen.id, conversationId: conv.id, chatSessionId: conv.sessionIds[1] });
   });
+  it('refuses what the stores cannot hold alike (NUL, unpaired surrogates, at any depth) as BAD_USER_INPUT, writing nothing', async () => {
+    // PostgreSQL refuses NUL in text and jsonb; BSON refuses it in keys and turns unpaired
+    // surrogates into U+FFFD. Both stores must answer the same, and never with an internal error.
+    const session = gid('ChatSession', conv.sessionIds[0]);
+    const before = (await store.countByConversation([conv.id])).get(conv.id);
+    for (const text of ['a\u0000b', 'broken \ud83d pair', '\udc00']) {
+      expect(codesOf(await api.gql(SEND, { input: { chatSessionId: session, text } }, { token: teen.token }))).toEqual(['BAD_USER_INPUT']);
+    }
+    const deep: Record<string, unknown> = { leaf: 'v\u0000' };
+    let nested = deep;
+    for (let i = 0; i < 50; i++) nested = { next: nested };
+    const hostile = [
+      { role: 'ASSISTANT', text: 'ok\u0000' },
+      { role: 'ASSISTANT', text: 'ok', followUpActions: ['fine', 'x\u0000'] },
+      { role: 'TOOL', text: 'ok', toolData: [{ name: 'kb', data: { hits: ['\ud800'] } }] },
+      { role: 'SYSTEM', text: 'ok', metadata: { 'key\u0000': 1 } },
+      { role: 'SYSTEM', text: 'ok', metadata: nested },
+    ];
+    for (const m of hostile) {
+      // A good message first: the batch is refused whole.
+      const r = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'ASSISTANT', text: 'good' }, m] } }, { apiKey: writer });
+      expect([JSON.stringify(m).slice(0, 60), codesOf(r)]).toEqual([JSON.stringify(m).slice(0, 60), ['BAD_USER_INPUT']]);
+    }
+    expect((await store.countByConversation([conv.id])).get(conv.id)).toBe(before);
+    // Paired surrogates (emoji) and $-prefixed or dotted keys are fine in both.
+    const ok = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'ASSISTANT', text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } }] } }, { apiKey: writer });
+    expect(ok.errors).toBeUndefined();
+    const [stored] = await store.getMany([Buffer.from(ok.data.appendMessages.messageIds[0], 'base64').toString().split(':')[1]]);
+    expect(stored).toMatchObject({ text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } });
+  });
+
   it('a message store outage costs messageCount and lastMessage, not the list of conversations', async () => {
     const inner = opened.store;
     const down = new Error('connect ECONNREFUSED (simulated)');
