@@ -221,20 +221,23 @@ describe(`message deletion outbox (${dbKind})`, () => {
     // closed topology and fail every later call without trying. Then a server starts there.
     const port = await freePort();
     const url = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-    const options = { url, database: 'late_start', maxPoolSize: 2, timeoutMs: TIMEOUT_MS };
+    // Longer bounds than TIMEOUT_MS: server selection on a loaded machine can take over 250 ms.
+    // The driver gives up (1 s) before the outbox's own deadline (3 s), so the error is the driver's.
+    const options = { url, database: 'late_start', maxPoolSize: 2, timeoutMs: 1000 };
     const mongo = createMongoMessageStore(options);
+    const d = { ...deps, messages: mongo, config: testConfig(db, { MESSAGE_STORE_TIMEOUT_MS: '3000' }) };
     let server: Awaited<ReturnType<typeof startCongoDb>> | undefined;
     try {
       const id = randomUUID();
       await db.prisma.$transaction((tx) => enqueueMessageDeletion(tx, id));
-      expect(await deleteConversationMessages({ ...deps, messages: mongo }, id)).toEqual({ status: 'deferred', attempts: 1 });
+      expect(await deleteConversationMessages(d, id)).toEqual({ status: 'deferred', attempts: 1 });
       expect((await outboxRow(id))!.lastError).toMatch(/^MongoServerSelectionError/);
 
       server = await startCongoDb(port);
-      const writer = createMongoMessageStore(options);
+      const writer = createMongoMessageStore({ ...options, timeoutMs: 10_000 });
       await writer.append([1, 2, 3].map((n) => ({ conversationId: id, chatSessionId: randomUUID(), userId, role: 'USER' as const, text: `m${n}` })));
       await writer.close();
-      expect(await deleteConversationMessages({ ...deps, messages: mongo }, id)).toEqual({ status: 'deleted', deleted: 3 });
+      expect(await deleteConversationMessages(d, id)).toEqual({ status: 'deleted', deleted: 3 });
       expect(await outboxRow(id)).toBeNull();
       expect((await mongo.countByConversation([id])).get(id) ?? 0).toBe(0);
     } finally {
