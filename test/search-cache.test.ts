@@ -89,7 +89,7 @@ describe(`search caches (${dbKind})`, () => {
     if (writeAt >= 0) expect(writeAt).toBeGreaterThan(first.sqlLog.findIndex((s) => /FROM "rag"\."document"/.test(s)));
     const [row] = await db.prisma.$queryRaw<{ id: string; expected: string; chunks: string[]; hits: number; generation: number }[]>`
       SELECT id, md5(query || '|' || user_type) AS expected, document_ids AS chunks, hit_count AS hits, generation
-      FROM cache.rag_cache WHERE query = ${keyText({ collection: 'YOUTH', language: null, mode: 'HYBRID', first: 5, minScore: 0 }, QUERY)} AND user_type = 'TEENAGER'`;
+      FROM cache.rag_cache WHERE query = ${keyText({ collection: 'YOUTH', language: null, textLanguage: null, mode: 'HYBRID', first: 5, minScore: 0 }, QUERY)} AND user_type = 'TEENAGER'`;
     expect(row.id).toBe(row.expected);
     expect(row.hits).toBe(0);
     const chunkIds = await db.prisma.documentChunk.findMany({ where: { id: { in: row.chunks } }, select: { id: true, content: true } });
@@ -172,7 +172,7 @@ describe(`search caches (${dbKind})`, () => {
   });
 
   it('a search that ran while the collection changed stores its results under the old generation: never served', async () => {
-    const params: SearchParams = { collection: 'YOUTH', language: null, mode: 'VECTOR', first: 4, minScore: 0 };
+    const params: SearchParams = { collection: 'YOUTH', language: null, textLanguage: null, mode: 'VECTOR', first: 4, minScore: 0 };
     const [vector] = await new HashEmbedder().embed(['course de lenteur']);
     const lookup = () => lookupRagCache(db.prisma, { userType: 'TEENAGER', params, model: `${model}@384`, vector, maxDistance: 0.1, ttlSeconds: 60 });
     const before = await lookup();

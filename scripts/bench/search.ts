@@ -237,7 +237,7 @@ async function main() {
     const flush = async () => {
       for (const task of deferred.splice(0)) await task();
     };
-    const params = (mode: SearchMode, first = 10): SearchParams => ({ collection: 'YOUTH', language: null, mode, first, minScore: 0 });
+    const params = (mode: SearchMode, first = 10): SearchParams => ({ collection: 'YOUTH', language: null, textLanguage: 'fr', mode, first, minScore: 0 });
     const hash = new HashEmbedder();
     const vectors = await hash.embed(texts);
 
