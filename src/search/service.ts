@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Embedder } from './embedder.ts';
 import { CachedEmbedder } from './embedding-cache.ts';
+import { expandQuery } from './query-expansion.ts';
 import { fullTextTerms, normalizeQuery } from './query-text.ts';
 import { lookupRagCache, modelKey, pruneRagCache, recordRagCacheHit, writeRagCache } from './rag-cache.ts';
 import { searchChunks, type ChunkResult, type SearchParams } from './search.ts';
@@ -60,7 +61,9 @@ export class SearchService {
   async search(request: SearchRequest, defer: Defer): Promise<{ results: RankedResult[]; trace: SearchTrace }> {
     const { params, userType } = request;
     const text = normalizeQuery(request.text);
-    const embedded = await this.embedder.embedTraced([text], { deferWrite: defer });
+    // What is searched: the caller's words plus what its slang and abbreviations mean (query-expansion.ts).
+    const searched = expandQuery(text, params.textLanguage);
+    const embedded = await this.embedder.embedTraced([searched], { deferWrite: defer });
     const vector = embedded.vectors[0];
     const embeddingCache: CacheOutcome = embedded.misses === 0 ? 'hit' : 'miss';
     const model = modelKey(this.embedder);
@@ -82,7 +85,7 @@ export class SearchService {
     const results = await searchChunks(this.prisma, {
       params,
       vector,
-      textTerms: params.mode === 'HYBRID' ? fullTextTerms(text) : [],
+      textTerms: params.mode === 'HYBRID' ? fullTextTerms(searched) : [],
       efSearch: this.config.efSearch,
     });
 
