@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrate/runner.ts';
+import { assertEmbeddingsMatch } from '../src/search/embedding-state.ts';
 import { createSearchService } from '../src/search/factory.ts';
 import { COLLECTIONS, ingestPath, type Collection, type IngestProgress } from '../src/search/ingest.ts';
 import { runScript } from './lib/run.ts';
@@ -68,6 +69,8 @@ async function main(): Promise<number> {
     if (applied.length) console.log(`applied ${applied.length} pending migration(s)`);
     // The configured provider (EMBEDDINGS_*), behind the level-1 cache: the server's own factory.
     const embedder = createSearchService(config, db).embedder;
+    // Vectors of another model next to the stored ones would make search compare unrelated spaces.
+    await assertEmbeddingsMatch(db, embedder);
     const progress = progressReporter(process.stdout);
     const totals = await ingestPath(db.prisma, embedder, positionals[0], {
       collection: collection as Collection | undefined,

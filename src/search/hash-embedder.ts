@@ -73,7 +73,7 @@ export class HashEmbedder implements Embedder {
 
   embedOne(text: string): number[] {
     const dims = this.dimensions;
-    const tokens = analyze(text).stems;
+    const { stems: tokens, words: surface } = analyze(text);
 
     // Term frequencies per kind, keyed by the feature's 32-bit hash (collisions at 2^-32 are noise).
     const words = new Map<number, number>();
@@ -87,11 +87,13 @@ export class HashEmbedder implements Embedder {
         const hb = fnvString(fnvChar(fnvString(SEED_BIGRAM, tokens[i - 1]), 32), tok);
         bigrams.set(hb, (bigrams.get(hb) ?? 0) + 1);
       }
-      // Trigrams of " stem ".
+      // Trigrams of " word " (folded, not stemmed): they catch typos, and shared parts of
+      // compounds ("Klassenchat", "Gruppenchat") that stemming leaves apart.
+      const w = surface[i];
       let a = 32;
-      let b = tok.charCodeAt(0);
-      for (let j = 1; j <= tok.length; j++) {
-        const c = j < tok.length ? tok.charCodeAt(j) : 32;
+      let b = w.charCodeAt(0);
+      for (let j = 1; j <= w.length; j++) {
+        const c = j < w.length ? w.charCodeAt(j) : 32;
         const ht = fnvChar(fnvChar(fnvChar(SEED_TRIGRAM, a), b), c);
         trigrams.set(ht, (trigrams.get(ht) ?? 0) + 1);
         a = b;

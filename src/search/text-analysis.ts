@@ -73,6 +73,8 @@ export interface AnalyzedText {
   language: AnalyzedLanguage;
   /** Stems of the words that are not stop words (nor single letters), in text order. */
   stems: string[];
+  /** The same words folded but not stemmed (stems[i] is words[i]'s stem). */
+  words: string[];
 }
 
 /** Stems already computed, per language: words repeat, and stemming is most of an embedding's cost. */
@@ -100,10 +102,12 @@ export function analyze(text: string): AnalyzedText {
   const language = recognizeLanguage(tokens);
   const stop = STOP[language];
   const stems: string[] = [];
+  const words: string[] = [];
   for (const t of tokens) {
     if (t.length < 2 || stop.has(t)) continue;
+    words.push(t);
     // Digits (3018) and very short words are kept as they are: stemmers only know words.
     stems.push(t.length < 4 || /\d/.test(t) ? t : stemOf(language, t));
   }
-  return { language, stems };
+  return { language, stems, words };
 }
