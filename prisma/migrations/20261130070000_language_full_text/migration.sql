@@ -8,19 +8,19 @@
 
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
--- unaccent first: it hands the folded word on to the stemmer (a filtering dictionary).
-CREATE TEXT SEARCH CONFIGURATION "rag"."search_fr" (COPY = pg_catalog.french);
-ALTER TEXT SEARCH CONFIGURATION "rag"."search_fr" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, french_stem;
-CREATE TEXT SEARCH CONFIGURATION "rag"."search_en" (COPY = pg_catalog.english);
-ALTER TEXT SEARCH CONFIGURATION "rag"."search_en" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
-CREATE TEXT SEARCH CONFIGURATION "rag"."search_es" (COPY = pg_catalog.spanish);
-ALTER TEXT SEARCH CONFIGURATION "rag"."search_es" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, spanish_stem;
-CREATE TEXT SEARCH CONFIGURATION "rag"."search_it" (COPY = pg_catalog.italian);
-ALTER TEXT SEARCH CONFIGURATION "rag"."search_it" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, italian_stem;
-CREATE TEXT SEARCH CONFIGURATION "rag"."search_de" (COPY = pg_catalog.german);
-ALTER TEXT SEARCH CONFIGURATION "rag"."search_de" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, german_stem;
-CREATE TEXT SEARCH CONFIGURATION "rag"."search_pt" (COPY = pg_catalog.portuguese);
-ALTER TEXT SEARCH CONFIGURATION "rag"."search_pt" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, portuguese_stem;
+-- rag.search_<code>: a copy of the language's configuration whose words go through unaccent first
+-- (a filtering dictionary: it hands the folded word on) and then the language's Snowball stemmer.
+DO $$
+DECLARE l record;
+BEGIN
+  FOR l IN SELECT * FROM (VALUES ('fr', 'french'), ('en', 'english'), ('es', 'spanish'), ('it', 'italian'),
+                                 ('de', 'german'), ('pt', 'portuguese')) AS t(code, name) LOOP
+    EXECUTE format('CREATE TEXT SEARCH CONFIGURATION "rag".%I (COPY = pg_catalog.%I)', 'search_' || l.code, l.name);
+    EXECUTE format('ALTER TEXT SEARCH CONFIGURATION "rag".%I ALTER MAPPING FOR hword, hword_part, word WITH unaccent, %I',
+                   'search_' || l.code, l.name || '_stem');
+  END LOOP;
+END
+$$;
 CREATE TEXT SEARCH CONFIGURATION "rag"."search_simple" (COPY = pg_catalog.simple);
 ALTER TEXT SEARCH CONFIGURATION "rag"."search_simple" ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
 
