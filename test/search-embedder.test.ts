@@ -48,8 +48,10 @@ describe('HashEmbedder', () => {
   });
 
   it('stems per language (Snowball) after folding accents, so inflections meet; stop words do not count', async () => {
-    expect(await sim('harcelé', 'harcèlement')).toBeGreaterThan(0.99);
-    expect(await sim('harceler', 'harcelement')).toBeGreaterThan(0.99);
+    // Same stem; the character trigrams (of the words as written) differ a little.
+    expect(await sim('harcelé', 'harcèlement')).toBeGreaterThan(0.8);
+    expect(await sim('harceler', 'harcelement')).toBeGreaterThan(0.8);
+    expect(await sim('harcelé', 'harcèlement')).toBeGreaterThan(await sim('harcelé', 'hareng'));
     expect(await sim('ils se moquent de mes écrans', 'moquer ecran')).toBeGreaterThan(0.4);
     expect(await sim('the bullies keep bullying him', 'he was bullied')).toBeGreaterThan(0.4);
     expect(analyze('on m’a mis dans un groupe pour se moquer de moi').language).toBe('fr');
@@ -83,10 +85,12 @@ describe('HashEmbedder', () => {
   it('is fast: thousands of 800-character chunks per second', async () => {
     const base = 'Les élèves parlent de harcèlement, de réseaux sociaux et de confiance avec un adulte. ';
     const texts = Array.from({ length: 2000 }, (_, i) => `${i} ${base.repeat(10)}`.slice(0, 800));
-    const started = performance.now();
+    // CPU time of this process, not wall time: the machine may be shared with other busy work.
+    const started = process.cpuUsage();
     await embedder.embed(texts);
-    const perSecond = texts.length / ((performance.now() - started) / 1000);
-    expect(perSecond).toBeGreaterThan(1000);
+    const used = process.cpuUsage(started);
+    const perCpuSecond = texts.length / ((used.user + used.system) / 1e6);
+    expect(perCpuSecond).toBeGreaterThan(1000);
   });
 });
 
