@@ -242,10 +242,12 @@ describe(`search cache markers are for operators and development only (${dbKind}
 
   it('an operator holding search:diagnostics searches any collection and sees the markers; other keys are refused', async () => {
     const teen = await teenToken();
-    await app.gql<Result>(SEARCH, { query: UNRELATED }, { token: teen });
+    // The result cache is keyed by the language the query is parsed in: name it, so the operator
+    // (who has no language of their own) asks in the same scope as the teenager.
+    await app.gql<Result>(SEARCH, { query: UNRELATED, language: 'fr' }, { token: teen });
     const diagnostics = (await createApiKey(db.prisma, ['search:diagnostics'])).key;
     // As the teenagers' audience (YOUTH by default): the entry a teenager's search left.
-    const seen = await app.gql<Result>(SEARCH, { query: UNRELATED }, { apiKey: diagnostics });
+    const seen = await app.gql<Result>(SEARCH, { query: UNRELATED, language: 'fr' }, { apiKey: diagnostics });
     expect(seen.errors).toBeUndefined();
     expect((seen.extensions?.search as Record<string, unknown>).searchDocuments).toEqual({ embeddingCache: 'hit', resultCache: 'hit' });
     expect(seen.data!.searchDocuments.length).toBeGreaterThan(0);
