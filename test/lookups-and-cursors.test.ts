@@ -82,6 +82,41 @@ describe(`lookups and cursors (${dbKind})`, () => {
       }
     });
 
+    it('a missing row costs the statements a hidden one does, for every node type and user/conversation/collective(id:)', async () => {
+      const other = await createUser(db.prisma);
+      await createSession(db.prisma, other.id);
+      const conv = await db.prisma.conversation.create({
+        data: { userId: other.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } },
+        include: { chatSessions: true },
+      });
+      const session = conv.chatSessions[0];
+      const message = await db.prisma.message.create({ data: { conversationId: conv.id, chatSessionId: session.id, userId: other.id, role: 'USER', text: 'x' } });
+      const hidden: [string, string][] = [
+        ['User', other.id],
+        ['Conversation', conv.id],
+        ['ChatSession', session.id],
+        ['Collective', demoIds.class5eB],
+        ['CollectiveMembership', (await db.prisma.collectiveMembership.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
+        ['Invitation', (await db.prisma.invitation.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
+        ['Message', message.id],
+        ['AppSession', (await db.prisma.appSession.findFirstOrThrow({ where: { userId: other.id } })).id],
+      ];
+      for (const [type, id] of hidden) {
+        const h = await api.gql(NODE, { id: gid(type, id) }, { token: lea });
+        const m = await api.gql(NODE, { id: gid(type, randomUUID()) }, { token: lea });
+        expect(codesOf(h), type).toEqual(['NOT_FOUND']);
+        expect(m.errors, type).toEqual(h.errors);
+        expect(m.sql, type).toBe(h.sql);
+      }
+      for (const [field, type, id] of [['user', 'User', other.id], ['conversation', 'Conversation', conv.id], ['collective', 'Collective', demoIds.class5eB]]) {
+        const q = `query($id: ID!) { ${field}(id: $id) { id } }`;
+        const h = await api.gql(q, { id: gid(type, id) }, { token: lea });
+        const m = await api.gql(q, { id: gid(type, randomUUID()) }, { token: lea });
+        expect(m.errors, field).toEqual(h.errors);
+        expect(m.sql, field).toBe(h.sql);
+      }
+    });
+
     it('an id that is not a global ID at all is BAD_USER_INPUT for that field only', async () => {
       for (const id of ['garbage', '', '%%%', b64('no-colon'), b64('User:'), b64(`:${ZERO}`)]) {
         const r = await api.gql(`query($id: ID!) { health { status } me { id } node(id: $id) { id } }`, { id }, { token: lea });
