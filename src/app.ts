@@ -14,7 +14,8 @@ import { isAppError, isGraphQLError } from './errors.ts';
 import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
 import { schema } from './schema/index.ts';
-import { defaultGraphiqlQuery } from './schema/graphiql.ts';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { graphiqlOptions } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { useDocumentSearch } from './search/extensions.ts';
@@ -72,7 +73,9 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     logging: log,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? { title: 'Youth safety GraphQL API', defaultQuery: defaultGraphiqlQuery } : false,
+    // GraphiQL's files come from this server (render-graphiql bundles them), never from a CDN.
+    graphiql: config.graphiql ? graphiqlOptions : false,
+    renderGraphiQL,
     maskedErrors: {
       // Never attach the original error, whatever NODE_ENV says; log it instead.
       isDev: false,
