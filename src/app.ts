@@ -19,6 +19,9 @@ import { graphiqlOptions } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { useDocumentSearch } from './search/extensions.ts';
+import { useRequestScope } from './observability/access-log.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { currentRequest, requestLog, yogaLogger } from './observability/request-scope.ts';
 
 export interface AppDeps {
   config: Config;
@@ -35,7 +38,7 @@ function backgroundQueue(log: Logger) {
     run(task: () => Promise<unknown>) {
       const p = Promise.resolve()
         .then(task)
-        .catch((err) => log.warn({ err }, 'background task failed'))
+        .catch((err) => requestLog(log).warn({ err }, 'background task failed'))
         .finally(() => pending.delete(p));
       pending.add(p);
     },
@@ -48,9 +51,15 @@ function backgroundQueue(log: Logger) {
 export function createApp({ config, db, log, messages = createMessageStore(config, db) }: AppDeps) {
   const background = backgroundQueue(log);
   const services: Services = { config, db, log, messages, background: background.run };
+  const metrics = createMetrics(config, db);
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [
+    // 0. First, so it wraps everything else: the request id, SQL count and logger of the request,
+    //    and one access-log line when it is answered (which also feeds the per-request metrics).
+    useRequestScope({ log, onRequestDone: metrics.onRequestDone }),
+    // 0b. /metrics (behind METRICS_TOKEN) and the Prometheus collectors; early, so they time the rest.
+    ...metrics.plugins,
     // 1. /ready answers 503 while the database is unreachable (/health is yoga's liveness).
     useReadinessCheck({
       endpoint: '/ready',
@@ -70,7 +79,7 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
   const yoga = createYoga<ServerContext>({
     schema,
     plugins,
-    logging: log,
+    logging: yogaLogger(log),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // GraphiQL's files come from this server (render-graphiql bundles them), never from a CDN.
@@ -90,7 +99,7 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
         if (isGraphQLError(error) && isGraphQLError(original) && (!error.path || original.name === 'PothosValidationError')) {
           return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { code: 'BAD_USER_INPUT' } });
         }
-        log.error({ err: original ?? error }, 'unexpected error while executing an operation');
+        requestLog(log).error({ err: original ?? error }, 'unexpected error while executing an operation');
         return new GraphQLError(message, {
           nodes: isGraphQLError(error) ? error.nodes : undefined,
           path: isGraphQLError(error) ? error.path : undefined,
@@ -100,11 +109,13 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     },
     context: async ({ request, ...server }) => {
       const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
-      return createContext(services, viewer, clientIpOf(request, server, config.trustProxy));
+      const scope = currentRequest();
+      if (scope) scope.viewerKind = viewer.kind;
+      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(request, server, config.trustProxy));
     },
   });
 
-  return { yoga, schema, services, drainBackground: background.drain };
+  return { yoga, schema, services, metrics: metrics.registry, drainBackground: background.drain };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -51,6 +51,9 @@ const EnvSchema = z.object({
   MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   MESSAGE_STORE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
+
+  // Observability (issue 12): /metrics is open outside production; in production only with a token.
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -116,6 +119,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.INTROSPECTION ?? !production,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+    metrics: Object.freeze({
+      /** Off in production unless METRICS_TOKEN is set. */
+      enabled: !production || Boolean(e.METRICS_TOKEN),
+      /** When set, /metrics needs `Authorization: Bearer <token>` (any environment). */
+      token: e.METRICS_TOKEN,
+    }),
     messages: Object.freeze({
       mongoUrl: e.MONGODB_URL,
       mongoDatabase: e.MONGODB_DATABASE,
