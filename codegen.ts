@@ -12,7 +12,9 @@ export const codegenConfig: CodegenConfig = {
   generates: {
     'src/client/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json (sha256 → document) is what the server trusts in
+      // PERSISTED_OPERATIONS=require mode; each typed document carries its hash in __meta__.hash.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256', hashPropertyName: 'hash' } },
       config: {
         enumsAsTypes: true,
         useTypeImports: true,

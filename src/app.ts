@@ -19,6 +19,7 @@ import { graphiqlOptions } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { useDocumentSearch } from './search/extensions.ts';
+import { usePersistedDocuments } from './http/persisted-operations.ts';
 import { useRequestScope } from './observability/access-log.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { currentRequest, requestLog, yogaLogger } from './observability/request-scope.ts';
@@ -67,6 +68,9 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
         await db.query('SELECT 1');
       },
     }),
+    // 1b. Trusted documents: a hash becomes the SDK's document; in require mode other documents
+    //     are refused here, before they are parsed.
+    ...usePersistedDocuments(config),
     // 2. Hostile documents are refused before validation and execution.
     maxTokensPlugin({ n: 2000 }),
     maxAliasesPlugin({ n: 30, allowList: [] }),

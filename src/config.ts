@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
 
   // Observability (issue 12): /metrics is open outside production; in production only with a token.
+  // Trusted documents: off | allow | require (src/http/persisted-operations.ts).
+  PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'require']).default('allow'),
+  PERSISTED_OPERATIONS_API_KEYS: bool.default(true),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
 });
 
@@ -119,6 +122,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.INTROSPECTION ?? !production,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+    persistedOperations: Object.freeze({
+      mode: e.PERSISTED_OPERATIONS,
+      /** In require mode, callers with an API key (operators, scripts) may still send any document. */
+      apiKeysMayRunAnyDocument: e.PERSISTED_OPERATIONS_API_KEYS,
+    }),
     metrics: Object.freeze({
       /** Off in production unless METRICS_TOKEN is set. */
       enabled: !production || Boolean(e.METRICS_TOKEN),
