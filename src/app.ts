@@ -19,6 +19,8 @@ import { graphiqlOptions } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { useDocumentSearch } from './search/extensions.ts';
+import { corsOptions } from './http/cors.ts';
+import { useCsrfPrevention } from './http/csrf.ts';
 import { usePersistedDocuments } from './http/persisted-operations.ts';
 import { useRequestScope } from './observability/access-log.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -53,6 +55,7 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
   const background = backgroundQueue(log);
   const services: Services = { config, db, log, messages, background: background.run };
   const metrics = createMetrics(config, db);
+  let draining = false;
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [
@@ -61,13 +64,17 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     useRequestScope({ log, onRequestDone: metrics.onRequestDone }),
     // 0b. /metrics (behind METRICS_TOKEN) and the Prometheus collectors; early, so they time the rest.
     ...metrics.plugins,
-    // 1. /ready answers 503 while the database is unreachable (/health is yoga's liveness).
+    // 1. /ready answers 503 while the database is unreachable, and from the moment shutdown
+    //    starts, so a load balancer stops sending traffic (/health is yoga's liveness).
     useReadinessCheck({
       endpoint: '/ready',
       check: async () => {
+        if (draining) return false;
         await db.query('SELECT 1');
       },
     }),
+    // 1a. Cross-site requests a browser sends without a preflight need a custom header.
+    useCsrfPrevention(),
     // 1b. Trusted documents: a hash becomes the SDK's document; in require mode other documents
     //     are refused here, before they are parsed.
     ...usePersistedDocuments(config),
@@ -86,6 +93,7 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     logging: yogaLogger(log),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    cors: corsOptions(config),
     // GraphiQL's files come from this server (render-graphiql bundles them), never from a CDN.
     graphiql: config.graphiql ? graphiqlOptions : false,
     renderGraphiQL,
@@ -119,7 +127,17 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     },
   });
 
-  return { yoga, schema, services, metrics: metrics.registry, drainBackground: background.drain };
+  return {
+    yoga,
+    schema,
+    services,
+    metrics: metrics.registry,
+    drainBackground: background.drain,
+    /** Shutdown has begun: /ready answers 503 from now on. */
+    startDraining() {
+      draining = true;
+    },
+  };
 }
 
 export type App = ReturnType<typeof createApp>;

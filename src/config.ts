@@ -53,6 +53,13 @@ const EnvSchema = z.object({
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
 
   // Observability (issue 12): /metrics is open outside production; in production only with a token.
+  // HTTP (issue 12): browser origins allowed by CORS, and the shutdown deadline.
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/, 'comma-separated origins like https://app.example (scheme://host[:port], no path), or *')))
+    .optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // Trusted documents: off | allow | require (src/http/persisted-operations.ts).
   PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'require']).default('allow'),
   PERSISTED_OPERATIONS_API_KEYS: bool.default(true),
@@ -122,6 +129,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.INTROSPECTION ?? !production,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+    cors: Object.freeze({
+      /** Exact origins, or ['*']; empty: no CORS headers. Unset: '*' outside production, none in production. */
+      origins: Object.freeze(e.CORS_ORIGINS ?? (production ? [] : ['*'])),
+    }),
+    /** On SIGTERM/SIGINT: in-flight requests and background work get this long, then the process exits anyway. */
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     persistedOperations: Object.freeze({
       mode: e.PERSISTED_OPERATIONS,
       /** In require mode, callers with an API key (operators, scripts) may still send any document. */

@@ -13,6 +13,7 @@ import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
 import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { startOutboxWorker } from './messages/outbox.ts';
+import { connectionDrainer } from './http/drain.ts';
 
 export const embedderOf = (config: Config) => createEmbedder({ ...config.embeddings });
 
@@ -50,6 +51,7 @@ export async function startServer(config: Config, log: Logger) {
   const outbox = startOutboxWorker({ db, messages, log, config });
   const app = createApp({ config, db, log, messages });
   const server = createServer(app.yoga);
+  const drainer = connectionDrainer(server, Math.floor(config.shutdownTimeoutMs / 2));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -61,9 +63,12 @@ export async function startServer(config: Config, log: Logger) {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, flush background writes, then the pool.
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      // /ready turns 503 at once, so a load balancer stops routing here.
+      app.startDraining();
+      // Stop accepting; every request already sent (in flight, or queued behind PGlite's single
+      // connection) is answered, then its connection ends (src/http/drain.ts).
+      await drainer.drain();
+      // Then the background work those requests scheduled, the outbox worker, and the pools.
       await app.yoga.dispose();
       await app.drainBackground();
       await outbox.stop();
