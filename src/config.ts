@@ -75,6 +75,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success && parsed.data.EMBEDDINGS_PROVIDER === 'openai' && !(parsed.data.EMBEDDINGS_URL && parsed.data.EMBEDDINGS_MODEL)) {
     throw new Error('Invalid configuration: EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_URL and EMBEDDINGS_MODEL');
   }
+  if (parsed.success && parsed.data.APP_ENV === 'production' && parsed.data.AUTO_SEED) {
+    // The demo world has public sign-ins and invitation tokens: never in production.
+    throw new Error('Invalid configuration: AUTO_SEED: demo data is never loaded when APP_ENV=production');
+  }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
@@ -99,8 +103,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : { kind: 'pglite' as const, dataDir: e.PGLITE_DATA_DIR },
     ),
     autoMigrate: e.AUTO_MIGRATE,
-    // Demo data is loaded on first start of the embedded database unless told otherwise.
-    autoSeed: e.AUTO_SEED ?? !e.DATABASE_URL,
+    // Demo data is loaded on first start of the embedded database unless told otherwise, and
+    // never in production (its sign-ins and invitation tokens are public).
+    autoSeed: !production && (e.AUTO_SEED ?? !e.DATABASE_URL),
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     sessionTouchIntervalMs: e.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
     invitationTtlMs: e.INVITATION_TTL_DAYS * 86_400_000,
