@@ -17,6 +17,8 @@ export const codegenConfig: CodegenConfig = {
       presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256', hashPropertyName: 'hash' } },
       config: {
         enumsAsTypes: true,
+        // An unmapped custom scalar fails generation instead of becoming `any` in consumers' types.
+        strictScalars: true,
         useTypeImports: true,
         scalars: {
           DateTime: 'string',
