@@ -10,7 +10,7 @@ import { codegenConfig } from '../codegen.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { createTestApp } from './helpers/app.ts';
-import { createUser } from './factories/index.ts';
+import { createCollective, createSession, createUser } from './factories/index.ts';
 import { signInAndReadMe } from '../examples/sdk-sign-in.ts';
 import { keys } from '../examples/urql-client.ts';
 
@@ -35,6 +35,26 @@ describe(`client examples (${dbKind})`, () => {
     const me = await signInAndReadMe(url, 'example-new-user');
     expect(me.id).toBeTruthy();
     expect(me.sessions.find((s) => s.current)?.scope).toBe('ONBOARDING');
+  });
+
+  it('revokeParentalConsent returns the teenager for the cache, or null once they are out of sight', async () => {
+    const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId teenager { id userType } } }`;
+    const gid = (id: string) => Buffer.from(`User:${id}`).toString('base64');
+    const { gql } = createTestApp(db);
+    // A parent who shares a collective with the teenager still sees them after revoking.
+    const parent = await createUser(db.prisma, { userType: 'PARENT' });
+    const teen = await createUser(db.prisma);
+    await createCollective(db.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.id, role: 'MEMBER' }]);
+    await db.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: teen.id } });
+    const shared = await gql(REVOKE, { t: gid(teen.id) }, { token: (await createSession(db.prisma, parent.id)).token });
+    expect(shared.errors).toBeUndefined();
+    expect(shared.data.revokeParentalConsent).toEqual({ revoked: true, teenagerId: gid(teen.id), teenager: { id: gid(teen.id), userType: 'TEENAGER' } });
+    // One who only saw them through the consent gets null, not an error.
+    const other = await createUser(db.prisma, { userType: 'PARENT' });
+    await db.prisma.parentalConsent.create({ data: { parentId: other.id, teenagerId: teen.id } });
+    const alone = await gql(REVOKE, { t: gid(teen.id) }, { token: (await createSession(db.prisma, other.id)).token });
+    expect(alone.errors).toBeUndefined();
+    expect(alone.data.revokeParentalConsent).toMatchObject({ revoked: true, teenager: null });
   });
 
   it('the SDK codegen maps every custom scalar of the schema (strictScalars)', () => {
