@@ -160,7 +160,7 @@ describe('graceful shutdown of the real server process', () => {
     expect(server.lines.some((l) => l.msg === 'shut down cleanly')).toBe(true);
     // Nothing listens any more.
     expect(await post(url, body)).toEqual({ error: 'ECONNREFUSED' });
-  });
+  }, 240_000); // the child's start (tsx, migrations) is slow on a loaded machine; the drain itself is not
 
   it('a configuration error is one line naming the variable, with no stack trace', async () => {
     const bad = startChild({ PORT: 'eighty', CORS_ORIGINS: 'https://ok.example' });
@@ -170,5 +170,5 @@ describe('graceful shutdown of the real server process', () => {
     expect(text.split('\n')).toHaveLength(1);
     expect(text).toMatch(/^Invalid configuration: PORT: /);
     expect(text).not.toMatch(/\bat .*\(|node:internal|\.ts:\d+/);
-  });
+  }, 120_000);
 });

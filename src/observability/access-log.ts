@@ -70,7 +70,7 @@ export function useRequestScope({ log, onRequestDone }: AccessLogOptions): Plugi
         path,
         status: response.status,
         ms: Number(process.hrtime.bigint() - scope.startedAt) / 1e6,
-        operation: scope.operationName,
+        operation: scope.operationName?.slice(0, 100), // the client's choice: bounded
         operationType: scope.operationType,
         codes: scope.errorCodes.length ? scope.errorCodes : undefined,
         sql: scope.sql.statements,
