@@ -18,6 +18,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { graphiqlOptions } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
+import { createNotifier, type Notifier } from './notifications/notifier.ts';
 import { useDocumentSearch } from './search/extensions.ts';
 import { corsOptions } from './http/cors.ts';
 import { useCsrfPrevention } from './http/csrf.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   log: Logger;
   /** The process's message store (startServer creates and closes it); by default the one config chooses. */
   messages?: MessageStore;
+  /** Outgoing mail (startServer creates and closes it); by default the one config chooses. */
+  notifier?: Notifier;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -51,9 +54,9 @@ function backgroundQueue(log: Logger) {
   };
 }
 
-export function createApp({ config, db, log, messages = createMessageStore(config, db) }: AppDeps) {
+export function createApp({ config, db, log, messages = createMessageStore(config, db), notifier = createNotifier(config, db.prisma) }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, background: background.run };
+  const services: Services = { config, db, log, messages, notifier, background: background.run };
   const metrics = createMetrics(config, db);
   let draining = false;
 

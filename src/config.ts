@@ -52,6 +52,12 @@ const EnvSchema = z.object({
   MESSAGE_STORE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
 
+  // Verifiable parental consent (issue 9): mails through SMTP when SMTP_URL is set, else the
+  // development mailbox table; the one-time code's lifetime.
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().trim().min(3).max(200).default('Youth safety <no-reply@localhost>'),
+  MAIL_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  CONSENT_CODE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
   // Observability (issue 12): /metrics is open outside production; in production only with a token.
   // HTTP (issue 12): browser origins allowed by CORS, and the shutdown deadline.
   CORS_ORIGINS: z
@@ -160,6 +166,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** The outbox worker's poll interval, and the base of its exponential backoff. */
       outboxRetryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
     }),
+    notifications: Object.freeze({
+      /** SMTP server for outgoing mail; unset: mails go to the development mailbox table. */
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      /** Bounds one mail delivery (connection, greeting, each SMTP exchange). */
+      timeoutMs: e.MAIL_TIMEOUT_MS,
+      /** The notification outbox's poll interval and backoff base: the message outbox's. */
+      retryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
+    /** How long a parental consent code is valid after its mail was sent. */
+    consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,
   });
 }
 
