@@ -39,6 +39,7 @@ export function useRequestScope({ log, onRequestDone }: AccessLogOptions): Plugi
           sql: { statements: 0 },
           viewerKind: 'none',
           errorCodes: [],
+          searchTraces: [],
         };
         scopes.set(request, scope);
         return runInRequestScope(scope, () => withSqlCounter(scope.sql, wrapped));

@@ -3,15 +3,14 @@
 //   execute) by operation name and type; errors are counted by extensions.code.
 // - Per request: SQL statements sent (histogram by operation name).
 // - Database pool: connections in use, idle, and requests waiting for one (PostgreSQL only).
-// - Document search: cache lookups by level (embedding, result) and outcome, from extensions.search.
+// - Document search: cache lookups by level (embedding, result) and outcome, recorded by the resolver.
 // - Message-deletion outbox: rows waiting and the age of the oldest, read from the table at scrape.
 // Operation names come from clients: only names that look like GraphQL names are labels, and at
 // most MAX_OPERATION_NAMES distinct ones; the rest are `other`, so no caller can explode the series.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
-import type { ExecutionResult } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { RequestScope } from './request-scope.ts';
@@ -120,19 +119,6 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
     },
   });
 
-  const searchCachePlugin: Plugin = {
-    onResultProcess({ result }) {
-      if (!result || isAsyncIterable(result)) return;
-      for (const r of (Array.isArray(result) ? result : [result]) as ExecutionResult[]) {
-        const traces = r.extensions?.search as Record<string, { embeddingCache: string; resultCache: string }> | undefined;
-        for (const trace of Object.values(traces ?? {})) {
-          searchCache.inc({ level: 'embedding', outcome: trace.embeddingCache });
-          searchCache.inc({ level: 'result', outcome: trace.resultCache });
-        }
-      }
-    },
-  };
-
   /**
    * GET /metrics: 404 when metrics are off (production without METRICS_TOKEN), 401 without the
    * right `Authorization: Bearer <METRICS_TOKEN>` when a token is set.
@@ -154,8 +140,12 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
 
   return {
     registry,
-    plugins: [endpoint, prometheus, searchCachePlugin],
+    plugins: [endpoint, prometheus],
     onRequestDone(scope: RequestScope) {
+      for (const trace of scope.searchTraces) {
+        searchCache.inc({ level: 'embedding', outcome: trace.embeddingCache });
+        searchCache.inc({ level: 'result', outcome: trace.resultCache });
+      }
       if (scope.operationName || scope.operationType) sqlPerRequest.observe({ operationName: opName(scope.operationName) }, scope.sql.statements);
     },
   };

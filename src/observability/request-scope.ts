@@ -20,6 +20,8 @@ export interface RequestScope {
   viewerKind: string;
   /** extensions.code of every error in the response, in order (at most 20 kept). */
   errorCodes: string[];
+  /** What each document search of the request took from the caches (metrics; never sent to users). */
+  searchTraces: { embeddingCache: string; resultCache: string }[];
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
