@@ -5,12 +5,10 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { createContext, type Services } from './context.ts';
-import { isAppError, isGraphQLError } from './errors.ts';
 import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
 import { schema } from './schema/index.ts';
@@ -18,6 +16,10 @@ import { defaultGraphiqlQuery } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { useDocumentSearch } from './search/extensions.ts';
+import { createErrorMasking } from './http/error-masking.ts';
+import { readinessCheck } from './http/database-outage.ts';
+import { useStrictGetParameters } from './http/get-parameters.ts';
+import { useInputRules } from './input/plugin.ts';
 
 export interface AppDeps {
   config: Config;
@@ -47,16 +49,16 @@ function backgroundQueue(log: Logger) {
 export function createApp({ config, db, log, messages = createMessageStore(config, db) }: AppDeps) {
   const background = backgroundQueue(log);
   const services: Services = { config, db, log, messages, background: background.run };
+  // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
+  const { maskedErrors, logging } = createErrorMasking(log);
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [
-    // 1. /ready answers 503 while the database is unreachable (/health is yoga's liveness).
-    useReadinessCheck({
-      endpoint: '/ready',
-      check: async () => {
-        await db.query('SELECT 1');
-      },
-    }),
+    // 1. /ready answers 503 while the database is unreachable (/health is yoga's liveness); its
+    //    body names the failed check, never the driver's message.
+    useReadinessCheck({ endpoint: '/ready', check: readinessCheck(db, log) }),
+    // 1b. GET parameters that are not JSON are the client's 400 BAD_REQUEST (issue 11).
+    useStrictGetParameters(),
     // 2. Hostile documents are refused before validation and execution.
     maxTokensPlugin({ n: 2000 }),
     maxAliasesPlugin({ n: 30, allowList: [] }),
@@ -64,37 +66,19 @@ export function createApp({ config, db, log, messages = createMessageStore(confi
     ...(config.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
     // 4. Document search: extensions.search (cache hits), and its cache writes after execution.
     useDocumentSearch(),
+    // 5. Input rules (issue 11): NUL, lone surrogates, list/JSON bounds refused, String values
+    //    normalized to NFC; once the document is valid, before the context (no SQL at all).
+    useInputRules(),
   ];
 
   const yoga = createYoga<ServerContext>({
     schema,
     plugins,
-    logging: log,
+    logging,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? { title: 'Youth safety GraphQL API', defaultQuery: defaultGraphiqlQuery } : false,
-    maskedErrors: {
-      // Never attach the original error, whatever NODE_ENV says; log it instead.
-      isDev: false,
-      maskError(error, message) {
-        // Duck-typed: test runners can load graphql twice, and instanceof fails across copies.
-        const original = isGraphQLError(error) ? error.originalError : error;
-        // The located error carries path and locations, and the original's extensions.
-        if (isAppError(original)) return isGraphQLError(error) ? error : original;
-        if (isGraphQLError(error) && !error.originalError) return error;
-        // The client's doing, not ours: a variable that does not coerce (wrong type, missing
-        // field, a scalar refusing it: no path, before execution) or a malformed global ID.
-        if (isGraphQLError(error) && isGraphQLError(original) && (!error.path || original.name === 'PothosValidationError')) {
-          return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { code: 'BAD_USER_INPUT' } });
-        }
-        log.error({ err: original ?? error }, 'unexpected error while executing an operation');
-        return new GraphQLError(message, {
-          nodes: isGraphQLError(error) ? error.nodes : undefined,
-          path: isGraphQLError(error) ? error.path : undefined,
-          extensions: { code: 'INTERNAL_SERVER_ERROR' },
-        });
-      },
-    },
+    maskedErrors,
     context: async ({ request, ...server }) => {
       const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
       return createContext(services, viewer, clientIpOf(request, server, config.trustProxy));

@@ -14,6 +14,7 @@ import type { Context } from './context.ts';
 import { hasPermission, viewerUserId } from './context.ts';
 import { appError, badInput, ErrorCode, forbidden, notFound } from './errors.ts';
 import { isVisible } from './visibility.ts';
+import { INPUT_BOUNDS } from './input/bounds.ts';
 
 /** node(id:) and nodes(ids:) report a hidden object exactly like a missing one. */
 async function visibleNode(node: unknown, typename: string, ctx: Context) {
@@ -140,6 +141,7 @@ export const builder = new SchemaBuilder<{
       resolve: async (_root, { id }, ctx, _info, resolveNode) => visibleNode(await resolveNode(id), id.typename, ctx),
     },
     nodesQueryOptions: {
+      description: `At most ${INPUT_BOUNDS.maxListItems} ids (src/input/bounds.ts); more is BAD_USER_INPUT before anything runs.`,
       nullable: { list: false, items: true },
       resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
         const nodes = await resolveNodes(ids);
@@ -151,7 +153,9 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('JSON', JSONResolver, {
+  description: `Any JSON value. As an input: at most ${INPUT_BOUNDS.jsonMaxDepth} levels deep and ${INPUT_BOUNDS.jsonMaxBytes / 1024} KiB serialized, with no NUL character or lone UTF-16 surrogate in any key or string (BAD_USER_INPUT before anything runs). String inputs (not ID, not JSON) are normalized to NFC, and every length limit counts the characters of that normalized text.`,
+});
 builder.addScalarType('UUID', UUIDResolver);
 builder.addScalarType('CountryCode', CountryCodeResolver);
 builder.addScalarType('LanguageCode', LanguageCode);
