@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { testConfig } from './helpers/app.ts';
 import { createApp, type App } from '../src/app.ts';
+import { createSession } from './factories/index.ts';
 
 interface LogLine {
   level: number;
@@ -114,5 +115,16 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
     const errors = sinkLines.filter((l) => l.level >= 50);
     expect(errors).toHaveLength(1);
     expect(errors[0].err?.stack).toBeTruthy();
+  });
+
+  it('a Prisma field answering null without a row (anonymous me with relations, an ended session) is null, not an internal error', async () => {
+    const post = async (query: string, headers: Record<string, string> = {}) =>
+      (await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) })).json();
+    const me = await post('{ me { id memberships { id } conversations { totalCount } } }');
+    expect(me).toEqual({ data: { me: null } });
+    const user = await db.prisma.user.create({ data: { userType: 'PARENT' } });
+    const { token } = await createSession(db.prisma, user.id);
+    const out = await post('mutation { signOutEverywhere { session { id user { id } } } }', { authorization: `Bearer ${token}` });
+    expect(out).toEqual({ data: { signOutEverywhere: { session: null } } });
   });
 });

@@ -1,4 +1,5 @@
 import { builder } from '../../builder.ts';
+import { noRow } from '../no-row.ts';
 import type { Collective } from '../../generated/prisma/client.ts';
 import { viewerUserId } from '../../context.ts';
 import { notFound } from '../../errors.ts';
@@ -73,7 +74,7 @@ builder.queryFields((t) => ({
     description: 'The signed-in user, or null when anonymous.',
     resolve: (query, _root, _args, ctx) => {
       const id = viewerUserId(ctx);
-      return id ? ctx.prisma.user.findUnique({ ...query, where: { id } }) : null;
+      return id ? ctx.prisma.user.findUnique({ ...query, where: { id } }) : noRow(query);
     },
   }),
   user: t.prismaField({
