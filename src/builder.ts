@@ -7,6 +7,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import { GraphQLScalarType, Kind, getNamedType, getNullableType, isListType } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
+import { INPUT_BOUNDS } from './input/bounds.ts';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
 import type { MembershipRole } from './generated/prisma/client.ts';
@@ -14,7 +15,6 @@ import type { Context } from './context.ts';
 import { hasPermission, viewerUserId } from './context.ts';
 import { appError, badInput, ErrorCode, forbidden, notFound } from './errors.ts';
 import { isVisible } from './visibility.ts';
-import { INPUT_BOUNDS } from './input/bounds.ts';
 
 /** node(id:) and nodes(ids:) report a hidden object exactly like a missing one. */
 async function visibleNode(node: unknown, typename: string, ctx: Context) {
@@ -141,7 +141,6 @@ export const builder = new SchemaBuilder<{
       resolve: async (_root, { id }, ctx, _info, resolveNode) => visibleNode(await resolveNode(id), id.typename, ctx),
     },
     nodesQueryOptions: {
-      description: `At most ${INPUT_BOUNDS.maxListItems} ids (src/input/bounds.ts); more is BAD_USER_INPUT before anything runs.`,
       nullable: { list: false, items: true },
       resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
         const nodes = await resolveNodes(ids);

@@ -87,11 +87,13 @@ describe(`fuzz: operations generated from the schema (${dbKind})`, () => {
     return { query, variables, status: res.status, text };
   }
 
-  it(`${RUNS} generated operations: no 5xx, no INTERNAL_SERVER_ERROR, no internal text`, async () => {
+  // Bounded by the number of runs; the timeout leaves room for a loaded machine.
+  it(`${RUNS} generated operations: no 5xx, no INTERNAL_SERVER_ERROR, no internal text`, { timeout: 60_000 + RUNS * 150 }, async () => {
     const ops = operationArb(api.app.schema, pools);
     const failures: string[] = [];
     const kinds = new Map<string, { count: number; example: string }>();
     const started = Date.now();
+    const cpu = process.cpuUsage();
     const timing = new Map<string, { n: number; ms: number }>();
     const details = await fc.check(
       fc.asyncProperty(ops, async (plan) => {
@@ -136,7 +138,8 @@ describe(`fuzz: operations generated from the schema (${dbKind})`, () => {
       failures.push(`after ${details.numRuns} operations: ${cause}\nReplay: FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} npm run test:fuzz`);
     }
     if (COLLECT) {
-      console.info(`fuzz: ${details.numRuns} operations in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${details.seed}`);
+      const used = process.cpuUsage(cpu);
+      console.info(`fuzz: ${details.numRuns} operations in ${((Date.now() - started) / 1000).toFixed(1)} s (${((used.user + used.system) / 1e6).toFixed(1)} s of CPU), seed ${details.seed}`);
       const slowest = [...timing].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
       console.info(`time by root field: ${slowest.map(([f, t]) => `${f} ${t.n}x ${(t.ms / t.n).toFixed(0)} ms`).join(', ')}`);
       for (const [kind, { count, example }] of kinds) failures.push(`${count} x ${kind}\n${example}`);

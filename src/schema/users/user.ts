@@ -1,7 +1,7 @@
 import { builder } from '../../builder.ts';
-import { noRow } from '../no-row.ts';
 import type { Collective } from '../../generated/prisma/client.ts';
 import { viewerUserId } from '../../context.ts';
+import { noRow } from '../no-row.ts';
 import { notFound } from '../../errors.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
 import { canSeeUser } from './auth.ts';
