@@ -30,11 +30,13 @@ function httpClientError(error: GraphQLError): GraphQLError | undefined {
   const status = ext.http?.status;
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   if (ext.code && !('originalError' in ext) && !error.originalError) return error;
-  const { originalError: _dropped, ...rest } = ext;
+  const { originalError: _dropped, http, ...rest } = ext;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     path: error.path,
-    extensions: { ...rest, code: ext.code ?? CODE_BY_STATUS[status] ?? ErrorCode.BAD_REQUEST },
+    // Without `spec`, yoga keeps the 4xx status for application/json too (a malformed request
+    // is never a 200); yoga used to get there only because originalError was attached.
+    extensions: { ...rest, code: ext.code ?? CODE_BY_STATUS[status] ?? ErrorCode.BAD_REQUEST, http: { ...http, spec: false } },
   });
 }
 

@@ -12,7 +12,7 @@ function jsonParameter(params: URLSearchParams, name: 'variables' | 'extensions'
     return JSON.parse(text);
   } catch {
     throw new GraphQLError(`The ${name} query parameter is not valid JSON`, {
-      extensions: { code: ErrorCode.BAD_REQUEST, parameter: name, http: { spec: true, status: 400 } },
+      extensions: { code: ErrorCode.BAD_REQUEST, parameter: name, http: { status: 400 } },
     });
   }
 }

@@ -48,11 +48,23 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
+/**
+ * BAD_USER_INPUT for one argument. `argument` is the full path (`sendMessage.input.text`);
+ * `issues` has the shape of the resolvers' own validation errors (src/errors.ts fromZod), with
+ * the path from the argument on (`input.text`, list items as `input.messages.2.text`).
+ */
 export function inputError(argument: string, message: string, node?: ASTNode, extensions: Record<string, unknown> = {}) {
+  const path = argument.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1).join('.');
   return new GraphQLError(`${argument}: ${message}`, {
     nodes: node,
-    // spec: like a validation error, 400 for application/graphql-response+json, 200 for application/json.
-    extensions: { ...extensions, code: ErrorCode.BAD_USER_INPUT, argument, http: { spec: true, status: 400 } },
+    extensions: {
+      ...extensions,
+      code: ErrorCode.BAD_USER_INPUT,
+      argument,
+      issues: [{ path, message }],
+      // spec: like a validation error, 400 for application/graphql-response+json, 200 for application/json.
+      http: { spec: true, status: 400 },
+    },
   });
 }
 
@@ -135,13 +147,21 @@ class Checker {
     }
   }
 
+  /** Text inside a JSON input: reported at the input, with the place inside it as `jsonPath`. */
+  private jsonText(value: string, path: string, inner: string, at: ASTNode) {
+    const problem = textProblem(value);
+    const jsonPath = inner.slice(path.length).replace(/^\./, '');
+    if (problem) this.fail(path, jsonPath ? `${problem} (at ${jsonPath})` : problem, at, jsonPath ? { jsonPath } : {});
+    return !problem;
+  }
+
   /** A JSON input: depth first (walked without recursion), then its text, then its size. */
   json(value: unknown, path: string, at: ASTNode) {
     const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path }];
     while (stack.length) {
       const item = stack.pop()!;
       if (typeof item.value === 'string') {
-        if (!this.text(item.value, item.path, at)) return;
+        if (!this.jsonText(item.value, path, item.path, at)) return;
       } else if (item.value !== null && typeof item.value === 'object') {
         const depth = item.depth + 1;
         if (depth > INPUT_BOUNDS.jsonMaxDepth) {
@@ -149,7 +169,7 @@ class Checker {
         }
         for (const [k, v] of Object.entries(item.value)) {
           const childPath = Array.isArray(item.value) ? `${item.path}[${k}]` : `${item.path}.${k}`;
-          if (!Array.isArray(item.value) && !this.text(k, childPath, at)) return;
+          if (!Array.isArray(item.value) && !this.jsonText(k, path, childPath, at)) return;
           stack.push({ value: v, depth, path: childPath });
         }
       }
