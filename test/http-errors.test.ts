@@ -34,7 +34,9 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
   });
   afterAll(() => db.destroy());
 
-  const fetch = (url: string, init: RequestInit = {}) => app.yoga.fetch(new URL(url, 'http://test.local'), init);
+  // A non-browser client: it sends the header that CSRF prevention asks of GET requests.
+  const fetch = (url: string, init: RequestInit = {}) =>
+    app.yoga.fetch(new URL(url, 'http://test.local'), { ...init, headers: { 'x-graphql-yoga-csrf': '1', ...(init.headers as Record<string, string>) } });
   const GRAPHQL_JSON = 'application/graphql-response+json';
 
   it('malformed GET variables or extensions are HTTP 400 BAD_REQUEST, never an internal error', async () => {
@@ -62,6 +64,10 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
       ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_JSON }, body: '{"query": "{ health { "}' }],
       ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_JSON }, body: '{"query": "{ nope }"}' }],
     ];
+    // A browser's simple GET without the CSRF header (the helper adds it; this one goes around it).
+    const csrf = await app.yoga.fetch(new URL(`/graphql?query=${encodeURIComponent('{health{status}}')}`, 'http://test.local'), { headers: { accept: GRAPHQL_JSON } });
+    expect(csrf.status).toBe(403);
+    expect((await csrf.json()).errors.every((e: { extensions?: { code?: unknown; originalError?: unknown } }) => typeof e.extensions?.code === 'string' && !e.extensions.originalError)).toBe(true);
     for (const [url, init] of cases) {
       const res = await fetch(url, init);
       const label = `${init.method ?? 'GET'} ${url} ${String(init.body ?? '')}`;
