@@ -51,6 +51,10 @@ const EnvSchema = z.object({
   MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   MESSAGE_STORE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
+
+  // Conversation analytics (issue 18): a published aggregate cell needs this many distinct
+  // teenagers; never below 3, whatever the deployment wants.
+  ANALYTICS_MIN_TEENAGERS: z.coerce.number().int().min(3, 'must be at least 3 (k-anonymity floor)').max(1000).default(5),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -124,6 +128,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.MESSAGE_STORE_TIMEOUT_MS,
       /** The outbox worker's poll interval, and the base of its exponential backoff. */
       outboxRetryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
+    analytics: Object.freeze({
+      /** k: the distinct teenagers (conversation authors) a published aggregate cell needs. */
+      minTeenagers: e.ANALYTICS_MIN_TEENAGERS,
     }),
   });
 }

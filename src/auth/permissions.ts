@@ -10,6 +10,8 @@ export const PERMISSIONS = {
   'documents:read': 'Read every knowledge base document, whatever its collection.',
   'documents:write': 'Write knowledge base documents (ingestion); implies reading them.',
   'messages:write': 'Write chat messages on behalf of the companion agent.',
+  'analytics:write': 'Record conversation analytics on behalf of the chatbot backend (recordConversationAnalytics).',
+  'analytics:read': 'Read k-anonymous conversation analytics aggregates platform-wide or for any collective (analyticsSummary); never free text.',
   '*': 'Every permission above, and any added later.',
 } as const satisfies Record<string, string>;
 

@@ -21,6 +21,7 @@ import './conversations/mutations.ts';
 import './operators/mutations.ts';
 import './search/index.ts';
 import './messages/index.ts';
+import './analytics/index.ts';
 
 export const schema = builder.toSchema();
 
