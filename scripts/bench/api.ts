@@ -3,16 +3,14 @@
 // a temporary embedded PGlite folder), starts the server, drives two 3-level read operations
 // with autocannon, and prints req/s, latency and SQL statements per request. Not a test.
 import { parseArgs } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import pino from 'pino';
 import autocannon from 'autocannon';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { sqlTotals } from '../../src/db/instrument.ts';
+import { freshDatabaseEnv } from './fresh-database.ts';
 import { generateToken, hashToken } from '../../src/auth/tokens.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 
@@ -60,24 +58,8 @@ const OPERATIONS = {
 };
 
 async function main() {
-  const serverUrl = process.env.DATABASE_URL;
-  let dataDir: string | undefined;
-  let dbName: string | undefined;
-  const env: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false' };
-  if (serverUrl) {
-    dbName = `bench_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(serverUrl);
-    u.pathname = `/${dbName}`;
-    env.DATABASE_URL = u.toString();
-    env.DB_POOL_MAX = process.env.DB_POOL_MAX ?? '16';
-  } else {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-pglite-'));
-    env.PGLITE_DATA_DIR = dataDir;
-  }
+  const fresh = await freshDatabaseEnv({ LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false' });
+  const env = fresh.env;
   const config = loadConfig(env);
   const server = await startServer(config, pino({ level: 'silent' }));
   try {
@@ -111,13 +93,7 @@ async function main() {
     }
   } finally {
     await server.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (dbName && serverUrl) {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await fresh.cleanUp();
   }
 }
 
