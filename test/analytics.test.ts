@@ -164,6 +164,9 @@ describe(`conversation analytics (${dbKind})`, () => {
       const first = await rows();
       const again = await record(conversation.id, { categories: ['INSULTS', 'RUMOURS'] });
       expect(again.data.recordConversationAnalytics.created).toBe(false);
+      // Key; conversation with its author; upsert; one DELETE of the old categories and snapshot;
+      // one insert per categorization table; the membership snapshot. Independent of list sizes.
+      expect(again.sql).toBe(9);
       expect(await rows()).toEqual(first);
 
       await record(conversation.id, { categories: ['THREATS'], moods: [] });
@@ -223,6 +226,7 @@ describe(`conversation analytics (${dbKind})`, () => {
         { answerTypes: Array.from({ length: 1001 }, (_, i) => ({ messageIndex: i, answerType: 'EMPATHY' })) },
         { conversationId: gid('ChatSession', conversation.id) },
         { conversationId: gid('Conversation', 'not-a-uuid') },
+        { conversationId: 'not base64 at all!' },
       ];
       for (const change of bad) {
         const r = await api.gql(RECORD, { input: { ...base, ...change } }, { apiKey: writer });
@@ -532,6 +536,8 @@ describe(`conversation analytics (${dbKind})`, () => {
       expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: c.collectiveGid, since } }, { token: c.teacher.token }))).toEqual(['BAD_USER_INPUT']);
       expect(codesOf(await api.gql(SUMMARY, { filter: { since: '2026-11-01T00:00:00Z', until: since } }, { apiKey: reader }))).toEqual(['BAD_USER_INPUT']);
       expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: gid('User', c.teacher.user.id) } }, { token: c.teacher.token }))).toEqual(['BAD_USER_INPUT']);
+      expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: '%%%' } }, { token: c.teacher.token }))).toEqual(['BAD_USER_INPUT']);
+      expect(codesOf(await api.gql(SUMMARY, { filter: { since: 'yesterday' } }, { apiKey: reader }))).toEqual(['BAD_USER_INPUT']);
       const windowed = await api.gql(SUMMARY, { filter: { since: '2030-01-01T00:00:00Z' } }, { apiKey: reader });
       expect(windowed.data.analyticsSummary.conversations).toBeNull();
       expect(windowed.sql).toBe(2);
