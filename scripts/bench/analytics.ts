@@ -6,12 +6,9 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { startServer } from '../../src/server.ts';
 import { analyticsSummary } from '../../src/analytics/summary.ts';
 import type { AnalyticsMood, MessageCategory, PrismaClient } from '../../src/generated/prisma/client.ts';
-import { freshDatabaseEnv } from './fresh-database.ts';
+import { benchOnFreshServer } from './fresh-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -69,27 +66,14 @@ async function time(label: string, fn: () => Promise<unknown>) {
   console.log(`| ${label} | ${ms[Math.floor(ms.length / 2)].toFixed(1)} | ${ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.95))].toFixed(1)} |`);
 }
 
-async function main() {
-  const fresh = await freshDatabaseEnv({ LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production' });
-  const config = loadConfig(fresh.env);
-  const server = await startServer(config, pino({ level: 'silent' }));
-  try {
-    const prisma = server.db.prisma;
-    const data = await load(prisma);
-    console.log(`database: ${server.db.kind}; ${n.classes} classes x ${n.pupils} pupils x ${n.conversations} conversations = ${data.analytics} analytics (loaded in ${data.seconds.toFixed(1)} s)`);
-    console.log(`${n.runs} sequential runs each; node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-    console.log('| analyticsSummary | p50 ms | p95 ms |');
-    console.log('|---|---|---|');
-    await time('platform view', () => analyticsSummary(prisma, {}, config.analytics.minTeenagers));
-    await time(`one school (${n.pupils * 10} pupils)`, () => analyticsSummary(prisma, { collectiveId: data.schoolId }, config.analytics.minTeenagers));
-    await time(`one class (${n.pupils} pupils)`, () => analyticsSummary(prisma, { collectiveId: data.classId }, config.analytics.minTeenagers));
-  } finally {
-    await server.close();
-    await fresh.cleanUp();
-  }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
+benchOnFreshServer(async (server, config) => {
+  const prisma = server.db.prisma;
+  const data = await load(prisma);
+  console.log(`database: ${server.db.kind}; ${n.classes} classes x ${n.pupils} pupils x ${n.conversations} conversations = ${data.analytics} analytics (loaded in ${data.seconds.toFixed(1)} s)`);
+  console.log(`${n.runs} sequential runs each; node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log('| analyticsSummary | p50 ms | p95 ms |');
+  console.log('|---|---|---|');
+  await time('platform view', () => analyticsSummary(prisma, {}, config.analytics.minTeenagers));
+  await time(`one school (${Math.min(10, n.classes) * n.pupils} pupils)`, () => analyticsSummary(prisma, { collectiveId: data.schoolId }, config.analytics.minTeenagers));
+  await time(`one class (${n.pupils} pupils)`, () => analyticsSummary(prisma, { collectiveId: data.classId }, config.analytics.minTeenagers));
 });

@@ -5,12 +5,9 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import autocannon from 'autocannon';
-import { loadConfig } from '../../src/config.ts';
-import { startServer } from '../../src/server.ts';
 import { sqlTotals } from '../../src/db/instrument.ts';
-import { freshDatabaseEnv } from './fresh-database.ts';
+import { benchOnFreshServer } from './fresh-database.ts';
 import { generateToken, hashToken } from '../../src/auth/tokens.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 
@@ -57,47 +54,33 @@ const OPERATIONS = {
   'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
 };
 
-async function main() {
-  const fresh = await freshDatabaseEnv({ LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false' });
-  const env = fresh.env;
-  const config = loadConfig(env);
-  const server = await startServer(config, pino({ level: 'silent' }));
-  try {
-    const data = await load(server.db.prisma);
-    console.log(`database: ${server.db.kind}; data: ${n.users} users x ${n.conversations} conversations x ${n.sessions} chat sessions (${data.rows} rows, loaded in ${data.seconds.toFixed(1)} s)`);
-    console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
-    console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
-    console.log('|---|---|---|---|---|---|');
-    for (const [name, query] of Object.entries(OPERATIONS)) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (name.startsWith('operator')) headers['x-api-key'] = data.key;
-      else headers.authorization = `Bearer ${data.token}`;
-      const body = JSON.stringify({ query });
-      // One checked request first: it must succeed, and it warms the caches of the run.
-      const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
-      if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
-      const before = sqlTotals.statements;
-      const result = await autocannon({
-        url: server.url,
-        method: 'POST',
-        headers,
-        body,
-        connections: +values.connections,
-        duration: +values.duration,
-      });
-      const requests = result.requests.total;
-      const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
-      console.log(
-        `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
-      );
-    }
-  } finally {
-    await server.close();
-    await fresh.cleanUp();
+benchOnFreshServer(async (server) => {
+  const data = await load(server.db.prisma);
+  console.log(`database: ${server.db.kind}; data: ${n.users} users x ${n.conversations} conversations x ${n.sessions} chat sessions (${data.rows} rows, loaded in ${data.seconds.toFixed(1)} s)`);
+  console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
+  console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, query] of Object.entries(OPERATIONS)) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (name.startsWith('operator')) headers['x-api-key'] = data.key;
+    else headers.authorization = `Bearer ${data.token}`;
+    const body = JSON.stringify({ query });
+    // One checked request first: it must succeed, and it warms the caches of the run.
+    const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
+    if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
+    const before = sqlTotals.statements;
+    const result = await autocannon({
+      url: server.url,
+      method: 'POST',
+      headers,
+      body,
+      connections: +values.connections,
+      duration: +values.duration,
+    });
+    const requests = result.requests.total;
+    const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
+    console.log(
+      `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
+    );
   }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
 });
