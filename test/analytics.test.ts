@@ -38,6 +38,12 @@ const DELETE = /* GraphQL */ `
 const SECRET = 'SECRET-STORY-of-a-child-7f3a';
 const WEEK1 = new Date('2026-10-05T15:00:00Z'); // a Monday
 const gid = (type: string, id: string) => encodeGlobalID(type, id);
+/**
+ * Statements a request sent, less what timing alone decides: activity-timestamp refreshes that
+ * fall due, and the transaction's COMMIT, which the counter sees on PostgreSQL only at times.
+ */
+const statements = (r: GqlResult<unknown>) =>
+  r.sqlLog.filter((q) => !/^UPDATE "app"\."(api_key|app_session|user)"/.test(q) && !/^(BEGIN|COMMIT|ROLLBACK)\b/.test(q)).length;
 
 interface TeenSpec {
   language?: string;
@@ -166,7 +172,7 @@ describe(`conversation analytics (${dbKind})`, () => {
       expect(again.data.recordConversationAnalytics.created).toBe(false);
       // Key; conversation with its author; upsert; one DELETE of the old categories and snapshot;
       // one insert per categorization table; the membership snapshot. Independent of list sizes.
-      expect(again.sql).toBe(9);
+      expect(statements(again)).toBe(9);
       expect(await rows()).toEqual(first);
 
       await record(conversation.id, { categories: ['THREATS'], moods: [] });
@@ -333,7 +339,7 @@ describe(`conversation analytics (${dbKind})`, () => {
       });
       expect(JSON.stringify(r)).not.toContain(SECRET);
       // The session (with the viewer's roles), then the aggregates: one statement.
-      expect(r.sql).toBe(2);
+      expect(statements(r)).toBe(2);
       expect(r.sqlLog.filter((s) => s.includes('analytics.'))).toHaveLength(1);
       expect(r.sqlLog.find((s) => s.includes('analytics.'))).toContain('GROUPING SETS');
     });
@@ -495,6 +501,17 @@ describe(`conversation analytics (${dbKind})`, () => {
       }
     });
 
+    it('a collective without any analytics answers an empty summary, not NOT_FOUND', async () => {
+      const owner = await person();
+      const empty = await createCollective(db.prisma, [{ userId: owner.user.id, role: 'OWNER' }], { type: 'CLASS' });
+      for (const options of [{ token: owner.token }, { apiKey: reader }]) {
+        const r = await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', empty.id) } }, options);
+        expect(r.errors).toBeUndefined();
+        expect(r.data.analyticsSummary).toMatchObject({ k: 5, conversations: null, byCategory: [] });
+        expect(r.sqlLog.filter((q) => q.includes('analytics.'))).toHaveLength(1);
+      }
+    });
+
     it('a teacher of another class, a parent, a teenager of the class: NOT_FOUND, exactly as for a missing collective', async () => {
       const other = await classWith([{}]);
       const parent = await person('PARENT');
@@ -523,11 +540,11 @@ describe(`conversation analytics (${dbKind})`, () => {
       const r = await api.gql(SUMMARY, {}, { apiKey: reader });
       expect(r.errors).toBeUndefined();
       expect(r.data.analyticsSummary.conversations).toBeGreaterThanOrEqual(5);
-      expect(r.sql).toBe(2);
+      expect(statements(r)).toBe(2);
       // An operator may read one collective too (still protected), and a missing one is NOT_FOUND.
       const one = await api.gql(SUMMARY, { filter: { collectiveId: c.collectiveGid } }, { apiKey: reader });
       expect(one.data.analyticsSummary.conversations).toBe(5);
-      expect(one.sql).toBe(2);
+      expect(statements(one)).toBe(2);
       expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: missing() } }, { apiKey: reader }))).toEqual(['NOT_FOUND']);
     });
 
@@ -540,7 +557,7 @@ describe(`conversation analytics (${dbKind})`, () => {
       expect(codesOf(await api.gql(SUMMARY, { filter: { since: 'yesterday' } }, { apiKey: reader }))).toEqual(['BAD_USER_INPUT']);
       const windowed = await api.gql(SUMMARY, { filter: { since: '2030-01-01T00:00:00Z' } }, { apiKey: reader });
       expect(windowed.data.analyticsSummary.conversations).toBeNull();
-      expect(windowed.sql).toBe(2);
+      expect(statements(windowed)).toBe(2);
     });
   });
 });

@@ -101,8 +101,8 @@ GROUP BY GROUPING SETS ((dimension, value), ())`;
  */
 export async function analyticsSummary(prisma: PrismaClient, scope: SummaryScope, k: number): Promise<AnalyticsSummaryResult | null> {
   const rows = await prisma.$queryRaw<Row[]>(statement(scope));
-  // The empty grouping set yields its row even when nothing matched.
-  if (rows.length === 0 || !rows[0].scope_exists) return rows.length === 0 && !scope.collectiveId ? emptySummary(k) : null;
+  // The empty grouping set yields the total row even when nothing matched: every row carries scope_exists.
+  if (rows.length > 0 && !rows[0].scope_exists) return null;
   let total: Cell = { value: 'TOTAL', conversations: 0, contributors: 0 };
   const cells = new Map<Dimension, Cell[]>(DIMENSIONS.map((d) => [d, []]));
   for (const row of rows) {
@@ -112,8 +112,4 @@ export async function analyticsSummary(prisma: PrismaClient, scope: SummaryScope
   }
   for (const list of cells.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   return { k, ...protectAggregates(total, cells, k) };
-}
-
-function emptySummary(k: number): AnalyticsSummaryResult {
-  return { k, ...protectAggregates({ value: 'TOTAL', conversations: 0, contributors: 0 }, new Map(), k) };
 }
