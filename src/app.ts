@@ -17,6 +17,7 @@ import { schema } from './schema/index.ts';
 import { defaultGraphiqlQuery } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
+import { createNotifier, type Notifier } from './notifications/notifier.ts';
 import { useDocumentSearch } from './search/extensions.ts';
 
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   log: Logger;
   /** The process's message store (startServer creates and closes it); by default the one config chooses. */
   messages?: MessageStore;
+  /** Outgoing mail (startServer creates and closes it); by default the one config chooses. */
+  notifier?: Notifier;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -44,9 +47,9 @@ function backgroundQueue(log: Logger) {
   };
 }
 
-export function createApp({ config, db, log, messages = createMessageStore(config, db) }: AppDeps) {
+export function createApp({ config, db, log, messages = createMessageStore(config, db), notifier = createNotifier(config, db.prisma) }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, background: background.run };
+  const services: Services = { config, db, log, messages, notifier, background: background.run };
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [

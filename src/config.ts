@@ -55,6 +55,12 @@ const EnvSchema = z.object({
   // Conversation analytics (issue 18): a published aggregate cell needs this many distinct
   // teenagers; never below 3, whatever the deployment wants.
   ANALYTICS_MIN_TEENAGERS: z.coerce.number().int().min(3, 'must be at least 3 (k-anonymity floor)').max(1000).default(5),
+  // Verifiable parental consent (issue 9): mails through SMTP when SMTP_URL is set, else the
+  // development mailbox table; the one-time code's lifetime.
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().trim().min(3).max(200).default('Youth safety <no-reply@localhost>'),
+  MAIL_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  CONSENT_CODE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -133,6 +139,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** k: the distinct teenagers (conversation authors) a published aggregate cell needs. */
       minTeenagers: e.ANALYTICS_MIN_TEENAGERS,
     }),
+    notifications: Object.freeze({
+      /** SMTP server for outgoing mail; unset: mails go to the development mailbox table. */
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      /** Bounds one mail delivery (connection, greeting, each SMTP exchange). */
+      timeoutMs: e.MAIL_TIMEOUT_MS,
+      /** The notification outbox's poll interval and backoff base: the message outbox's. */
+      retryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
+    /** How long a parental consent code is valid after its mail was sent. */
+    consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,
   });
 }
 

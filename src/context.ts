@@ -6,6 +6,7 @@ import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { Loaders } from './loaders.ts';
 import type { MessageStore } from './messages/types.ts';
+import type { Notifier } from './notifications/notifier.ts';
 
 export interface Services {
   config: Config;
@@ -13,6 +14,8 @@ export interface Services {
   log: Logger;
   /** Message transcripts (MongoDB or the app.message table): one store per process. */
   messages: MessageStore;
+  /** Outgoing mail (SMTP, or the development mailbox table): one per process. */
+  notifier: Notifier;
   /** Runs work after the response; failures are logged, never thrown at a client. */
   background(task: () => Promise<unknown>): void;
 }

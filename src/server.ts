@@ -13,6 +13,8 @@ import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
 import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { startOutboxWorker } from './messages/outbox.ts';
+import { createNotifier } from './notifications/notifier.ts';
+import { startNotificationWorker } from './notifications/outbox.ts';
 
 export const embedderOf = (config: Config) => createEmbedder({ ...config.embeddings });
 
@@ -48,7 +50,13 @@ export async function startServer(config: Config, log: Logger) {
   const messages = createMessageStore(config, db);
   await messages.init().catch((err) => log.error({ err, store: messages.kind }, 'message store not ready at start-up; indexes will be created on retry'));
   const outbox = startOutboxWorker({ db, messages, log, config });
-  const app = createApp({ config, db, log, messages });
+  // Consent-code mails: SMTP, or the development mailbox table; retried by their own outbox worker.
+  const notifier = createNotifier(config, db.prisma);
+  if (notifier.kind === 'mailbox' && config.production) {
+    log.error('SMTP_URL is not set: consent codes go to the development mailbox table instead of parents');
+  }
+  const mailOutbox = startNotificationWorker({ db, notifier, log, config });
+  const app = createApp({ config, db, log, messages, notifier });
   const server = createServer(app.yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -56,7 +64,7 @@ export async function startServer(config: Config, log: Logger) {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
-  log.info({ url, database: db.kind, messageStore: messages.kind }, 'GraphQL API ready');
+  log.info({ url, database: db.kind, messageStore: messages.kind, notifier: notifier.kind }, 'GraphQL API ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -67,6 +75,8 @@ export async function startServer(config: Config, log: Logger) {
       await app.yoga.dispose();
       await app.drainBackground();
       await outbox.stop();
+      await mailOutbox.stop();
+      await notifier.close();
       await messages.close();
       await db.close();
     })());

@@ -23,6 +23,7 @@ import './operators/mutations.ts';
 import './search/index.ts';
 import './messages/index.ts';
 import './analytics/index.ts';
+import './notifications/mailbox.ts';
 
 export const schema = builder.toSchema();
 
