@@ -9,10 +9,9 @@ import { GraphQLScalarType, Kind, getNamedType, getNullableType, isListType } fr
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
-import type { MembershipRole } from './generated/prisma/client.ts';
 import type { Context } from './context.ts';
-import { hasPermission, viewerUserId } from './context.ts';
-import { appError, badInput, ErrorCode, forbidden, notFound } from './errors.ts';
+import { refusal, ROOT_TYPES, scopesFor, type Scopes } from './auth/scopes.ts';
+import { appError, badInput, ErrorCode, notFound } from './errors.ts';
 import { isVisible } from './visibility.ts';
 
 /** node(id:) and nodes(ids:) report a hidden object exactly like a missing one. */
@@ -52,49 +51,15 @@ export const builder = new SchemaBuilder<{
     CountryCode: { Input: string; Output: string };
     LanguageCode: { Input: string; Output: string };
   };
-  AuthScopes: {
-    /** A signed-in user or an operator. */
-    authenticated: boolean;
-    /** A signed-in user (any session scope). */
-    user: boolean;
-    /** A signed-in user whose session finished the consent pipeline. */
-    fullSession: boolean;
-    /** An operator API key holding this permission. */
-    operator: string;
-    /** The signed-in user is this user. */
-    self: string;
-    /** The signed-in user is OWNER or ADMIN of a collective this user belongs to. */
-    managerOf: string;
-    /** The signed-in user has one of these roles in this collective. */
-    collectiveRole: { collectiveId: string; roles: readonly MembershipRole[] };
-  };
+  /** Named and evaluated in src/auth/scopes.ts; every root field declares one (test/auth-declarations.test.ts). */
+  AuthScopes: Scopes;
 }>({
   defaultFieldNullability: false,
   plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
   scopeAuth: {
-    // A failed check never says why: the caller learns only that the field is not theirs.
-    unauthorizedError: () => forbidden(),
-    authScopes: async (ctx) => {
-      const userId = viewerUserId(ctx);
-      const roles = () => (userId ? ctx.loaders.rolesByUser.load(userId) : Promise.resolve(new Map<string, MembershipRole>()));
-      return {
-        authenticated: ctx.viewer.kind !== 'anonymous',
-        user: !!userId,
-        fullSession: ctx.viewer.kind === 'user' && ctx.viewer.session.scope === 'FULL',
-        operator: (permission) => hasPermission(ctx, permission),
-        self: (id) => !!userId && id === userId,
-        managerOf: async (id) => {
-          if (!userId) return false;
-          if (id === userId) return true;
-          const [mine, theirs] = await Promise.all([roles(), ctx.loaders.rolesByUser.load(id)]);
-          return [...theirs.keys()].some((c) => mine.get(c) === 'OWNER' || mine.get(c) === 'ADMIN');
-        },
-        collectiveRole: async ({ collectiveId, roles: allowed }) => {
-          const role = (await roles()).get(collectiveId);
-          return !!role && allowed.includes(role);
-        },
-      };
-    },
+    // One error per refusal (src/auth/scopes.ts): below the root it never says why.
+    unauthorizedError: (_parent, ctx, info, result) => refusal(ctx, result.failure, ROOT_TYPES.has(info.parentType.name)),
+    authScopes: scopesFor,
   },
   complexity: {
     // A connection costs what it may return: its page size multiplies what is selected under
@@ -135,12 +100,15 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
+    // Any row by id, for signed-in callers and operator keys; its type's rule (visibility.ts) decides.
     nodeQueryOptions: {
       nullable: true,
+      authScopes: { authenticated: true },
       resolve: async (_root, { id }, ctx, _info, resolveNode) => visibleNode(await resolveNode(id), id.typename, ctx),
     },
     nodesQueryOptions: {
       nullable: { list: false, items: true },
+      authScopes: { authenticated: true },
       resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
         const nodes = await resolveNodes(ids);
         // A returned Error becomes that item's error; the other items still resolve.

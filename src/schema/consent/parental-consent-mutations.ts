@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { actAs } from '../../context.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { decodedGlobalId, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { decodedGlobalId, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
 
@@ -44,12 +44,13 @@ const RevokeParentalConsentPayload = builder.objectRef<{ teenagerId: string; rev
 
 builder.mutationFields((t) => ({
   grantParentalConsent: t.field({
+    authScopes: { session: 'FULL' },
     type: GrantParentalConsentPayload,
     description:
       "A parent consents for a teenager: as OWNER or ADMIN of a collective the teenager belongs to, or by resolving the teenager's open request. Idempotent. The teenager's live sessions move to FULL.",
     args: { input: t.arg({ type: GrantParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user: parent } = requireUser(ctx, 'FULL');
+      const { user: parent } = signedIn(ctx);
       if (parent.userType !== 'PARENT') throw forbidden('Only parents give parental consent');
       const input = parseInput(grantSchema, args.input);
       const teenagerId = input.teenagerId.id;
@@ -82,12 +83,13 @@ builder.mutationFields((t) => ({
     },
   }),
   revokeParentalConsent: t.field({
+    authScopes: { session: 'FULL' },
     type: RevokeParentalConsentPayload,
     description:
       "Withdraws your consent for a teenager. Their live sessions go back to PENDING_CONSENT unless another consent or a collective that grants it remains.",
     args: { input: t.arg({ type: RevokeParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user: parent } = requireUser(ctx, 'FULL');
+      const { user: parent } = signedIn(ctx);
       const teenagerId = parseInput(revokeSchema, args.input).teenagerId.id;
       const revoked = await inTransaction(ctx, async (tx) => {
         const { count } = await tx.parentalConsent.deleteMany({ where: { parentId: parent.id, teenagerId } });

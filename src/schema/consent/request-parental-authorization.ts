@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 
 const RequestParentalAuthorizationInput = builder.inputType('RequestParentalAuthorizationInput', {
   fields: (t) => ({
@@ -27,11 +27,12 @@ const schema = z.object({ parentContact: z.string().trim().pipe(z.union([email, 
 
 builder.mutationField('requestParentalAuthorization', (t) =>
   t.field({
+    authScopes: { session: 'PENDING_CONSENT' },
     type: RequestParentalAuthorizationPayload,
     description: 'A teenager asks a parent for consent. One open request per parent contact: asking again returns it.',
     args: { input: t.arg({ type: RequestParentalAuthorizationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'PENDING_CONSENT');
+      const { user } = signedIn(ctx);
       if (user.userType !== 'TEENAGER') throw forbidden('Only teenagers ask for parental consent');
       const { parentContact } = parseInput(schema, args.input);
       const open = { teenagerId: user.id, parentContact, status: 'PENDING' as const };

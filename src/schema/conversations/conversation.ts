@@ -24,6 +24,7 @@ export const ConversationNode = builder.prismaNode('Conversation', {
 
 builder.queryField('conversation', (t) =>
   t.prismaField({
+    authScopes: { authenticated: true },
     type: 'Conversation',
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: ConversationNode }) },

@@ -8,7 +8,7 @@ import { MAX_QUERY_LENGTH, MAX_RESULTS, MIN_QUERY_LENGTH } from '../../search/qu
 import type { SearchMode } from '../../search/search.ts';
 import { searchServiceFor, type RankedResult } from '../../search/service.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
-import { parseInput, requireUser } from '../mutation-helpers.ts';
+import { parseInput, signedIn } from '../mutation-helpers.ts';
 import { collectionsOf, defaultCollectionOf, DocumentNode } from './document.ts';
 
 export const SearchModeEnum = builder.enumType('SearchMode', {
@@ -55,6 +55,7 @@ const argsSchema = z.object({
 
 builder.queryField('searchDocuments', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: [SearchResultRef],
     description:
       'Searches the knowledge base, best chunks first. The collection defaults to the caller\'s (teenagers YOUTH, parents ADULT); teenagers can only search YOUTH. Needs a FULL session. ' +
@@ -68,7 +69,7 @@ builder.queryField('searchDocuments', (t) =>
       minScore: t.arg.float({ required: false, defaultValue: 0, description: 'Leave out results scoring below this (0 to 1).' }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(argsSchema, { query: args.query, first: args.first ?? 5, minScore: args.minScore ?? 0 });
       const collection = args.collection ?? defaultCollectionOf(user.userType);
       if (!collectionsOf(user.userType).includes(collection)) throw forbidden(`Your account cannot search the ${collection} collection`);

@@ -16,6 +16,7 @@ const Health = builder.objectRef<HealthShape>('Health').implement({
 
 builder.queryField('health', (t) =>
   t.field({
+    authScopes: { public: true },
     type: Health,
     description: 'Liveness of the API and its database. Public.',
     resolve: async (_root, _args, ctx) => {

@@ -1,6 +1,6 @@
 import { builder } from '../../builder.ts';
 import type { Collective } from '../../generated/prisma/client.ts';
-import { viewerUserId } from '../../context.ts';
+import { signedIn } from '../mutation-helpers.ts';
 import { notFound } from '../../errors.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
 import { canSeeUser } from './auth.ts';
@@ -70,13 +70,15 @@ builder.queryFields((t) => ({
   me: t.prismaField({
     type: 'User',
     nullable: true,
-    description: 'The signed-in user, or null when anonymous.',
-    resolve: (query, _root, _args, ctx) => {
-      const id = viewerUserId(ctx);
-      return id ? ctx.prisma.user.findUnique({ ...query, where: { id } }) : null;
-    },
+    description: 'The signed-in user, or null when anonymous or called with an API key.',
+    // Declared rather than tested in the resolver: a caller who is not a user gets null, and the
+    // query planned for the selection is never built (it would be "unused" and fail).
+    authScopes: { user: true },
+    unauthorizedResolver: () => null,
+    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: signedIn(ctx).user.id } }),
   }),
   user: t.prismaField({
+    authScopes: { authenticated: true },
     type: 'User',
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: UserNode }) },
