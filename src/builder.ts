@@ -5,19 +5,22 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ComplexityPlugin from '@pothos/plugin-complexity';
-import { GraphQLScalarType, Kind, getNamedType, getNullableType, isListType } from 'graphql';
+import { GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
 import type { Context } from './context.ts';
 import { refusal, ROOT_TYPES, scopesFor, type Scopes } from './auth/scopes.ts';
-import { appError, badInput, ErrorCode, notFound } from './errors.ts';
-import { isVisible } from './visibility.ts';
+import { appError, badInput, ErrorCode } from './errors.ts';
+import { CURSOR_FORMAT_DESCRIPTION } from './schema/pagination.ts';
 
-/** node(id:) and nodes(ids:) report a hidden object exactly like a missing one. */
-async function visibleNode(node: unknown, typename: string, ctx: Context) {
-  if (node && (await isVisible(typename, node, ctx))) return node;
-  throw notFound();
+/** Page size bounds of a connection field, checked before the operation runs. */
+function connectionComplexity(args: { first?: number | null; last?: number | null }, _ctx: unknown, field: { name: string }) {
+  const size = args.first ?? args.last ?? DEFAULT_PAGE_SIZE;
+  if (size < 0 || size > MAX_PAGE_SIZE) {
+    throw badInput(`${field.name}: first and last take 0 to ${MAX_PAGE_SIZE} items`, { field: field.name, max: MAX_PAGE_SIZE });
+  }
+  return { field: 1, multiplier: Math.max(size, 1) };
 }
 
 export const LANGUAGE_PATTERN = /^[a-z]{2}$/;
@@ -62,22 +65,11 @@ export const builder = new SchemaBuilder<{
     authScopes: scopesFor,
   },
   complexity: {
-    // A connection costs what it may return: its page size multiplies what is selected under
-    // it (its edges list adds no second multiplier). Other lists count 10.
-    fieldComplexity: (args, _ctx, field) => {
-      const isConnection = field.args.some((a) => a.name === 'first') && field.args.some((a) => a.name === 'last');
-      if (isConnection) {
-        const size = (args.first ?? args.last ?? DEFAULT_PAGE_SIZE) as number;
-        if (size < 0 || size > MAX_PAGE_SIZE) {
-          throw badInput(`${field.name}: first and last take 0 to ${MAX_PAGE_SIZE} items`, { field: field.name, max: MAX_PAGE_SIZE });
-        }
-        return { field: 1, multiplier: Math.max(size, 1) };
-      }
-      if (isListType(getNullableType(field.type))) {
-        return { field: 1, multiplier: getNamedType(field.type).name.endsWith('Edge') ? 1 : 10 };
-      }
-      return 1;
-    },
+    // Fields cost 1 and lists 10 times what they select, set per field so that no argument is
+    // decoded while the operation is measured: a malformed global ID must fail only the field it
+    // was passed to, not every root field at once. Connections price themselves (relay below).
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
     limit: (ctx) => ({ complexity: ctx.config.maxQueryComplexity, depth: ctx.config.maxQueryDepth, breadth: 500 }),
     complexityError: (kind, result) => {
       const measure = kind.toLowerCase() as 'depth' | 'breadth' | 'complexity';
@@ -98,23 +90,16 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    edgesFieldOptions: { nullable: false },
+    pageInfoTypeOptions: { description: CURSOR_FORMAT_DESCRIPTION },
+    // A connection costs what it may return: its page size multiplies what is selected under it
+    // (its edges list adds no second multiplier).
+    defaultConnectionFieldOptions: { complexity: connectionComplexity },
+    edgesFieldOptions: { nullable: false, complexity: { field: 1, multiplier: 1 } },
     nodeFieldOptions: { nullable: false },
-    // Any row by id, for signed-in callers and operator keys; its type's rule (visibility.ts) decides.
-    nodeQueryOptions: {
-      nullable: true,
-      authScopes: { authenticated: true },
-      resolve: async (_root, { id }, ctx, _info, resolveNode) => visibleNode(await resolveNode(id), id.typename, ctx),
-    },
-    nodesQueryOptions: {
-      nullable: { list: false, items: true },
-      authScopes: { authenticated: true },
-      resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
-        const nodes = await resolveNodes(ids);
-        // A returned Error becomes that item's error; the other items still resolve.
-        return nodes.map((node, i) => visibleNode(node, ids[i].typename, ctx).catch((err: Error) => err));
-      },
-    },
+    // node(id:) and nodes(ids:) are declared in schema/system/nodes.ts: a missing row, a
+    // malformed key and an unknown type must all answer like a hidden object, item by item.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
   },
 });
 

@@ -1,13 +1,14 @@
 // deleteConversation through the GraphQL mutation: relational rows in one transaction, messages
-// in the store right after, or through the outbox when the store is down.
+// in the store right after, or through the outbox when the store is down. Against each message
+// store under test (test/helpers/message-stores.ts): PostgreSQL, and MongoDB over the wire when
+// there is one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, testConfig } from './helpers/app.ts';
-import { flakyDeletes } from './helpers/message-stores.ts';
+import { flakyDeletes, messageStoresUnderTest, type OpenedStore } from './helpers/message-stores.ts';
 import { createSession, createUser } from './factories/index.ts';
-import { createPgMessageStore } from '../src/messages/pg-store.ts';
 import { processOutbox } from '../src/messages/outbox.ts';
 
 const START = `mutation { startConversation(input: { conversationType: INCIDENT, title: "Dans le bus" }) { conversation { id } chatSession { id } } }`;
@@ -15,12 +16,17 @@ const SEND = `mutation($s: ID!, $t: String!) { sendMessage(input: { chatSessionI
 const DELETE = `mutation($id: ID!) { deleteConversation(input: { conversationId: $id }) { deletedConversationId } }`;
 const rawId = (gid: string) => Buffer.from(gid, 'base64').toString().split(':')[1];
 
-describe(`deleteConversation and the message store (${dbKind})`, () => {
+describe.each(messageStoresUnderTest().stores)(`deleteConversation and the message store (${dbKind}, store: $name)`, ({ open }) => {
   let db: TestDatabase;
+  let opened: OpenedStore;
   beforeAll(async () => {
     db = await createTestDatabase();
+    opened = await open(db);
   });
-  afterAll(() => db.destroy());
+  afterAll(async () => {
+    await opened?.cleanup();
+    await db?.destroy();
+  });
 
   async function conversationWithMessages(api: ReturnType<typeof createTestApp>, token: string) {
     const started = await api.gql(START, {}, { token });
@@ -33,7 +39,7 @@ describe(`deleteConversation and the message store (${dbKind})`, () => {
   }
 
   it('deletes the messages with the conversation, and leaves no outbox row', async () => {
-    const store = createPgMessageStore(db.prisma);
+    const store = opened.store;
     const api = createTestApp(db, {}, { messages: store });
     const { token } = await createSession(db.prisma, (await createUser(db.prisma)).id);
     const id = await conversationWithMessages(api, token);
@@ -46,7 +52,7 @@ describe(`deleteConversation and the message store (${dbKind})`, () => {
   });
 
   it('with the store down the request still succeeds; the outbox finishes the job once it is back', async () => {
-    const { store, state } = flakyDeletes(createPgMessageStore(db.prisma));
+    const { store, state } = flakyDeletes(opened.store);
     const api = createTestApp(db, { MESSAGE_STORE_TIMEOUT_MS: '200' }, { messages: store });
     const { token } = await createSession(db.prisma, (await createUser(db.prisma)).id);
     const id = await conversationWithMessages(api, token);

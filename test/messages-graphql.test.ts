@@ -1,12 +1,12 @@
 // Transcripts over GraphQL: connections, batching of counts and last messages (store calls
-// counted), privacy, and the two mutations that write messages.
+// counted), privacy, and the two mutations that write messages. Against each message store under
+// test (test/helpers/message-stores.ts): PostgreSQL, and MongoDB over the wire when there is one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
-import { countingStore } from './helpers/message-stores.ts';
+import { countingStore, messageStoresUnderTest, type OpenedStore } from './helpers/message-stores.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
-import { createPgMessageStore } from '../src/messages/pg-store.ts';
 import type { MessageStore } from '../src/messages/types.ts';
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
@@ -43,8 +43,9 @@ async function conversationFor(db: TestDatabase, userId: string, sessions = 2) {
   return { ...c, sessionIds: c.chatSessions.map((s) => s.id) };
 }
 
-describe(`messages over GraphQL (${dbKind})`, () => {
+describe.each(messageStoresUnderTest().stores)(`messages over GraphQL (${dbKind}, store: $name)`, ({ open }) => {
   let db: TestDatabase;
+  let opened: OpenedStore;
   let counted: ReturnType<typeof countingStore>;
   let store: MessageStore;
   let api: ReturnType<typeof createTestApp>;
@@ -56,7 +57,8 @@ describe(`messages over GraphQL (${dbKind})`, () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    counted = countingStore(createPgMessageStore(db.prisma));
+    opened = await open(db);
+    counted = countingStore(opened.store);
     store = counted.store;
     api = createTestApp(db, { MAX_QUERY_COMPLEXITY: '100000' }, { messages: store });
     const t = await createUser(db.prisma);
@@ -67,7 +69,10 @@ describe(`messages over GraphQL (${dbKind})`, () => {
     reader = (await createApiKey(db.prisma, ['conversations:read'])).key;
     conv = await conversationFor(db, teen.id);
   });
-  afterAll(() => db.destroy());
+  afterAll(async () => {
+    await opened?.cleanup();
+    await db?.destroy();
+  });
 
   it('sendMessage and appendMessages build a transcript read oldest first, with `last` for the newest page', async () => {
     const [s1, s2] = conv.sessionIds;
@@ -197,7 +202,9 @@ describe(`messages over GraphQL (${dbKind})`, () => {
     const [anyMessage] = await store.list({ conversationId: conv.id }, { limit: 1 });
     const msgAsOther = await api.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: gid('Message', anyMessage.id) }, { token: other.token });
     expect(codesOf(msgAsOther)).toEqual(['NOT_FOUND']);
-    const missing = await api.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: gid('Message', crypto.randomUUID()) }, { token: teen.token });
+    // An id of the right shape for this store that no message has.
+    const absent = store.kind === 'mongodb' ? '0123456789abcdef01234567' : crypto.randomUUID();
+    const missing = await api.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: gid('Message', absent) }, { token: teen.token });
     expect(codesOf(missing)).toEqual(['NOT_FOUND']);
 
     const count = await api.gql(`query($id: ID!) { conversation(id: $id) { messageCount } }`, { id: gid('Conversation', conv.id) }, { apiKey: reader });
@@ -270,8 +277,39 @@ describe(`messages over GraphQL (${dbKind})`, () => {
     // The message belongs to the conversation's owner, not to the key that wrote it.
     expect(stored).toMatchObject({ role: 'ASSISTANT', userId: teen.id, conversationId: conv.id, chatSessionId: conv.sessionIds[1] });
   });
+  it('refuses what the stores cannot hold alike (NUL, unpaired surrogates, at any depth) as BAD_USER_INPUT, writing nothing', async () => {
+    // PostgreSQL refuses NUL in text and jsonb; BSON refuses it in keys and turns unpaired
+    // surrogates into U+FFFD. Both stores must answer the same, and never with an internal error.
+    const session = gid('ChatSession', conv.sessionIds[0]);
+    const before = (await store.countByConversation([conv.id])).get(conv.id);
+    for (const text of ['a\u0000b', 'broken \ud83d pair', '\udc00']) {
+      expect(codesOf(await api.gql(SEND, { input: { chatSessionId: session, text } }, { token: teen.token }))).toEqual(['BAD_USER_INPUT']);
+    }
+    const deep: Record<string, unknown> = { leaf: 'v\u0000' };
+    let nested = deep;
+    for (let i = 0; i < 50; i++) nested = { next: nested };
+    const hostile = [
+      { role: 'ASSISTANT', text: 'ok\u0000' },
+      { role: 'ASSISTANT', text: 'ok', followUpActions: ['fine', 'x\u0000'] },
+      { role: 'TOOL', text: 'ok', toolData: [{ name: 'kb', data: { hits: ['\ud800'] } }] },
+      { role: 'SYSTEM', text: 'ok', metadata: { 'key\u0000': 1 } },
+      { role: 'SYSTEM', text: 'ok', metadata: nested },
+    ];
+    for (const m of hostile) {
+      // A good message first: the batch is refused whole.
+      const r = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'ASSISTANT', text: 'good' }, m] } }, { apiKey: writer });
+      expect([JSON.stringify(m).slice(0, 60), codesOf(r)]).toEqual([JSON.stringify(m).slice(0, 60), ['BAD_USER_INPUT']]);
+    }
+    expect((await store.countByConversation([conv.id])).get(conv.id)).toBe(before);
+    // Paired surrogates (emoji) and $-prefixed or dotted keys are fine in both.
+    const ok = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'ASSISTANT', text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } }] } }, { apiKey: writer });
+    expect(ok.errors).toBeUndefined();
+    const [stored] = await store.getMany([Buffer.from(ok.data.appendMessages.messageIds[0], 'base64').toString().split(':')[1]]);
+    expect(stored).toMatchObject({ text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } });
+  });
+
   it('a message store outage costs messageCount and lastMessage, not the list of conversations', async () => {
-    const inner = createPgMessageStore(db.prisma);
+    const inner = opened.store;
     const down = new Error('connect ECONNREFUSED (simulated)');
     const broken: MessageStore = { ...inner, countByConversation: () => Promise.reject(down), lastByConversation: () => Promise.reject(down) };
     const brokenApi = createTestApp(db, {}, { messages: broken });

@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { testConfig } from './helpers/app.ts';
 import { flakyDeletes } from './helpers/message-stores.ts';
+import { freePort, startCongoDb } from './helpers/mongo.ts';
 import { createUser } from './factories/index.ts';
 import { createPgMessageStore } from '../src/messages/pg-store.ts';
 import { createMongoMessageStore } from '../src/messages/mongo-store.ts';
@@ -212,6 +213,36 @@ describe(`message deletion outbox (${dbKind})`, () => {
       await db.prisma.messageDeletionOutbox.deleteMany({ where: { conversationId: id } });
     } finally {
       await mongo.close();
+    }
+  });
+
+  it('a MongoDB that comes up after the store failed to connect is reached by the next retry, which deletes the messages (over the wire, CongoDB)', async () => {
+    // The store's first connection fails (nothing listens yet); the driver would then keep a
+    // closed topology and fail every later call without trying. Then a server starts there.
+    const port = await freePort();
+    const url = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+    // Longer bounds than TIMEOUT_MS: server selection on a loaded machine can take over 250 ms.
+    // The driver gives up (1 s) before the outbox's own deadline (3 s), so the error is the driver's.
+    const options = { url, database: 'late_start', maxPoolSize: 2, timeoutMs: 1000 };
+    const mongo = createMongoMessageStore(options);
+    const d = { ...deps, messages: mongo, config: testConfig(db, { MESSAGE_STORE_TIMEOUT_MS: '3000' }) };
+    let server: Awaited<ReturnType<typeof startCongoDb>> | undefined;
+    try {
+      const id = randomUUID();
+      await db.prisma.$transaction((tx) => enqueueMessageDeletion(tx, id));
+      expect(await deleteConversationMessages(d, id)).toEqual({ status: 'deferred', attempts: 1 });
+      expect((await outboxRow(id))!.lastError).toMatch(/^MongoServerSelectionError/);
+
+      server = await startCongoDb(port);
+      const writer = createMongoMessageStore({ ...options, timeoutMs: 10_000 });
+      await writer.append([1, 2, 3].map((n) => ({ conversationId: id, chatSessionId: randomUUID(), userId, role: 'USER' as const, text: `m${n}` })));
+      await writer.close();
+      expect(await deleteConversationMessages(d, id)).toEqual({ status: 'deleted', deleted: 3 });
+      expect(await outboxRow(id)).toBeNull();
+      expect((await mongo.countByConversation([id])).get(id) ?? 0).toBe(0);
+    } finally {
+      await mongo.close();
+      await server?.stop();
     }
   });
 });

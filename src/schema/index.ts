@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from '../builder.ts';
 import './enums.ts';
 import './system/health.ts';
+import './system/nodes.ts';
 import './users/user.ts';
 import './users/session.ts';
 import './users/parental-consent.ts';

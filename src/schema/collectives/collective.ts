@@ -1,7 +1,11 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
+import { isServableId } from '../../visibility.ts';
 import { CollectiveTypeEnum, MembershipRoleEnum } from '../enums.ts';
 import { canSeeCollective } from './auth.ts';
+import type { MembershipRole } from '../../generated/prisma/client.ts';
+import { relationConnection } from '../connections.ts';
+import { dateKey, uuidKey } from '../pagination.ts';
 
 export const CollectiveNode = builder.prismaNode('Collective', {
   id: { field: 'id' },
@@ -15,23 +19,22 @@ export const CollectiveNode = builder.prismaNode('Collective', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     parent: t.relation('parent', { nullable: true }),
     children: t.relation('children', { query: { orderBy: [{ name: 'asc' }, { id: 'asc' }] } }),
-    members: t.relatedConnection('memberships', {
-      cursor: 'id',
+    members: relationConnection<{ role?: MembershipRole | null }>(t, 'memberships', {
+      type: 'CollectiveMembership',
+      order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
       totalCount: true,
+      description: 'Oldest membership first.',
       args: { role: t.arg({ type: MembershipRoleEnum, required: false }) },
-      query: (args) => ({
-        where: args.role ? { role: args.role } : {},
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      }),
+      where: (args) => (args.role ? { role: args.role } : {}),
     }),
-    invitations: t.relatedConnection('invitations', {
-      cursor: 'id',
+    invitations: relationConnection(t, 'invitations', {
+      type: 'Invitation',
+      order: [dateKey('createdAt', 'desc'), uuidKey('id', 'desc')],
       totalCount: true,
-      description: 'Owners and admins only.',
-      authScopes: (collective) => ({
+      description: 'Owners and admins only. Newest first.',
+      authScopes: (collective: { id: string }) => ({
         $any: { collectiveRole: { collectiveId: collective.id, roles: ['OWNER', 'ADMIN'] }, operator: 'collectives:read' },
       }),
-      query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] },
     }),
   }),
 });
@@ -43,6 +46,8 @@ builder.queryField('collective', (t) =>
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: CollectiveNode }) },
     resolve: async (query, _root, { id }, ctx) => {
+      // A key that cannot name a row is missing, like any other: no query, the same NOT_FOUND.
+      if (!isServableId('Collective', id.id, ctx)) throw notFound();
       const collective = await ctx.prisma.collective.findUnique({ ...query, where: { id: id.id } });
       if (!collective || !(await canSeeCollective(collective, ctx))) throw notFound();
       return collective;

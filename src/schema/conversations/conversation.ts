@@ -1,7 +1,10 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
+import { isServableId } from '../../visibility.ts';
 import { ConversationTypeEnum } from '../enums.ts';
 import { canSeeConversation } from './auth.ts';
+import { relationConnection } from '../connections.ts';
+import { dateKey, uuidKey } from '../pagination.ts';
 
 export const ConversationNode = builder.prismaNode('Conversation', {
   id: { field: 'id' },
@@ -16,10 +19,11 @@ export const ConversationNode = builder.prismaNode('Conversation', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     user: t.relation('user'),
-    chatSessions: t.relatedConnection('chatSessions', {
-      cursor: 'id',
+    chatSessions: relationConnection(t, 'chatSessions', {
+      type: 'ChatSession',
+      order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
       totalCount: true,
-      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+      description: 'Oldest first.',
     }),
   }),
 });
@@ -31,6 +35,8 @@ builder.queryField('conversation', (t) =>
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: ConversationNode }) },
     resolve: async (query, _root, { id }, ctx) => {
+      // A key that cannot name a row is missing, like any other: no query, the same NOT_FOUND.
+      if (!isServableId('Conversation', id.id, ctx)) throw notFound();
       const conversation = await ctx.prisma.conversation.findUnique({ ...query, where: { id: id.id } });
       if (!conversation || !(await canSeeConversation(conversation, ctx))) throw notFound();
       return conversation;

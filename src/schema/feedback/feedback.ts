@@ -1,6 +1,8 @@
 import { builder } from '../../builder.ts';
+import { rootConnection } from '../connections.ts';
+import { dateKey, uuidKey } from '../pagination.ts';
 
-builder.prismaObject('Feedback', {
+const FeedbackObject = builder.prismaObject('Feedback', {
   description: 'A rating of a chat session. sessionId is the agent thread id (a chat session id), with no foreign key on purpose.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -13,12 +15,13 @@ builder.prismaObject('Feedback', {
 });
 
 builder.queryField('feedback', (t) =>
-  t.prismaConnection({
-    type: 'Feedback',
-    cursor: 'id',
+  rootConnection(t, {
+    type: FeedbackObject,
+    typeName: 'Feedback',
+    order: [dateKey('createdAt', 'desc'), uuidKey('id', 'desc')],
     description: 'All feedback, newest first. Operators with feedback:read only.',
     authScopes: { operator: 'feedback:read' },
-    totalCount: (_c, _a, ctx) => ctx.prisma.feedback.count(),
-    resolve: (query, _root, _args, ctx) => ctx.prisma.feedback.findMany({ ...query, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    findMany: (ctx, query) => ctx.prisma.feedback.findMany(query),
+    count: (ctx) => ctx.prisma.feedback.count(),
   }),
 );

@@ -1,29 +1,33 @@
 // The transcript fields of chat sessions and conversations. Pages come from the message store;
 // counts and last messages of a page of conversations are batched per request (one store call
 // each, whatever the number of conversations).
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
-import { builder } from '../../builder.ts';
+import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../builder.ts';
 import { viewerUserId, type Context } from '../../context.ts';
 import type { Message, MessageScope } from '../../messages/types.ts';
-import { MessageConnection, MessageNode, messageCursor, parseMessageCursor } from './message.ts';
+import { PAGING_DESCRIPTION } from '../connections.ts';
+import { cursorOf, pageRequest, toConnection, type ConnectionArgs } from '../pagination.ts';
+import { MessageConnection, MessageNode, messageOrder } from './message.ts';
 
 /** One store call for all the conversations of a response: up to 1000 ids (a page is at most 100; nested pages multiply). */
 const batched = { maxBatchSize: 1000 };
 
-function page(scope: MessageScope, args: Parameters<typeof resolveCursorConnection>[0]['args'], ctx: Context) {
-  return resolveCursorConnection(
-    { args, toCursor: messageCursor, defaultSize: 20, maxSize: 100 },
-    ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
-      ctx.messages.list(scope, {
-        after: parseMessageCursor(after, ctx),
-        before: parseMessageCursor(before, ctx),
-        limit,
-        newestFirst: inverted,
-      }),
-  );
+/** A page of the store's keyset list, in the cursor format of every connection (pagination.ts). */
+async function page(scope: MessageScope, args: ConnectionArgs, ctx: Context) {
+  const order = messageOrder(ctx);
+  const request = pageRequest(args, order, { defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE });
+  const key = (values?: unknown[]) => (values ? { createdAt: values[0] as Date, id: values[1] as string } : undefined);
+  const rows = await ctx.messages.list(scope, {
+    after: key(request.after),
+    before: key(request.before),
+    limit: request.limit,
+    newestFirst: request.backward,
+  });
+  // Read newest first for `last`; the page is shown in transcript order.
+  const ordered = request.backward ? rows.slice(0, request.limit).reverse() : rows;
+  return toConnection(ordered, request, (m) => cursorOf(order, m as unknown as Record<string, unknown>));
 }
 
-const PAGE_DESCRIPTION = 'Oldest first; `last: n` gives the newest n (still oldest first within the page). At most 100 per page.';
+const PAGE_DESCRIPTION = `Oldest first; \`last: n\` gives the newest n (still oldest first within the page). ${PAGING_DESCRIPTION}`;
 
 builder.prismaObjectField('ChatSession', 'messages', (t) =>
   t.connection(

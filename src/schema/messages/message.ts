@@ -1,19 +1,21 @@
 // Messages of a conversation's transcript, served from the message store (MongoDB or PostgreSQL).
 // Private to the conversation's owner, like the conversation itself: not even operators holding
 // conversations:read see message text.
-import { decodeBase64, encodeBase64 } from '@pothos/core';
 import { builder } from '../../builder.ts';
 import { viewerUserId, type Context } from '../../context.ts';
-import { badInput, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
+import { dateKey, type SortKey } from '../pagination.ts';
 import { visibleTo } from '../../visibility.ts';
-import { MESSAGE_ROLES, type Message, type MessageCursor } from '../../messages/types.ts';
+import { MESSAGE_ROLES, type Message } from '../../messages/types.ts';
 
 export const MessageRoleEnum = builder.enumType('MessageRole', {
   values: MESSAGE_ROLES,
   description: 'Who wrote a message: the teenager (USER), the companion (ASSISTANT), the platform (SYSTEM) or a tool call (TOOL).',
 });
 
-export const canSeeMessage = visibleTo<Pick<Message, 'userId'>>('Message', (m, ctx) => viewerUserId(ctx) === m.userId);
+export const canSeeMessage = visibleTo<Pick<Message, 'userId'>>('Message', (m, ctx) => viewerUserId(ctx) === m.userId, {
+  key: (id, ctx) => ctx.messages.isValidId(id),
+});
 
 export const MessageNode = builder.loadableNode('Message', {
   description: 'One message of a transcript (one document in the message store).',
@@ -37,20 +39,8 @@ export const MessageNode = builder.loadableNode('Message', {
 
 export const MessageConnection = builder.connectionObject({ type: MessageNode, name: 'MessageConnection' }, { name: 'MessageEdge' });
 
-const CURSOR_PREFIX = 'MessageCursor:';
-
-/** Opaque cursor: the message's place in transcript order, (createdAt, id). */
-export const messageCursor = (m: Pick<Message, 'createdAt' | 'id'>) => encodeBase64(`${CURSOR_PREFIX}${m.createdAt.getTime()}:${m.id}`);
-
-export function parseMessageCursor(cursor: string | undefined, ctx: Context): MessageCursor | undefined {
-  if (cursor === undefined) return undefined;
-  let decoded = '';
-  try {
-    decoded = decodeBase64(cursor);
-  } catch {
-    /* reported below */
-  }
-  const match = /^MessageCursor:(\d{1,15}):(.+)$/.exec(decoded);
-  if (!match || !ctx.messages.isValidId(match[2])) throw badInput('Invalid cursor');
-  return { createdAt: new Date(Number(match[1])), id: match[2] };
-}
+/** Transcript order, the message store's: (createdAt, id); ids are checked by the store in use. */
+export const messageOrder = (ctx: Context): SortKey[] => [
+  dateKey('createdAt', 'asc'),
+  { field: 'id', direction: 'asc', parse: (v) => (typeof v === 'string' && ctx.messages.isValidId(v) ? v : undefined) },
+];

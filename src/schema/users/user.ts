@@ -1,10 +1,13 @@
 import { builder } from '../../builder.ts';
-import type { Collective } from '../../generated/prisma/client.ts';
+import type { Collective, ConversationType } from '../../generated/prisma/client.ts';
 import { signedIn } from '../mutation-helpers.ts';
 import { notFound } from '../../errors.ts';
+import { isServableId } from '../../visibility.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
 import { canSeeUser } from './auth.ts';
 import { CollectiveNode } from '../collectives/collective.ts';
+import { relationConnection, rootConnection } from '../connections.ts';
+import { dateKey, uuidKey } from '../pagination.ts';
 
 export const UserNode = builder.prismaNode('User', {
   id: { field: 'id' },
@@ -19,15 +22,14 @@ export const UserNode = builder.prismaNode('User', {
     lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', nullable: true }),
 
     // Conversations are private to their owner, also from parents and teachers.
-    conversations: t.relatedConnection('conversations', {
-      cursor: 'id',
+    conversations: relationConnection<{ type?: ConversationType | null }>(t, 'conversations', {
+      type: 'Conversation',
+      order: [dateKey('updatedAt', 'desc'), uuidKey('id', 'desc')],
       totalCount: true,
-      authScopes: (user) => ({ $any: { self: user.id, operator: 'conversations:read' } }),
+      description: 'Most recently updated first.',
+      authScopes: (user: { id: string }) => ({ $any: { self: user.id, operator: 'conversations:read' } }),
       args: { type: t.arg({ type: ConversationTypeEnum, required: false }) },
-      query: (args) => ({
-        where: args.type ? { conversationType: args.type } : {},
-        orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-      }),
+      where: (args) => (args.type ? { conversationType: args.type } : {}),
     }),
     memberships: t.relation('memberships', {
       authScopes: (user) => ({ $any: { self: user.id, operator: 'users:read' } }),
@@ -83,17 +85,20 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: UserNode }) },
     resolve: async (query, _root, { id }, ctx) => {
+      // A key that cannot name a row is missing, like any other: no query, the same NOT_FOUND.
+      if (!isServableId('User', id.id, ctx)) throw notFound();
       const user = await ctx.prisma.user.findUnique({ ...query, where: { id: id.id } });
       if (!user || !(await canSeeUser(user, ctx))) throw notFound();
       return user;
     },
   }),
-  users: t.prismaConnection({
-    type: 'User',
-    cursor: 'id',
+  users: rootConnection(t, {
+    type: UserNode,
+    typeName: 'User',
+    order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
     description: 'Every user, oldest first. Operators with the users:read permission only.',
     authScopes: { operator: 'users:read' },
-    totalCount: (_conn, _args, ctx) => ctx.prisma.user.count(),
-    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findMany({ ...query, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+    findMany: (ctx, query) => ctx.prisma.user.findMany(query),
+    count: (ctx) => ctx.prisma.user.count(),
   }),
 }));
