@@ -229,6 +229,12 @@ describe(`visibility matrix: every node type and sensitive field, every relation
           if (bad.length) wrong.push(`${relation}: unexpected error codes ${JSON.stringify(bad)}`);
           // node(id:) never answers a hidden object with silence: NOT_FOUND, FORBIDDEN on the field, or sign in.
           if (path === 'node' && expected === 'hidden' && codes.length === 0) wrong.push(`${relation}: hidden without an error`);
+          // A hidden object answers exactly like a missing one (NOT_FOUND), never FORBIDDEN, which
+          // would tell that it exists; anonymous callers are asked to sign in first.
+          const alike = relation === 'anonymous' ? 'UNAUTHENTICATED' : 'NOT_FOUND';
+          if (path === 'node' && expected === 'hidden' && !fieldOf(row) && JSON.stringify(codes) !== JSON.stringify([alike])) {
+            wrong.push(`${relation}: hidden with ${JSON.stringify(codes)}, expected [${alike}]`);
+          }
         }
         expect(wrong).toEqual([]);
       });
