@@ -17,7 +17,10 @@ import { schema } from './schema/index.ts';
 import { defaultGraphiqlQuery } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
+import { createNotifier, type Notifier } from './notifications/notifier.ts';
 import { useDocumentSearch } from './search/extensions.ts';
+import { createSearchService } from './search/factory.ts';
+import type { SearchService } from './search/service.ts';
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +28,10 @@ export interface AppDeps {
   log: Logger;
   /** The process's message store (startServer creates and closes it); by default the one config chooses. */
   messages?: MessageStore;
+  /** Outgoing mail (startServer creates and closes it); by default the one config chooses. */
+  notifier?: Notifier;
+  /** The process's search service (startServer creates it); by default the one config chooses. */
+  search?: SearchService;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -44,9 +51,16 @@ function backgroundQueue(log: Logger) {
   };
 }
 
-export function createApp({ config, db, log, messages = createMessageStore(config, db) }: AppDeps) {
+export function createApp({
+  config,
+  db,
+  log,
+  messages = createMessageStore(config, db),
+  notifier = createNotifier(config, db.prisma),
+  search = createSearchService(config, db, log),
+}: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, background: background.run };
+  const services: Services = { config, db, log, messages, notifier, search, background: background.run };
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [

@@ -51,6 +51,13 @@ const EnvSchema = z.object({
   MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   MESSAGE_STORE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
+
+  // Verifiable parental consent (issue 9): mails through SMTP when SMTP_URL is set, else the
+  // development mailbox table; the one-time code's lifetime.
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().trim().min(3).max(200).default('Youth safety <no-reply@localhost>'),
+  MAIL_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  CONSENT_CODE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -125,6 +132,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** The outbox worker's poll interval, and the base of its exponential backoff. */
       outboxRetryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
     }),
+    notifications: Object.freeze({
+      /** SMTP server for outgoing mail; unset: mails go to the development mailbox table. */
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      /** Bounds one mail delivery (connection, greeting, each SMTP exchange). */
+      timeoutMs: e.MAIL_TIMEOUT_MS,
+      /** The notification outbox's poll interval and backoff base: the message outbox's. */
+      retryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
+    /** How long a parental consent code is valid after its mail was sent. */
+    consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,
   });
 }
 

@@ -15,6 +15,12 @@ export const ErrorCode = {
   INVITATION_EXHAUSTED: 'INVITATION_EXHAUSTED',
   LAST_OWNER: 'LAST_OWNER',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** grantParentalConsent: the code is not the one mailed for this request (extensions.attemptsLeft). */
+  CONSENT_CODE_INVALID: 'CONSENT_CODE_INVALID',
+  /** grantParentalConsent: the request's code expired; the teenager asks again for a new one. */
+  CONSENT_CODE_EXPIRED: 'CONSENT_CODE_EXPIRED',
+  /** grantParentalConsent: five wrong codes locked the request; the teenager asks again for a new one. */
+  CONSENT_REQUEST_LOCKED: 'CONSENT_REQUEST_LOCKED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -7,17 +7,21 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { applyMigrations } from './db/migrate/runner.ts';
 import { createApp } from './app.ts';
-import { createEmbedder } from './search/embedders.ts';
+import { createSearchService } from './search/factory.ts';
+import type { SearchService } from './search/service.ts';
 import { assertEmbeddingsMatch } from './search/embedding-state.ts';
 import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
 import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { startOutboxWorker } from './messages/outbox.ts';
+import { createNotifier } from './notifications/notifier.ts';
+import { startNotificationWorker } from './notifications/outbox.ts';
 
-export const embedderOf = (config: Config) => createEmbedder({ ...config.embeddings });
-
-/** Migrations, then the demo data when asked for and not yet there. */
-export async function prepareDatabase(db: Database, config: Config, log: Logger) {
+/**
+ * Migrations, then the demo data when asked for and not yet there, embedded with the search
+ * service's provider; then the check that the stored vectors are that provider's.
+ */
+export async function prepareDatabase(db: Database, config: Config, log: Logger, search: SearchService = createSearchService(config, db, log)) {
   if (config.autoMigrate) {
     const { applied, total } = await applyMigrations(db, { log: (line) => log.info(line) });
     log.info({ applied: applied.length, total }, 'migrations up to date');
@@ -26,19 +30,21 @@ export async function prepareDatabase(db: Database, config: Config, log: Logger)
     log.info('loading demo data (first start)');
     const summary = await seedDatabase(db.prisma, {
       contentDir: defaultContentDir,
-      knowledgeBase: knowledgeBaseSeeder(embedderOf(config), (line) => log.info(line)),
+      knowledgeBase: knowledgeBaseSeeder(search.embedder, (line) => log.info(line)),
       log: (line) => log.info(line),
     });
     log.info(summary, 'demo data loaded');
   }
   // Stored vectors of another embedding model or width: refuse to start (npm run reembed).
-  await assertEmbeddingsMatch(db, embedderOf(config));
+  await assertEmbeddingsMatch(db, search.embedder);
 }
 
 export async function startServer(config: Config, log: Logger) {
   const db = await openDatabase(config.database);
+  // One search service per process: the API, the first-run seed and the model check share its provider.
+  const search = createSearchService(config, db, log);
   try {
-    await prepareDatabase(db, config, log);
+    await prepareDatabase(db, config, log, search);
   } catch (err) {
     await db.close();
     throw err;
@@ -48,7 +54,13 @@ export async function startServer(config: Config, log: Logger) {
   const messages = createMessageStore(config, db);
   await messages.init().catch((err) => log.error({ err, store: messages.kind }, 'message store not ready at start-up; indexes will be created on retry'));
   const outbox = startOutboxWorker({ db, messages, log, config });
-  const app = createApp({ config, db, log, messages });
+  // Consent-code mails: SMTP, or the development mailbox table; retried by their own outbox worker.
+  const notifier = createNotifier(config, db.prisma);
+  if (notifier.kind === 'mailbox' && config.production) {
+    log.error('SMTP_URL is not set: consent codes go to the development mailbox table instead of parents');
+  }
+  const mailOutbox = startNotificationWorker({ db, notifier, log, config });
+  const app = createApp({ config, db, log, messages, notifier, search });
   const server = createServer(app.yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -56,7 +68,7 @@ export async function startServer(config: Config, log: Logger) {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
-  log.info({ url, database: db.kind, messageStore: messages.kind }, 'GraphQL API ready');
+  log.info({ url, database: db.kind, messageStore: messages.kind, notifier: notifier.kind }, 'GraphQL API ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -67,6 +79,8 @@ export async function startServer(config: Config, log: Logger) {
       await app.yoga.dispose();
       await app.drainBackground();
       await outbox.stop();
+      await mailOutbox.stop();
+      await notifier.close();
       await messages.close();
       await db.close();
     })());

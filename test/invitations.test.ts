@@ -329,6 +329,48 @@ describe(`invitations (${dbKind})`, () => {
       expect(await inv.row()).toMatchObject({ currentUses: 1, status: 'ACCEPTED' });
     });
 
+    it('the age class must fit the user type, with or without an age class of their own: every pair; refused accepts consume nothing', async () => {
+      const owner = await person();
+      const c = await group([[owner, 'OWNER']], { parentalConsentGranted: true });
+      const fits: Record<UserType, AgeClass[]> = { TEENAGER: ['CHILD', 'PRETEEN', 'TEENAGER'], PARENT: ['ADULT'] };
+      const classes: AgeClass[] = ['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT'];
+      for (const userType of ['TEENAGER', 'PARENT'] as const) {
+        for (const invited of classes) {
+          // The user's own age class: none, each one their type may hold (and, for the record, one it may not).
+          for (const own of [null, ...classes] as (AgeClass | null)[]) {
+            const label = `${userType} (own ${own ?? 'none'}) accepting ${invited}`;
+            const inv = await invite(owner, c.gid, { ageClass: invited, usageLimit: 1 });
+            const who = await person(userType, userType === 'TEENAGER' ? 'PENDING_CONSENT' : 'FULL', { ageClass: own });
+            const r = await accept(inv.token, who);
+            const allowed = fits[userType].includes(invited) && (own === null || own === invited);
+            if (allowed) {
+              expect(r.errors, label).toBeUndefined();
+              expect((await db.prisma.user.findUniqueOrThrow({ where: { id: who.user.id } })).ageClass, label).toBe(invited);
+              continue;
+            }
+            expect(codesOf(r), label).toEqual(['FORBIDDEN']);
+            // Nothing consumed, nothing joined, no age class taken, no scope gained.
+            expect(await inv.row(), label).toMatchObject({ currentUses: 0, status: 'PENDING', acceptedById: null });
+            expect(await db.prisma.collectiveMembership.count({ where: { userId: who.user.id } }), label).toBe(0);
+            expect((await db.prisma.user.findUniqueOrThrow({ where: { id: who.user.id } })).ageClass, label).toBe(own);
+            expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: who.session.id } })).scope, label).toBe(userType === 'TEENAGER' ? 'PENDING_CONSENT' : 'FULL');
+          }
+        }
+      }
+    });
+
+    it('the reported escalation: a new teenager with no age class cannot take a family invitation made for ADULT and go FULL', async () => {
+      const parent = await person('PARENT');
+      const family = await group([[parent, 'OWNER']], { parentalConsentGranted: true });
+      const inv = await invite(parent, family.gid, { ageClass: 'ADULT' });
+      const kid = await teen('PENDING_CONSENT', { ageClass: null });
+      expect(codesOf(await accept(inv.token, kid))).toEqual(['FORBIDDEN']);
+      expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
+      expect(await inv.row()).toMatchObject({ currentUses: 0, status: 'PENDING' });
+      // The invitation is still good for a parent.
+      expect((await accept(inv.token, await person('PARENT', 'FULL', { ageClass: null }))).errors).toBeUndefined();
+    });
+
     it('20 users accepting a single-use invitation at once: exactly one wins, 19 INVITATION_EXHAUSTED', async () => {
       const owner = await person();
       const c = await group([[owner, 'OWNER']]);

@@ -14,8 +14,8 @@ import type { SearchParams } from '../src/search/search.ts';
 const QUERY = "Que faire quand on se moque de moi sur les réseaux sociaux et qu'on m'insulte tous les jours au collège ?";
 /** Same words once case, accents and punctuation are folded: the same hash embedding (distance 0). */
 const SAME_EMBEDDING = "que faire quand on se moque de moi sur les reseaux sociaux et qu'on m'insulte tous les jours au college";
-/** One word changed: about 0.07 from QUERY, within the test's threshold of 0.1. */
-const NEAR = "Que faire si on se moque de moi sur les réseaux sociaux et qu'on m'insulte tous les jours au collège ?";
+/** One word left out: about 0.07 from QUERY, within the test's threshold of 0.1. */
+const NEAR = "Que faire quand on se moque de moi sur les réseaux et qu'on m'insulte tous les jours au collège ?";
 /** One word changed: about 0.13 from QUERY, beyond it. */
 const FARTHER = "Que faire quand on se moque de moi sur les réseaux sociaux et qu'on m'insulte tous les jours au lycée ?";
 const UNRELATED = 'Comment bien dormir quand on a peur de la rentrée ?';
@@ -44,7 +44,10 @@ describe(`search caches (${dbKind})`, () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     provider = await startEmbeddingServer();
+    // A development server: there every caller sees the cache markers these tests read. Elsewhere
+    // only operators holding search:diagnostics do (see the describe block below).
     app = createTestApp(db, {
+      APP_ENV: 'development',
       EMBEDDINGS_PROVIDER: 'openai',
       EMBEDDINGS_URL: provider.url,
       EMBEDDINGS_MODEL: model,
@@ -89,7 +92,7 @@ describe(`search caches (${dbKind})`, () => {
     if (writeAt >= 0) expect(writeAt).toBeGreaterThan(first.sqlLog.findIndex((s) => /FROM "rag"\."document"/.test(s)));
     const [row] = await db.prisma.$queryRaw<{ id: string; expected: string; chunks: string[]; hits: number; generation: number }[]>`
       SELECT id, md5(query || '|' || user_type) AS expected, document_ids AS chunks, hit_count AS hits, generation
-      FROM cache.rag_cache WHERE query = ${keyText({ collection: 'YOUTH', language: null, mode: 'HYBRID', first: 5, minScore: 0 }, QUERY)} AND user_type = 'TEENAGER'`;
+      FROM cache.rag_cache WHERE query = ${keyText({ collection: 'YOUTH', language: null, textLanguage: 'fr', mode: 'HYBRID', first: 5, minScore: 0 }, QUERY)} AND user_type = 'TEENAGER'`;
     expect(row.id).toBe(row.expected);
     expect(row.hits).toBe(0);
     const chunkIds = await db.prisma.documentChunk.findMany({ where: { id: { in: row.chunks } }, select: { id: true, content: true } });
@@ -172,7 +175,7 @@ describe(`search caches (${dbKind})`, () => {
   });
 
   it('a search that ran while the collection changed stores its results under the old generation: never served', async () => {
-    const params: SearchParams = { collection: 'YOUTH', language: null, mode: 'VECTOR', first: 4, minScore: 0 };
+    const params: SearchParams = { collection: 'YOUTH', language: null, textLanguage: null, mode: 'VECTOR', first: 4, minScore: 0 };
     const [vector] = await new HashEmbedder().embed(['course de lenteur']);
     const lookup = () => lookupRagCache(db.prisma, { userType: 'TEENAGER', params, model: `${model}@384`, vector, maxDistance: 0.1, ttlSeconds: 60 });
     const before = await lookup();
@@ -197,10 +200,79 @@ describe(`search caches (${dbKind})`, () => {
   });
 
   it('RAG_CACHE_ENABLED=false: every search searches', async () => {
-    const off = createTestApp(db, { EMBEDDINGS_PROVIDER: 'openai', EMBEDDINGS_URL: provider.url, EMBEDDINGS_MODEL: model, RAG_CACHE_ENABLED: 'false' });
+    const off = createTestApp(db, { APP_ENV: 'development', EMBEDDINGS_PROVIDER: 'openai', EMBEDDINGS_URL: provider.url, EMBEDDINGS_MODEL: model, RAG_CACHE_ENABLED: 'false' });
     for (let i = 0; i < 2; i++) {
       const r = await off.gql<Result>(SEARCH, { query: QUERY }, { token: teen });
       expect(traceOf(r)).toEqual({ embeddingCache: 'hit', resultCache: 'disabled' });
     }
+  });
+});
+
+describe(`search cache markers are for operators and development only (${dbKind})`, () => {
+  let db: TestDatabase;
+  let app: ReturnType<typeof createTestApp>;
+  let writer: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = createTestApp(db, { APP_ENV: 'staging', RAG_CACHE_MAX_DISTANCE: '0.1' });
+    writer = (await createApiKey(db.prisma, ['documents:write'])).key;
+    for (const input of CORPUS) expect((await app.gql(INGEST, { input }, { apiKey: writer })).errors).toBeUndefined();
+  });
+  afterAll(() => db?.destroy());
+
+  const teenToken = async () => (await createSession(db.prisma, (await createUser(db.prisma, { userType: 'TEENAGER' })).id)).token;
+  const comparable = (r: { data?: Result | null }) => r.data!.searchDocuments.map(({ fromCache: _f, ...rest }) => rest);
+
+  it('a classmate repeating a search sees no marker (no extensions.search, fromCache false), though the cache answered', async () => {
+    const [first, classmate] = await Promise.all([teenToken(), teenToken()]);
+    const a = await app.gql<Result>(SEARCH, { query: QUERY }, { token: first });
+    expect(a.errors).toBeUndefined();
+    expect(a.extensions?.search).toBeUndefined();
+    for (const query of [QUERY, NEAR, SAME_EMBEDDING]) {
+      const b = await app.gql<Result>(SEARCH, { query }, { token: classmate });
+      expect(b.errors).toBeUndefined();
+      expect(b.extensions?.search, query).toBeUndefined();
+      expect(b.data!.searchDocuments.every((r) => r.fromCache === false), query).toBe(true);
+      // The same results as the first search: the cache did answer (the SQL shows no search ran).
+      expect(comparable(b)).toEqual(comparable(a));
+      expect(b.sqlLog.some((s) => /to_tsquery/.test(s)), query).toBe(false);
+      expect(JSON.stringify(b)).not.toMatch(/"hit"/);
+    }
+  });
+
+  it('an operator holding search:diagnostics searches any collection and sees the markers; other keys are refused', async () => {
+    const teen = await teenToken();
+    await app.gql<Result>(SEARCH, { query: UNRELATED }, { token: teen });
+    const diagnostics = (await createApiKey(db.prisma, ['search:diagnostics'])).key;
+    // As the teenagers' audience (YOUTH by default): the entry a teenager's search left.
+    const seen = await app.gql<Result>(SEARCH, { query: UNRELATED }, { apiKey: diagnostics });
+    expect(seen.errors).toBeUndefined();
+    expect((seen.extensions?.search as Record<string, unknown>).searchDocuments).toEqual({ embeddingCache: 'hit', resultCache: 'hit' });
+    expect(seen.data!.searchDocuments.length).toBeGreaterThan(0);
+    expect(seen.data!.searchDocuments.every((r) => r.fromCache)).toBe(true);
+    const adult = await app.gql<Result>(SEARCH, { query: UNRELATED, collection: 'ADULT' }, { apiKey: diagnostics });
+    expect(adult.errors).toBeUndefined();
+    expect((adult.extensions?.search as Record<string, unknown>).searchDocuments).toMatchObject({ resultCache: 'miss' });
+
+    const star = (await createApiKey(db.prisma, ['*'])).key;
+    expect((await app.gql<Result>(SEARCH, { query: UNRELATED }, { apiKey: star })).extensions?.search).toBeDefined();
+    for (const permissions of [['documents:write'], ['documents:read'], ['users:read']]) {
+      const key = (await createApiKey(db.prisma, permissions)).key;
+      const r = await app.gql<Result>(SEARCH, { query: UNRELATED }, { apiKey: key });
+      expect(r.errors?.map((e) => e.extensions?.code), permissions.join()).toEqual(['FORBIDDEN']);
+      expect(r.extensions?.search).toBeUndefined();
+    }
+  });
+
+  it('production hides them too; development shows them to users', async () => {
+    const teen = await teenToken();
+    const prod = createTestApp(db, { APP_ENV: 'production', RAG_CACHE_MAX_DISTANCE: '0.1' });
+    await prod.gql<Result>(SEARCH, { query: FARTHER }, { token: teen });
+    const again = await prod.gql<Result>(SEARCH, { query: FARTHER }, { token: teen });
+    expect(again.extensions?.search).toBeUndefined();
+    expect(again.data!.searchDocuments.every((r) => !r.fromCache)).toBe(true);
+    const dev = createTestApp(db, { APP_ENV: 'development', RAG_CACHE_MAX_DISTANCE: '0.1' });
+    const shown = await dev.gql<Result>(SEARCH, { query: FARTHER }, { token: teen });
+    expect((shown.extensions?.search as Record<string, unknown>).searchDocuments).toMatchObject({ resultCache: 'hit' });
   });
 });

@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import { ALERT_AFTER_ATTEMPTS, backoffMs, claimDue, errorText, OUTBOX_LEASE_MS, startPollingWorker, type OutboxRun, type OutboxWorker } from '../outbox/polling.ts';
 import type { MessageStore } from './types.ts';
 
 export interface OutboxDeps {
@@ -17,15 +18,7 @@ export interface OutboxDeps {
   config: Pick<Config, 'messages'>;
 }
 
-/**
- * How long a claimed row is left alone: by the worker that claimed it, or by the request that
- * wrote it (and tries the store right after its commit). After a crash, the worker takes it up
- * once the lease has passed.
- */
-export const OUTBOX_LEASE_MS = 60_000;
-const MAX_BACKOFF_MS = 10 * 60_000;
-/** From this many failed attempts on, failures are logged as errors (someone should look). */
-const ALERT_AFTER_ATTEMPTS = 5;
+export { backoffMs, OUTBOX_LEASE_MS, type OutboxRun, type OutboxWorker } from '../outbox/polling.ts';
 
 export class StoreTimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -43,14 +36,6 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
   work.catch(() => {}); // a late failure after the timeout must not be unhandled
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
-
-/** Exponential backoff with jitter: base, 2 base, 4 base... (each between half and all of it), capped. */
-export function backoffMs(attempts: number, baseMs: number) {
-  const full = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
-  return Math.round(full / 2 + (Math.random() * full) / 2);
-}
-
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000);
 
 /**
  * Records, inside the relational transaction that deletes the conversation, that its messages
@@ -100,26 +85,16 @@ export async function deleteConversationMessages(deps: OutboxDeps, conversationI
   return { status: 'deleted', deleted };
 }
 
-export interface OutboxRun {
-  claimed: number;
-  completed: number;
-  failed: number;
-}
-
 /** One pass: claims due rows (a lease, so concurrent servers skip them) and tries each once. */
 export async function processOutbox(deps: OutboxDeps, batchSize = 20, now = new Date()): Promise<OutboxRun> {
   const { prisma } = deps.db;
-  const leaseUntil = new Date(now.getTime() + OUTBOX_LEASE_MS);
-  const claimed = await prisma.$queryRaw<{ id: string; conversationId: string }[]>`
-    UPDATE app.message_deletion_outbox SET next_attempt_at = ${leaseUntil}
-    WHERE id IN (
-      SELECT id FROM app.message_deletion_outbox
-      WHERE next_attempt_at <= ${now}
-      ORDER BY next_attempt_at
-      LIMIT ${batchSize}::int
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id::text AS id, conversation_id::text AS "conversationId"`;
+  const claimed = await claimDue<{ id: string; conversationId: string }>(
+    prisma,
+    'app.message_deletion_outbox',
+    Prisma.sql`id::text AS id, conversation_id::text AS "conversationId"`,
+    now,
+    batchSize,
+  );
   const run: OutboxRun = { claimed: claimed.length, completed: 0, failed: 0 };
   for (const row of claimed) {
     try {
@@ -136,49 +111,13 @@ export async function processOutbox(deps: OutboxDeps, batchSize = 20, now = new 
   return run;
 }
 
-export interface OutboxWorker {
-  /** Runs one pass now (tests, or after a store outage ends). */
-  runOnce(): Promise<OutboxRun>;
-  /** Stops polling and waits for the pass in progress. */
-  stop(): Promise<void>;
-}
-
 /** Polls the outbox every intervalMs until stopped; started by startServer. */
 export function startOutboxWorker(deps: OutboxDeps, options: { intervalMs?: number; batchSize?: number } = {}): OutboxWorker {
-  const intervalMs = options.intervalMs ?? deps.config.messages.outboxRetryIntervalMs;
-  const batchSize = options.batchSize ?? 20;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let current: Promise<OutboxRun> | undefined;
-
-  const runOnce = () =>
-    (current ??= processOutbox(deps, batchSize).finally(() => {
-      current = undefined;
-    }));
-
-  const schedule = (delay: number) => {
-    if (stopped) return;
-    timer = setTimeout(async () => {
-      let next = intervalMs;
-      try {
-        const run = await runOnce();
-        // A full batch means more may be due: go on at once.
-        if (run.claimed === batchSize && run.failed === 0) next = 0;
-      } catch (err) {
-        deps.log.warn({ err }, 'message deletion outbox pass failed');
-      }
-      schedule(next);
-    }, delay);
-    timer.unref();
-  };
-  schedule(intervalMs);
-
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await current?.catch(() => {});
-    },
-  };
+  return startPollingWorker({
+    name: 'message deletion',
+    intervalMs: options.intervalMs ?? deps.config.messages.outboxRetryIntervalMs,
+    batchSize: options.batchSize ?? 20,
+    pass: (batchSize) => processOutbox(deps, batchSize),
+    log: deps.log,
+  });
 }

@@ -56,7 +56,7 @@ const FeatureFlagsFile = z
     });
   });
 
-const LocalizedFile = z.record(
+export const LocalizedFile = z.record(
   z.string().regex(/^[a-z]{2}$/, 'a language must be a two-letter lower-case code'),
   z.partialRecord(
     upperEnum(['ALL', 'TEENAGER', 'PARENT']),
@@ -73,7 +73,7 @@ function describeIssues(error: z.ZodError) {
 }
 
 /** Reads and validates one file; undefined when it does not exist. */
-async function readContentFile<S extends z.ZodType>(contentDir: string, relative: string, schema: S): Promise<z.output<S> | undefined> {
+export async function readContentFile<S extends z.ZodType>(contentDir: string, relative: string, schema: S): Promise<z.output<S> | undefined> {
   const file = path.join(contentDir, relative);
   let text: string;
   try {

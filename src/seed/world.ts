@@ -599,6 +599,11 @@ export function buildDemoWorld(reference: Date = DEMO_REFERENCE_DATE): DemoWorld
       parentContact: DEMO_PARENT_CONTACT,
       parentId: null,
       status: 'PENDING',
+      // A demo request has no mail and so no code: its parent consents as the class's families do.
+      language: 'fr',
+      codeHash: null,
+      codeExpiresAt: null,
+      failedAttempts: 0,
       createdAt: at(3, 9),
       resolvedAt: null,
     },

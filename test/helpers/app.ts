@@ -31,7 +31,7 @@ export function testConfig(db: TestDatabase, env: Record<string, string> = {}): 
   return Object.freeze({ ...base, database: db.config });
 }
 
-export function createTestApp(db: TestDatabase, env: Record<string, string> = {}, deps: Pick<AppDeps, 'messages'> = {}) {
+export function createTestApp(db: TestDatabase, env: Record<string, string> = {}, deps: Partial<Pick<AppDeps, 'messages' | 'notifier' | 'log'>> = {}) {
   const config = testConfig(db, env);
   const app: App = createApp({ config, db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...deps });
 

@@ -13,7 +13,9 @@ export type AgeClass =
 export type AuthorizationRequestStatus =
   | 'CANCELLED'
   | 'DECLINED'
+  | 'EXPIRED'
   | 'GRANTED'
+  | 'LOCKED'
   | 'PENDING';
 
 export type CollectiveType =

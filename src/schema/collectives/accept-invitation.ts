@@ -5,7 +5,7 @@ import { refreshSessionScopes } from '../../consent/pipeline.ts';
 import { ErrorCode, forbidden, isAppError, notFound } from '../../errors.ts';
 import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { noteRoleChange, noteSession } from './manage.ts';
-import { consumeUse, invitationGrant, unusableReason } from './invitations.ts';
+import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './invitations.ts';
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
   fields: (t) => ({
@@ -57,7 +57,8 @@ builder.mutationField('acceptInvitation', (t) =>
     description:
       'Joins the invitation\'s collective as MEMBER, consuming one use. Allowed from PENDING_CONSENT: a teenager joining a ' +
       'collective that grants parental consent goes FULL at once. Errors: NOT_FOUND (unknown token), INVITATION_EXPIRED, ' +
-      'INVITATION_REVOKED, INVITATION_EXHAUSTED, FORBIDDEN (the invitation is for another age class). Accepting a collective ' +
+      'INVITATION_REVOKED, INVITATION_EXHAUSTED, FORBIDDEN (the invitation\'s age class does not fit you: teenagers CHILD, PRETEEN or TEENAGER, ' +
+      'parents ADULT, and your own age class when you have one). Accepting a collective ' +
       'you already belong to succeeds with alreadyMember and consumes nothing.',
     args: { input: t.arg({ type: AcceptInvitationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -81,8 +82,9 @@ builder.mutationField('acceptInvitation', (t) =>
             // Idempotent: a retried or repeated accept finds the membership and consumes nothing.
             return { inv, membership: existing, alreadyMember: true, filled: {}, session: await currentSession(ctx, tx) };
           }
-          const me = await tx.user.findUniqueOrThrow({ where: { id: user.id }, select: { language: true, ageClass: true } });
-          if (inv.ageClass && me.ageClass && me.ageClass !== inv.ageClass) {
+          const me = await tx.user.findUniqueOrThrow({ where: { id: user.id }, select: { language: true, ageClass: true, userType: true } });
+          // Before any write: a refused accept consumes nothing.
+          if (inv.ageClass && !ageClassFits(inv.ageClass, me)) {
             throw forbidden('This invitation is for someone of another age class');
           }
           // The consent flag cannot change until this transaction ends (setCollectiveParentalConsent

@@ -2,12 +2,27 @@
 // one conditional UPDATE that consumes a use (no read-then-write race), with the error that
 // explains why it did not.
 import type { Config } from '../../config.ts';
-import type { AgeClass, InvitationStatus } from '../../generated/prisma/client.ts';
+import type { AgeClass, InvitationStatus, UserType } from '../../generated/prisma/client.ts';
 import { appError, ErrorCode } from '../../errors.ts';
 import type { Tx } from './manage.ts';
 
 export const MAX_USAGE_LIMIT = 10_000;
 export const MAX_INVITATION_TTL_MS = 90 * 86_400_000;
+
+/** The age classes each user type may hold (issue 9): an invitation made for another one is refused. */
+export const AGE_CLASSES_OF: Record<UserType, readonly AgeClass[]> = {
+  TEENAGER: ['CHILD', 'PRETEEN', 'TEENAGER'],
+  PARENT: ['ADULT'],
+};
+
+/**
+ * Whether an invitation made for `ageClass` fits this user: the class must be one their user type
+ * may hold, whether or not they have an age class yet (a new teenager must not become ADULT by
+ * accepting), and equal their own when they have one.
+ */
+export function ageClassFits(ageClass: AgeClass, user: { userType: UserType; ageClass: AgeClass | null }): boolean {
+  return AGE_CLASSES_OF[user.userType].includes(ageClass) && (!user.ageClass || user.ageClass === ageClass);
+}
 
 /** The scope a field grants to let its caller read one invitation they are not otherwise allowed to see. */
 export const invitationGrant = (invitationId: string) => `invitation:${invitationId}`;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { isVerifiedAdult } from '../../consent/verified-adult.ts';
 import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
 import { globalUuid, lockAsMember, noteSession } from './manage.ts';
@@ -45,7 +46,7 @@ builder.mutationField('setCollectiveParentalConsent', (t) =>
         const me = await lockAsMember(tx, input.collectiveId, user.id);
         if (me.role !== 'OWNER') throw forbidden('Only an owner can change the parental consent of a collective');
         // A teenager who owns a collective must not be able to consent for other minors.
-        if (input.granted && user.userType !== 'PARENT') throw forbidden('Only a parent can grant parental consent');
+        if (input.granted && !isVerifiedAdult(user)) throw forbidden('Only a parent can grant parental consent');
         if (me.parentalConsentGranted !== input.granted) {
           await tx.collective.update({ where: { id: input.collectiveId }, data: { parentalConsentGranted: input.granted }, select: { id: true } });
           const members = await tx.collectiveMembership.findMany({ where: { collectiveId: input.collectiveId }, select: { userId: true } });

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { actAs } from '../../context.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { appError, badInput, ErrorCode, forbidden, notFound } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { checkConsentCode, type CodeCheck } from '../../consent/grant-with-code.ts';
+import { isVerifiedAdult } from '../../consent/verified-adult.ts';
 import { decodedGlobalId, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
@@ -13,11 +15,20 @@ const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput',
     requestId: t.globalID({
       required: false,
       for: AuthorizationRequestNode,
-      description: "The teenager's open request, when you do not manage a collective they belong to.",
+      description: "The teenager's open request, when you do not manage a collective they belong to (from the link in the mail).",
+    }),
+    code: t.string({
+      required: false,
+      description:
+        'With requestId: the one-time code mailed to the parent contact (10 characters; case, spaces and hyphens ignored). Five wrong codes lock the request.',
     }),
   }),
 });
-const grantSchema = z.object({ teenagerId: decodedGlobalId('User'), requestId: decodedGlobalId('ParentalAuthorizationRequest').nullish() });
+const grantSchema = z.object({
+  teenagerId: decodedGlobalId('User'),
+  requestId: decodedGlobalId('ParentalAuthorizationRequest').nullish(),
+  code: z.string().max(64, 'at most 64 characters').nullish(),
+});
 
 const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenagerId: string }>('GrantParentalConsentPayload').implement({
   fields: (t) => ({
@@ -47,25 +58,31 @@ builder.mutationFields((t) => ({
     authScopes: { session: 'FULL' },
     type: GrantParentalConsentPayload,
     description:
-      "A parent consents for a teenager: as OWNER or ADMIN of a collective the teenager belongs to, or by resolving the teenager's open request. Idempotent. The teenager's live sessions move to FULL.",
+      "A parent consents for a teenager: as OWNER or ADMIN of a collective the teenager belongs to, or with the teenager's open request and the one-time code mailed for it. Idempotent. The teenager's live sessions move to FULL. " +
+      'Errors: NOT_FOUND (no such teenager or request for you), BAD_USER_INPUT (requestId without code), CONSENT_CODE_INVALID (extensions.attemptsLeft), ' +
+      'CONSENT_REQUEST_LOCKED (five wrong codes), CONSENT_CODE_EXPIRED; after the last two the teenager asks again.',
     args: { input: t.arg({ type: GrantParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user: parent } = signedIn(ctx);
-      if (parent.userType !== 'PARENT') throw forbidden('Only parents give parental consent');
+      if (!isVerifiedAdult(parent)) throw forbidden('Only parents give parental consent');
       const input = parseInput(grantSchema, args.input);
       const teenagerId = input.teenagerId.id;
-      await inTransaction(ctx, async (tx) => {
+      // A wrong code must be counted even though the grant fails: the transaction returns the
+      // refusal, commits the count, and the error is raised after it.
+      const refusal = await inTransaction(ctx, async (tx): Promise<CodeCheck | null> => {
         const teen = await tx.user.findUnique({ where: { id: teenagerId }, select: { userType: true, memberships: { select: { collectiveId: true } } } });
         const manages = !!teen && teen.memberships.some((m) => ['OWNER', 'ADMIN'].includes(ctx.viewer.kind === 'user' ? (ctx.viewer.roles.get(m.collectiveId) ?? '') : ''));
-        const request = input.requestId
-          ? await tx.parentalAuthorizationRequest.findFirst({
-              where: { id: input.requestId.id, teenagerId, status: 'PENDING', OR: [{ parentId: null }, { parentId: parent.id }] },
-              select: { id: true },
-            })
-          : null;
         const already = ctx.viewer.kind === 'user' && ctx.viewer.consentedFor.has(teenagerId);
         // A teenager the parent may not act for looks exactly like one that does not exist.
-        if (!teen || teen.userType !== 'TEENAGER' || (!manages && !request && !already)) throw notFound();
+        if (!teen || teen.userType !== 'TEENAGER') throw notFound();
+        if (!manages && !already) {
+          // Through a request: knowing its id (the teenager has it) is not enough, the mailed code is.
+          if (!input.requestId) throw notFound();
+          const check = await checkConsentCode(tx, { requestId: input.requestId.id, teenagerId, parentId: parent.id, code: input.code ?? null, now: ctx.requestTime });
+          if (check.outcome === 'missing') throw notFound();
+          if (check.outcome === 'noCode') throw badInput('input.code: the code from the mail sent to the parent is required', { issues: [{ path: 'input.code', message: 'required with requestId' }] });
+          if (check.outcome !== 'valid') return check;
+        }
         await tx.parentalConsent.upsert({
           where: { parentId_teenagerId: { parentId: parent.id, teenagerId } },
           create: { parentId: parent.id, teenagerId, consentIp: ctx.clientIp },
@@ -77,7 +94,17 @@ builder.mutationFields((t) => ({
           data: { status: 'GRANTED', resolvedAt: ctx.requestTime, parentId: parent.id },
         });
         await refreshSessionScopes(tx, [teenagerId], ctx.requestTime);
+        return null;
       });
+      if (refusal?.outcome === 'wrong') {
+        throw appError(ErrorCode.CONSENT_CODE_INVALID, 'That is not the code mailed for this request', { attemptsLeft: refusal.attemptsLeft });
+      }
+      if (refusal?.outcome === 'locked') {
+        throw appError(ErrorCode.CONSENT_REQUEST_LOCKED, 'Too many wrong codes: this request is locked. The teenager can ask again for a new code.', { nextStep: 'REQUEST_AGAIN' });
+      }
+      if (refusal?.outcome === 'expired') {
+        throw appError(ErrorCode.CONSENT_CODE_EXPIRED, 'This code has expired. The teenager can ask again for a new code.', { nextStep: 'REQUEST_AGAIN' });
+      }
       if (ctx.viewer.kind === 'user') actAs(ctx, { ...ctx.viewer, consentedFor: new Set([...ctx.viewer.consentedFor, teenagerId]) });
       return { parentId: parent.id, teenagerId };
     },

@@ -15,9 +15,9 @@ export const defaultCollectionOf = (userType: UserType): DocumentCollection => (
  */
 export const collectionsOf = (userType: UserType): readonly DocumentCollection[] => (userType === 'PARENT' ? ['ADULT', 'YOUTH'] : ['YOUTH']);
 
-/** Users with a FULL session see the collections of their user type; operators holding documents:write (or documents:read) see all. */
+/** Users with a FULL session see the collections of their user type; operators holding documents:write, documents:read or search:diagnostics see all. */
 export const canSeeDocument = visibleTo<{ collection: DocumentCollection }>('Document', (doc, ctx: Context) => {
-  if (hasPermission(ctx, 'documents:write') || hasPermission(ctx, 'documents:read')) return true;
+  if (hasPermission(ctx, 'documents:write') || hasPermission(ctx, 'documents:read') || hasPermission(ctx, 'search:diagnostics')) return true;
   if (ctx.viewer.kind !== 'user' || ctx.viewer.session.scope !== 'FULL') return false;
   return collectionsOf(ctx.viewer.user.userType).includes(doc.collection);
 });

@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import type { Document } from '../../generated/prisma/client.ts';
-import { forbidden } from '../../errors.ts';
 import { afterExecution, recordSearchTrace, responsePath } from '../../search/extensions.ts';
 import { MAX_QUERY_LENGTH, MAX_RESULTS, MIN_QUERY_LENGTH } from '../../search/query-text.ts';
 import type { SearchMode } from '../../search/search.ts';
-import { searchServiceFor, type RankedResult } from '../../search/service.ts';
+import type { RankedResult } from '../../search/service.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
-import { parseInput, signedIn } from '../mutation-helpers.ts';
-import { collectionsOf, defaultCollectionOf, DocumentNode } from './document.ts';
+import { parseInput } from '../mutation-helpers.ts';
+import { DocumentNode } from './document.ts';
+import { searcherOf, showsCacheMarkers } from './searcher.ts';
 
 export const SearchModeEnum = builder.enumType('SearchMode', {
   description: 'How searchDocuments ranks chunks.',
@@ -35,7 +35,10 @@ export const SearchResultRef = builder.objectRef<RankedResult>('SearchResult').i
     rank: t.exposeInt('rank', { description: '1 for the best result.' }),
     score: t.exposeFloat('score', { description: 'In [0, 1], higher is better; its meaning depends on the mode (see SearchMode).' }),
     content: t.exposeString('content', { description: 'The chunk text (Markdown), prefixed with its section heading.' }),
-    fromCache: t.exposeBoolean('fromCache', { description: 'Whether this result came from the search result cache (a close enough query answered before).' }),
+    fromCache: t.exposeBoolean('fromCache', {
+      description:
+        'Whether this result came from the search result cache (a close enough query answered before). Always false for users: only operators holding search:diagnostics, and development servers, see it.',
+    }),
     document: t.loadable({
       type: DocumentNode,
       load: (ids: string[], ctx: Context) => loadDocuments(ids, ctx),
@@ -55,33 +58,41 @@ const argsSchema = z.object({
 
 builder.queryField('searchDocuments', (t) =>
   t.field({
-    authScopes: { session: 'FULL' },
+    authScopes: { $any: { session: 'FULL', operator: 'search:diagnostics' } },
     type: [SearchResultRef],
     description:
       'Searches the knowledge base, best chunks first. The collection defaults to the caller\'s (teenagers YOUTH, parents ADULT); teenagers can only search YOUTH. Needs a FULL session. ' +
-      'The response\'s extensions.search.<field path> tells whether the query embedding and the results came from the caches.',
+      'For operators holding search:diagnostics (who may search any collection) and on development servers, the response\'s extensions.search.<field path> tells whether the query embedding and the results came from the caches; users never see it.',
     args: {
       query: t.arg.string({ required: true, description: `1 to ${MAX_QUERY_LENGTH} characters (trimmed).` }),
       first: t.arg.int({ required: false, defaultValue: 5, description: `1 to ${MAX_RESULTS}.` }),
-      language: t.arg({ type: 'LanguageCode', required: false, description: 'Only documents in this language (every language when omitted).' }),
+      language: t.arg({ type: 'LanguageCode', required: false, description: 'Only documents in this language (every language when omitted). The full-text half parses the query in this language, else in the caller\'s, else in every language.' }),
       collection: t.arg({ type: DocumentCollectionEnum, required: false }),
       mode: t.arg({ type: SearchModeEnum, required: false, defaultValue: 'HYBRID' }),
       minScore: t.arg.float({ required: false, defaultValue: 0, description: 'Leave out results scoring below this (0 to 1).' }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const { user } = signedIn(ctx);
+      const { userType, collection } = searcherOf(ctx, args.collection);
       const input = parseInput(argsSchema, { query: args.query, first: args.first ?? 5, minScore: args.minScore ?? 0 });
-      const collection = args.collection ?? defaultCollectionOf(user.userType);
-      if (!collectionsOf(user.userType).includes(collection)) throw forbidden(`Your account cannot search the ${collection} collection`);
       const mode: SearchMode = args.mode ?? 'HYBRID';
-      const { results, trace } = await searchServiceFor(ctx).search(
+      const { results, trace } = await ctx.search.search(
         {
           text: input.query,
-          userType: user.userType,
-          params: { collection, language: args.language ?? null, mode, first: input.first, minScore: input.minScore },
+          userType,
+          params: {
+            collection,
+            language: args.language ?? null,
+            // The query's words are stemmed in the requested language, else the caller's, else every language.
+            textLanguage: args.language ?? (ctx.viewer.kind === 'user' ? ctx.viewer.user.language : null) ?? null,
+            mode,
+            first: input.first,
+            minScore: input.minScore,
+          },
         },
         afterExecution(ctx),
       );
+      // A user must not learn that someone asked something close before (searcher.ts).
+      if (!showsCacheMarkers(ctx)) return results.map((r) => ({ ...r, fromCache: false }));
       recordSearchTrace(ctx, responsePath(info.path), trace);
       return results;
     },

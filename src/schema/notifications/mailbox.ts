@@ -1,0 +1,50 @@
+// The development mailbox over GraphQL: what the mailbox notifier kept instead of sending (no
+// SMTP_URL), newest first, for operators holding notifications:read. It holds consent codes:
+// never grant that permission to a key a teenager or parent could reach.
+import { z } from 'zod';
+import { builder } from '../../builder.ts';
+import { NotificationKind } from '../../generated/prisma/enums.ts';
+import { parseInput } from '../mutation-helpers.ts';
+
+export const MAX_MAILBOX_PAGE = 100;
+
+const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
+
+builder.prismaObject('MailboxMessage', {
+  description: 'A mail the development mailbox kept instead of sending it.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.expose('kind', { type: NotificationKindEnum }),
+    recipient: t.exposeString('recipient'),
+    language: t.expose('language', { type: 'LanguageCode' }),
+    subject: t.exposeString('subject'),
+    text: t.exposeString('text', { description: 'Plain text, as it would have been sent.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const argsSchema = z.object({
+  recipient: z.string().trim().toLowerCase().max(255, 'at most 255 characters').refine((v) => !v.includes('\u0000'), 'must not contain NUL').nullish(),
+  first: z.number().int().min(1, 'at least 1').max(MAX_MAILBOX_PAGE, `at most ${MAX_MAILBOX_PAGE}`),
+});
+
+builder.queryField('mailbox', (t) =>
+  t.prismaField({
+    type: ['MailboxMessage'],
+    description: `The development mailbox, newest first: mails kept when no SMTP server is configured. Operators holding notifications:read only. first: 1 to ${MAX_MAILBOX_PAGE}.`,
+    authScopes: { operator: 'notifications:read' },
+    args: {
+      recipient: t.arg.string({ required: false, description: 'Only mails to this address (case ignored).' }),
+      first: t.arg.int({ required: false, defaultValue: 20 }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      const { recipient, first } = parseInput(argsSchema, { recipient: args.recipient, first: args.first ?? 20 });
+      return ctx.prisma.mailboxMessage.findMany({
+        ...query,
+        where: recipient ? { recipient } : {},
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: first,
+      });
+    },
+  }),
+);
