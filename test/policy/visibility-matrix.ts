@@ -148,9 +148,8 @@ export const MATRIX: readonly Row[] = [
   },
   {
     name: 'Document',
-    grants: ['documents:read', 'documents:write'],
+    grants: ['documents:read', 'documents:write', 'search:diagnostics'],
     cells: cells(V, V, V, V, V, V, V, V, H, H),
-    narrower: { nested: ['operatorWith'] },
-    why: 'search/document.ts: FULL sessions see their user type\'s collections (YOUTH for everyone here); documents:read or :write see all.',
+    why: 'search/document.ts: FULL sessions see their user type\'s collections (YOUTH for everyone here); documents:read, :write or search:diagnostics see all.',
   },
 ];
