@@ -1,4 +1,4 @@
-// The permissions an operator API key can hold, in one place: requireOperator and the
+// The permissions an operator API key can hold, in one place: the operator scope and the
 // scopeAuth `operator` scope check these names; scripts/create-api-key.ts refuses any other.
 export const PERMISSIONS = {
   'users:read': 'List and read every user (Query.users, user fields operators may see).',
