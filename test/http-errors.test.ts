@@ -100,6 +100,30 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
     }
   });
 
+  it('a variable that does not coerce is named with its path and reason, never with its value (reply and log)', async () => {
+    // graphql-js echoes the offending value, for a missing field the whole input object: here a
+    // child's story and a sign-in's capabilities, which must reach neither the client's reply nor the log.
+    const SECRET = 'SECRET-STORY-of-a-child-0c41';
+    lines.length = 0;
+    const RECORD = 'mutation($i: RecordConversationAnalyticsInput!) { recordConversationAnalytics(input: $i) { created } }';
+    const base = { conversationId: 'Q29udmVyc2F0aW9uOjE=', chatbotVersion: '1', language: 'fr', bullyingMessage: `${SECRET} "quoted"; and more` };
+    const cases: [string, unknown, RegExp][] = [
+      [RECORD, { i: { ...base, chatbotVersion: undefined } }, /^Variable "\$i" got an invalid value; Field "chatbotVersion" of required type "String!" was not provided\.$/],
+      [RECORD, { i: { ...base, mood: SECRET } }, /^Variable "\$i" got an invalid value at "i\.mood"; Value <redacted> does not exist in "AnalyticsMood" enum\.$/],
+      [RECORD, { i: { ...base, messages: [{ messageIndex: SECRET, category: 'INSULTS' }] } }, /^Variable "\$i" got an invalid value at "i\.messages\[0\]\.messageIndex"; Int cannot represent non-integer value: <redacted>$/],
+      ['mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { loginId: 'a', origin: 'x', capabilities: { note: SECRET } } }, /^Variable "\$i" got an invalid value; Field "idp" of required type "IdentityProvider!" was not provided\.$/],
+    ];
+    for (const [query, variables, message] of cases) {
+      const res = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const body = await res.json();
+      expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(body.errors[0].message).toMatch(message);
+      expect(JSON.stringify(body)).not.toContain('SECRET');
+    }
+    expect(lines.some((l) => l.code === 'BAD_USER_INPUT')).toBe(true);
+    expect(JSON.stringify(lines)).not.toContain('SECRET');
+  });
+
   it('an unexpected error is logged at error level with its stack, once', async () => {
     const broken = await createTestDatabase();
     const sinkLines: LogLine[] = [];

@@ -41,6 +41,27 @@ function httpClientError(error: GraphQLError): GraphQLError | undefined {
   });
 }
 
+const VARIABLE_PREFIX = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" got invalid value /;
+
+/**
+ * graphql-js words a variable that does not coerce as `Variable "$v" got invalid value <value> at
+ * "v.path"; <reason>`, where <value> is the whole offending value (for a missing field, the whole
+ * input object) and the reason may quote it again. That value can be a child's story, a password or
+ * a token: it must reach neither the reply nor the log. Keeps the variable, the path and the reason,
+ * with the value replaced by `<redacted>`. `reason` is the message of the error graphql-js wraps.
+ */
+export function withoutEchoedValue(message: string, reason: string): string {
+  const head = VARIABLE_PREFIX.exec(message);
+  if (!head || !message.endsWith(`; ${reason}`)) return message;
+  const prefix = message.slice(0, message.length - reason.length - 2);
+  // The path is made of schema field names and list indexes, so its quotes are the last ones.
+  const at = prefix.lastIndexOf(' at "');
+  const value = prefix.slice(head[0].length, at >= 0 && prefix.endsWith('"') ? at : undefined);
+  const path = at >= 0 && prefix.endsWith('"') ? prefix.slice(at) : '';
+  const redactedReason = value ? reason.split(value).join('<redacted>') : reason;
+  return `${head[0].replace(/ got invalid value $/, ' got an invalid value')}${path}; ${redactedReason}`;
+}
+
 /** One line for a client's mistake: what and where, no stack. */
 const summary = (error: GraphQLError) => ({ code: error.extensions?.code, message: error.message, path: error.path?.join('.') });
 
@@ -76,7 +97,7 @@ export function createErrorMasking(processLog: Logger) {
     // The client's doing, not ours: a variable that does not coerce (wrong type, missing
     // field, a scalar refusing it: no path, before execution) or a malformed global ID.
     if (located && isGraphQLError(original) && (!located.path || original.name === 'PothosValidationError')) {
-      const shown = new GraphQLError(located.message, { nodes: located.nodes, path: located.path, extensions: { code: ErrorCode.BAD_USER_INPUT } });
+      const shown = new GraphQLError(withoutEchoedValue(located.message, original.message), { nodes: located.nodes, path: located.path, extensions: { code: ErrorCode.BAD_USER_INPUT } });
       logger().debug(summary(shown), 'client error');
       return shown;
     }
