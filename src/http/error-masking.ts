@@ -43,6 +43,15 @@ function httpClientError(error: GraphQLError): GraphQLError | undefined {
 
 const VARIABLE_PREFIX = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" got invalid value /;
 
+const unquoted = (json: string): string => {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return typeof parsed === 'string' ? parsed : '';
+  } catch {
+    return '';
+  }
+};
+
 /**
  * graphql-js words a variable that does not coerce as `Variable "$v" got invalid value <value> at
  * "v.path"; <reason>`, where <value> is the whole offending value (for a missing field, the whole
@@ -58,7 +67,10 @@ export function withoutEchoedValue(message: string, reason: string): string {
   const at = prefix.lastIndexOf(' at "');
   const value = prefix.slice(head[0].length, at >= 0 && prefix.endsWith('"') ? at : undefined);
   const path = at >= 0 && prefix.endsWith('"') ? prefix.slice(at) : '';
-  const redactedReason = value ? reason.split(value).join('<redacted>') : reason;
+  // The reason quotes the value as graphql-js prints it, or a scalar's own way (DateTime: bare).
+  const bare = value.startsWith('"') && value.endsWith('"') && value.length > 2 ? unquoted(value) : '';
+  let redactedReason = value ? reason.split(value).join('<redacted>') : reason;
+  if (bare.length >= 4) redactedReason = redactedReason.split(bare).join('<redacted>');
   return `${head[0].replace(/ got invalid value $/, ' got an invalid value')}${path}; ${redactedReason}`;
 }
 
