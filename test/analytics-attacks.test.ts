@@ -72,6 +72,37 @@ describe(`analytics attacks (${dbKind})`, () => {
     }
   });
 
+  it('re-recording a conversation after its pupil left the class (same or new chatbot version) does not move it out of the class view', async () => {
+    const teacher = await person();
+    const teens = [];
+    for (let i = 0; i < 6; i++) teens.push(await person('TEENAGER'));
+    const cls = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...teens.map((t) => ({ userId: t.user.id, role: 'MEMBER' as const }))], { type: 'CLASS' });
+    const conversations = [];
+    for (const [i, t] of teens.entries()) {
+      const c = await db.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't' } });
+      conversations.push(c);
+      const r = await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'fr', mood: i === 0 ? 'VERY_NEGATIVE' : 'POSITIVE' } }, { apiKey: writer });
+      expect(r.errors).toBeUndefined();
+    }
+    const view = async () => (await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', cls.id) } }, { token: teacher.token })).data.analyticsSummary;
+    const before = await view();
+    expect(before.conversations).toBe(6);
+    await db.prisma.collectiveMembership.deleteMany({ where: { userId: teens[0].user.id, collectiveId: cls.id } });
+    for (const version of ['1.0', '2.0']) {
+      const r = await api.gql(RECORD, { input: { conversationId: gid('Conversation', conversations[0].id), chatbotVersion: version, language: 'fr', mood: 'VERY_NEGATIVE' } }, { apiKey: writer });
+      expect(r.errors).toBeUndefined();
+      // Otherwise the view would drop to 5 conversations, and before minus after is the leaver's mood.
+      expect(await view(), version).toEqual(before);
+    }
+    // A pupil who joins after a conversation's first recording does not bring it in either.
+    const newcomer = await person('TEENAGER');
+    const c = await db.prisma.conversation.create({ data: { userId: newcomer.user.id, conversationType: 'INCIDENT', title: 't' } });
+    await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'fr', mood: 'NEGATIVE' } }, { apiKey: writer });
+    await db.prisma.collectiveMembership.create({ data: { userId: newcomer.user.id, collectiveId: cls.id, role: 'MEMBER' } });
+    await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '2.0', language: 'fr', mood: 'NEGATIVE' } }, { apiKey: writer });
+    expect(await view()).toEqual(before);
+  });
+
   it('collective ids that are not UUIDs, of another type or with NUL, and extreme instants, are BAD_USER_INPUT or answer; never an internal error', async () => {
     const reader = (await createApiKey(db.prisma, ['analytics:read'])).key;
     for (const filter of [{ collectiveId: gid('Collective', 'not-a-uuid') }, { collectiveId: gid('Collective', 'X'.repeat(5000)) }, { collectiveId: gid('User', '00000000-0000-0000-0000-000000000000') }, { since: '0001-01-01T00:00:00Z' }, { since: '9999-12-31T23:59:59Z' }, { collectiveId: 'garbage\u0000' }]) {

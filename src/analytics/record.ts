@@ -1,6 +1,6 @@
 // Writes one conversation's analytics as one chatbot version extracted them: an upsert on
-// (conversation, chatbot version) that replaces the categories and the membership snapshot, in the
-// caller's transaction. Recording the same input twice leaves the same rows.
+// (conversation, chatbot version) that replaces the categories and keeps the membership snapshot of
+// the conversation's first recording, in the caller's transaction. Recording the same input twice leaves the same rows.
 import { randomUUID } from 'node:crypto';
 import type { AnalyticsMood, AnswerType, CopingStrategy, MessageCategory, Prisma } from '../generated/prisma/client.ts';
 
@@ -48,12 +48,12 @@ export async function recordConversationAnalytics(tx: Tx, input: ConversationAna
   const analyticsId = row.id;
 
   if (!row.created) {
+    // The membership snapshot stays: see below.
     await tx.$executeRaw`
       WITH m AS (DELETE FROM analytics.conversation_messages_categorized WHERE analytics_id = ${analyticsId}::uuid),
            mo AS (DELETE FROM analytics.conversation_moods_categorized WHERE analytics_id = ${analyticsId}::uuid),
-           s AS (DELETE FROM analytics.conversation_strategies_categorized WHERE analytics_id = ${analyticsId}::uuid),
-           t AS (DELETE FROM analytics.conversation_answer_types_categorized WHERE analytics_id = ${analyticsId}::uuid)
-      DELETE FROM analytics.conversation_analytics_collective WHERE analytics_id = ${analyticsId}::uuid`;
+           s AS (DELETE FROM analytics.conversation_strategies_categorized WHERE analytics_id = ${analyticsId}::uuid)
+      DELETE FROM analytics.conversation_answer_types_categorized WHERE analytics_id = ${analyticsId}::uuid`;
   }
   const withId = <T extends object>(rows: T[]) => rows.map((r) => ({ ...r, analyticsId }));
   if (input.messages.length) await tx.conversationMessageCategorized.createMany({ data: withId(input.messages) });
@@ -61,6 +61,22 @@ export async function recordConversationAnalytics(tx: Tx, input: ConversationAna
   if (input.strategies.length) await tx.conversationStrategyCategorized.createMany({ data: withId(input.strategies) });
   if (input.answerTypes.length) await tx.conversationAnswerTypeCategorized.createMany({ data: withId(input.answerTypes) });
 
+  // The snapshot is the memberships at the conversation's FIRST recording, kept by every later one
+  // (same version or not). Re-taking it would move a conversation out of (or into) a collective's
+  // view when its author left (or joined): reading the view before and after a re-recording would
+  // then single out that one conversation.
+  if (!row.created) return { id: analyticsId, created: false };
+  const [earlier] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM analytics.conversation_analytics
+    WHERE conversation_id = ${input.conversationId}::uuid AND id <> ${analyticsId}::uuid
+    ORDER BY recorded_at, id LIMIT 1`;
+  if (earlier) {
+    await tx.$executeRaw`
+      INSERT INTO analytics.conversation_analytics_collective (analytics_id, collective_id, direct)
+      SELECT ${analyticsId}::uuid, collective_id, direct FROM analytics.conversation_analytics_collective
+      WHERE analytics_id = ${earlier.id}::uuid`;
+    return { id: analyticsId, created: true };
+  }
   // Collective views count teenagers only: an adult's own conversations never enter a class climate.
   if (conversation.user.userType === 'TEENAGER') {
     await tx.$executeRaw`
