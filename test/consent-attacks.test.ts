@@ -20,7 +20,7 @@ describe(`consent codes under attack (${dbKind})`, () => {
   beforeAll(async () => {
     db = await createTestDatabase({ poolMax: 20 });
     smtp = await startSmtpServer();
-    api = createTestApp(db, { SMTP_URL: smtp.url, MAIL_TIMEOUT_MS: '300', OUTBOX_RETRY_INTERVAL_MS: '10' });
+    api = createTestApp(db, { SMTP_URL: smtp.url, MAIL_TIMEOUT_MS: '1000', OUTBOX_RETRY_INTERVAL_MS: '10' });
   });
   afterAll(async () => {
     await db.destroy();
@@ -54,7 +54,7 @@ describe(`consent codes under attack (${dbKind})`, () => {
 
   it('a slow mail server that delivers after the timeout: every code the parent received for the open request works', async () => {
     const teen = await teenWaiting();
-    smtp.slow(800);
+    smtp.slow(2500);
     let requestId: string;
     try {
       requestId = await ask(teen, teen.contact);
