@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrate/runner.ts';
-import { CachedEmbedder } from '../src/search/embedding-cache.ts';
-import { createEmbedder } from '../src/search/embedders.ts';
+import { assertEmbeddingsMatch } from '../src/search/embedding-state.ts';
+import { createSearchService } from '../src/search/factory.ts';
 import { COLLECTIONS, ingestPath, type Collection, type IngestProgress } from '../src/search/ingest.ts';
 import { runScript } from './lib/run.ts';
 
@@ -67,8 +67,10 @@ async function main(): Promise<number> {
   try {
     const { applied } = await applyMigrations(db);
     if (applied.length) console.log(`applied ${applied.length} pending migration(s)`);
-    // The provider will come from configuration; until then the local hash embedder.
-    const embedder = new CachedEmbedder(db.prisma, createEmbedder());
+    // The configured provider (EMBEDDINGS_*), behind the level-1 cache: the server's own factory.
+    const embedder = createSearchService(config, db).embedder;
+    // Vectors of another model next to the stored ones would make search compare unrelated spaces.
+    await assertEmbeddingsMatch(db, embedder);
     const progress = progressReporter(process.stdout);
     const totals = await ingestPath(db.prisma, embedder, positionals[0], {
       collection: collection as Collection | undefined,

@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrate/runner.ts';
 import { CHUNK_EMBEDDING_DIMENSIONS } from '../src/search/embedder.ts';
-import { createEmbedder } from '../src/search/embedders.ts';
+import { createEmbeddingProvider } from '../src/search/factory.ts';
 import { reembed } from '../src/search/reembed.ts';
 import { runScript } from './lib/run.ts';
 
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch-size must be a positive integer. ${USAGE}`);
 
   const config = loadConfig();
-  const provider = createEmbedder({ ...config.embeddings });
+  const provider = createEmbeddingProvider(config);
   const db = await openDatabase(config.database);
   try {
     const { applied } = await applyMigrations(db);

@@ -19,6 +19,8 @@ import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { createNotifier, type Notifier } from './notifications/notifier.ts';
 import { useDocumentSearch } from './search/extensions.ts';
+import { createSearchService } from './search/factory.ts';
+import type { SearchService } from './search/service.ts';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +30,8 @@ export interface AppDeps {
   messages?: MessageStore;
   /** Outgoing mail (startServer creates and closes it); by default the one config chooses. */
   notifier?: Notifier;
+  /** The process's search service (startServer creates it); by default the one config chooses. */
+  search?: SearchService;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -47,9 +51,16 @@ function backgroundQueue(log: Logger) {
   };
 }
 
-export function createApp({ config, db, log, messages = createMessageStore(config, db), notifier = createNotifier(config, db.prisma) }: AppDeps) {
+export function createApp({
+  config,
+  db,
+  log,
+  messages = createMessageStore(config, db),
+  notifier = createNotifier(config, db.prisma),
+  search = createSearchService(config, db, log),
+}: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, notifier, background: background.run };
+  const services: Services = { config, db, log, messages, notifier, search, background: background.run };
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [

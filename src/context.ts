@@ -7,6 +7,7 @@ import type { Viewer } from './auth/viewer.ts';
 import { Loaders } from './loaders.ts';
 import type { MessageStore } from './messages/types.ts';
 import type { Notifier } from './notifications/notifier.ts';
+import type { SearchService } from './search/service.ts';
 
 export interface Services {
   config: Config;
@@ -16,6 +17,8 @@ export interface Services {
   messages: MessageStore;
   /** Outgoing mail (SMTP, or the development mailbox table): one per process. */
   notifier: Notifier;
+  /** Document search and the configured embedder (search/factory.ts): one per process. */
+  search: SearchService;
   /** Runs work after the response; failures are logged, never thrown at a client. */
   background(task: () => Promise<unknown>): void;
 }

@@ -7,7 +7,8 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { applyMigrations } from './db/migrate/runner.ts';
 import { createApp } from './app.ts';
-import { createEmbedder } from './search/embedders.ts';
+import { createSearchService } from './search/factory.ts';
+import type { SearchService } from './search/service.ts';
 import { assertEmbeddingsMatch } from './search/embedding-state.ts';
 import { defaultContentDir, isSeeded, seedDatabase } from './seed/index.ts';
 import { knowledgeBaseSeeder } from './seed/knowledge-base.ts';
@@ -16,10 +17,11 @@ import { startOutboxWorker } from './messages/outbox.ts';
 import { createNotifier } from './notifications/notifier.ts';
 import { startNotificationWorker } from './notifications/outbox.ts';
 
-export const embedderOf = (config: Config) => createEmbedder({ ...config.embeddings });
-
-/** Migrations, then the demo data when asked for and not yet there. */
-export async function prepareDatabase(db: Database, config: Config, log: Logger) {
+/**
+ * Migrations, then the demo data when asked for and not yet there, embedded with the search
+ * service's provider; then the check that the stored vectors are that provider's.
+ */
+export async function prepareDatabase(db: Database, config: Config, log: Logger, search: SearchService = createSearchService(config, db, log)) {
   if (config.autoMigrate) {
     const { applied, total } = await applyMigrations(db, { log: (line) => log.info(line) });
     log.info({ applied: applied.length, total }, 'migrations up to date');
@@ -28,19 +30,21 @@ export async function prepareDatabase(db: Database, config: Config, log: Logger)
     log.info('loading demo data (first start)');
     const summary = await seedDatabase(db.prisma, {
       contentDir: defaultContentDir,
-      knowledgeBase: knowledgeBaseSeeder(embedderOf(config), (line) => log.info(line)),
+      knowledgeBase: knowledgeBaseSeeder(search.embedder, (line) => log.info(line)),
       log: (line) => log.info(line),
     });
     log.info(summary, 'demo data loaded');
   }
   // Stored vectors of another embedding model or width: refuse to start (npm run reembed).
-  await assertEmbeddingsMatch(db, embedderOf(config));
+  await assertEmbeddingsMatch(db, search.embedder);
 }
 
 export async function startServer(config: Config, log: Logger) {
   const db = await openDatabase(config.database);
+  // One search service per process: the API, the first-run seed and the model check share its provider.
+  const search = createSearchService(config, db, log);
   try {
-    await prepareDatabase(db, config, log);
+    await prepareDatabase(db, config, log, search);
   } catch (err) {
     await db.close();
     throw err;
@@ -56,7 +60,7 @@ export async function startServer(config: Config, log: Logger) {
     log.error('SMTP_URL is not set: consent codes go to the development mailbox table instead of parents');
   }
   const mailOutbox = startNotificationWorker({ db, notifier, log, config });
-  const app = createApp({ config, db, log, messages, notifier });
+  const app = createApp({ config, db, log, messages, notifier, search });
   const server = createServer(app.yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -8,15 +8,25 @@ type Rule = (row: never, ctx: Context) => boolean | Promise<boolean>;
 type KeyCheck = (id: string, ctx: Context) => boolean;
 const rules = new Map<string, Rule>();
 const keyChecks = new Map<string, KeyCheck>();
+const standIns = new Map<string, (id: string) => unknown>();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The raw ids of our Prisma models are UUIDs (any case). */
 export const isUuid = (id: string) => UUID.test(id);
 
-/** Registers who may see objects of `typename`; their raw ids are UUIDs unless `key` says otherwise. */
-export function visibleTo<Row>(typename: string, rule: (row: Row, ctx: Context) => boolean | Promise<boolean>, options: { key?: KeyCheck } = {}) {
+/**
+ * Registers who may see objects of `typename`; their raw ids are UUIDs unless `key` says otherwise.
+ * `missing`: for a rule that reads the database (through loaders), the row it is evaluated on when
+ * the looked-up row is missing, built from the requested key; see probeMissing.
+ */
+export function visibleTo<Row>(
+  typename: string,
+  rule: (row: Row, ctx: Context) => boolean | Promise<boolean>,
+  options: { key?: KeyCheck; missing?: (id: string) => Row } = {},
+) {
   rules.set(typename, rule as Rule);
   keyChecks.set(typename, options.key ?? ((id: string) => isUuid(id)));
+  if (options.missing) standIns.set(typename, options.missing);
   return (row: Row, ctx: Context) => rule(row, ctx);
 }
 
@@ -30,4 +40,19 @@ export async function isVisible(typename: string, row: unknown, ctx: Context) {
   const rule = rules.get(typename);
   // Deny by default: a node type without a rule is never served by id.
   return !!rule && !!row && (await rule(row as never, ctx));
+}
+
+/**
+ * For a lookup whose row is missing: runs the type's rule on a stand-in row (the answer is
+ * dropped), so the lookup sends the statements a hidden row's would. A missing and a hidden row
+ * then cost the same round trips, and their timing does not tell which ids exist.
+ */
+export async function probeMissing(typename: string, id: string, ctx: Context) {
+  const standIn = standIns.get(typename);
+  if (!standIn) return;
+  try {
+    await rules.get(typename)!(standIn(id) as never, ctx);
+  } catch {
+    // The answer is NOT_FOUND whatever the probe met.
+  }
 }

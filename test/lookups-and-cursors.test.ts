@@ -82,6 +82,41 @@ describe(`lookups and cursors (${dbKind})`, () => {
       }
     });
 
+    it('a missing row costs the statements a hidden one does, for every node type and user/conversation/collective(id:)', async () => {
+      const other = await createUser(db.prisma);
+      await createSession(db.prisma, other.id);
+      const conv = await db.prisma.conversation.create({
+        data: { userId: other.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } },
+        include: { chatSessions: true },
+      });
+      const session = conv.chatSessions[0];
+      const message = await db.prisma.message.create({ data: { conversationId: conv.id, chatSessionId: session.id, userId: other.id, role: 'USER', text: 'x' } });
+      const hidden: [string, string][] = [
+        ['User', other.id],
+        ['Conversation', conv.id],
+        ['ChatSession', session.id],
+        ['Collective', demoIds.class5eB],
+        ['CollectiveMembership', (await db.prisma.collectiveMembership.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
+        ['Invitation', (await db.prisma.invitation.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
+        ['Message', message.id],
+        ['AppSession', (await db.prisma.appSession.findFirstOrThrow({ where: { userId: other.id } })).id],
+      ];
+      for (const [type, id] of hidden) {
+        const h = await api.gql(NODE, { id: gid(type, id) }, { token: lea });
+        const m = await api.gql(NODE, { id: gid(type, randomUUID()) }, { token: lea });
+        expect(codesOf(h), type).toEqual(['NOT_FOUND']);
+        expect(m.errors, type).toEqual(h.errors);
+        expect(m.sql, type).toBe(h.sql);
+      }
+      for (const [field, type, id] of [['user', 'User', other.id], ['conversation', 'Conversation', conv.id], ['collective', 'Collective', demoIds.class5eB]]) {
+        const q = `query($id: ID!) { ${field}(id: $id) { id } }`;
+        const h = await api.gql(q, { id: gid(type, id) }, { token: lea });
+        const m = await api.gql(q, { id: gid(type, randomUUID()) }, { token: lea });
+        expect(m.errors, field).toEqual(h.errors);
+        expect(m.sql, field).toBe(h.sql);
+      }
+    });
+
     it('an id that is not a global ID at all is BAD_USER_INPUT for that field only', async () => {
       for (const id of ['garbage', '', '%%%', b64('no-colon'), b64('User:'), b64(`:${ZERO}`)]) {
         const r = await api.gql(`query($id: ID!) { health { status } me { id } node(id: $id) { id } }`, { id }, { token: lea });
@@ -349,6 +384,63 @@ describe(`lookups and cursors (${dbKind})`, () => {
           const users = await api.gql(`query(${VARS}) { users(${ARGS}) { ${CONN} } }`, args, { apiKey: operatorKey });
           expect(codesOf(users), cursor).toEqual(['BAD_USER_INPUT']);
         }
+      }
+    });
+
+    it('a cursor that is not the exact text we issue, or holds a time no database stores, is BAD_USER_INPUT on every connection', async () => {
+      const cursor = (json: string) => Buffer.from(`K1:${json}`).toString('base64url');
+      const issued = (await api.gql(MY_CONVERSATIONS, { first: 1 }, { token: lea })).data.me.conversations.edges[0].cursor as string;
+      const [time, id] = JSON.parse(Buffer.from(issued, 'base64url').toString().slice(3)) as [string, string];
+      const bad = {
+        // PostgreSQL has no year 0: this reached the database as INTERNAL_SERVER_ERROR and nulled `me`.
+        year0: cursor(`["0000-01-01T00:00:00.000Z","${id}"]`),
+        feb30: cursor(`["2026-02-30T00:00:00.000Z","${id}"]`), // JS rolls it over to March 2
+        hour24: cursor(`["2026-02-03T24:00:00.000Z","${id}"]`),
+        upperId: cursor(`["${time}","${id.toUpperCase()}"]`),
+        spaced: cursor(` ["${time}", "${id}"]`),
+        padded: `${issued}==`,
+        standardBase64: Buffer.from(Buffer.from(issued, 'base64url')).toString('base64'),
+      };
+      expect(bad.standardBase64 === issued || /[+/=]/.test(bad.standardBase64)).toBe(true);
+      const M = `query($id: ID!, ${VARS}) { health { status } conversation(id: $id) { messages(${ARGS}) { edges { cursor } } } }`;
+      const conv = await db.prisma.conversation.findFirstOrThrow({ where: { userId: demoIds.leaMoreau } });
+      for (const [name, c] of Object.entries(bad)) {
+        if (c === issued) continue;
+        for (const args of [{ first: 2, after: c }, { last: 2, before: c }]) {
+          const mine = await api.gql(`query(${VARS}) { health { status } me { conversations(${ARGS}) { edges { cursor } } } }`, args, { token: lea });
+          expect(codesOf(mine), name).toEqual(['BAD_USER_INPUT']);
+          expect(mine.errors![0].path).toEqual(['me', 'conversations']);
+          expect(mine.data.health).toEqual({ status: 'ok' });
+          const messages = await api.gql(M, { id: gid('Conversation', conv.id), ...args }, { token: lea });
+          expect(codesOf(messages), name).toEqual(['BAD_USER_INPUT']);
+          for (const root of ['users', 'feedback']) {
+            const r = await api.gql(`query(${VARS}) { health { status } ${root}(${ARGS}) { edges { cursor } } }`, args, { apiKey: operatorKey });
+            expect(codesOf(r), `${root} ${name}`).toEqual(['BAD_USER_INPUT']);
+            expect(r.errors![0].path).toEqual([root]);
+          }
+        }
+      }
+      // The issued cursor itself, and the earliest and latest times a cursor may hold, still page.
+      for (const c of [issued, cursor(`["0001-01-01T00:00:00.000Z","${id}"]`), cursor(`["9999-12-31T23:59:59.999Z","${id}"]`)]) {
+        expect((await api.gql(MY_CONVERSATIONS, { first: 2, after: c }, { token: lea })).errors).toBeUndefined();
+        expect((await api.gql(MY_CONVERSATIONS, { last: 2, before: c }, { token: lea })).errors).toBeUndefined();
+      }
+    });
+
+    it('first or last out of range fails only that connection, at its path, before it reads a row', async () => {
+      const Q = `query(${VARS}) { health { status } me { conversations(${ARGS}) { edges { cursor } } } }`;
+      const baseline = await api.gql(`{ health { status } }`, {}, { apiKey: operatorKey });
+      for (const args of [{ first: -1 }, { last: -1 }, { first: 101 }, { last: 1000 }, { first: 2 ** 31 - 1 }, { last: -(2 ** 31) }]) {
+        const name = Object.keys(args)[0];
+        const mine = await api.gql(Q, args, { token: lea });
+        expect(mine.errors!.map((e) => [e.path, e.extensions]), JSON.stringify(args)).toEqual([
+          [['me', 'conversations'], { argument: name, max: 100, code: 'BAD_USER_INPUT' }],
+        ]);
+        expect(mine.data.health).toEqual({ status: 'ok' });
+        const rooted = await api.gql(`query(${VARS}) { health { status } users(${ARGS}) { edges { cursor } } }`, args, { apiKey: operatorKey });
+        expect(rooted.errors!.map((e) => [e.path, e.extensions?.code])).toEqual([[['users'], 'BAD_USER_INPUT']]);
+        expect(rooted.data).toEqual({ health: { status: 'ok' }, users: null });
+        expect(rooted.sql).toBe(baseline.sql);
       }
     });
 

@@ -14,8 +14,8 @@ import type { SearchParams } from '../src/search/search.ts';
 const QUERY = "Que faire quand on se moque de moi sur les réseaux sociaux et qu'on m'insulte tous les jours au collège ?";
 /** Same words once case, accents and punctuation are folded: the same hash embedding (distance 0). */
 const SAME_EMBEDDING = "que faire quand on se moque de moi sur les reseaux sociaux et qu'on m'insulte tous les jours au college";
-/** One word changed: about 0.07 from QUERY, within the test's threshold of 0.1. */
-const NEAR = "Que faire si on se moque de moi sur les réseaux sociaux et qu'on m'insulte tous les jours au collège ?";
+/** One word left out: about 0.07 from QUERY, within the test's threshold of 0.1. */
+const NEAR = "Que faire quand on se moque de moi sur les réseaux et qu'on m'insulte tous les jours au collège ?";
 /** One word changed: about 0.13 from QUERY, beyond it. */
 const FARTHER = "Que faire quand on se moque de moi sur les réseaux sociaux et qu'on m'insulte tous les jours au lycée ?";
 const UNRELATED = 'Comment bien dormir quand on a peur de la rentrée ?';
@@ -92,7 +92,7 @@ describe(`search caches (${dbKind})`, () => {
     if (writeAt >= 0) expect(writeAt).toBeGreaterThan(first.sqlLog.findIndex((s) => /FROM "rag"\."document"/.test(s)));
     const [row] = await db.prisma.$queryRaw<{ id: string; expected: string; chunks: string[]; hits: number; generation: number }[]>`
       SELECT id, md5(query || '|' || user_type) AS expected, document_ids AS chunks, hit_count AS hits, generation
-      FROM cache.rag_cache WHERE query = ${keyText({ collection: 'YOUTH', language: null, mode: 'HYBRID', first: 5, minScore: 0 }, QUERY)} AND user_type = 'TEENAGER'`;
+      FROM cache.rag_cache WHERE query = ${keyText({ collection: 'YOUTH', language: null, textLanguage: 'fr', mode: 'HYBRID', first: 5, minScore: 0 }, QUERY)} AND user_type = 'TEENAGER'`;
     expect(row.id).toBe(row.expected);
     expect(row.hits).toBe(0);
     const chunkIds = await db.prisma.documentChunk.findMany({ where: { id: { in: row.chunks } }, select: { id: true, content: true } });
@@ -175,7 +175,7 @@ describe(`search caches (${dbKind})`, () => {
   });
 
   it('a search that ran while the collection changed stores its results under the old generation: never served', async () => {
-    const params: SearchParams = { collection: 'YOUTH', language: null, mode: 'VECTOR', first: 4, minScore: 0 };
+    const params: SearchParams = { collection: 'YOUTH', language: null, textLanguage: null, mode: 'VECTOR', first: 4, minScore: 0 };
     const [vector] = await new HashEmbedder().embed(['course de lenteur']);
     const lookup = () => lookupRagCache(db.prisma, { userType: 'TEENAGER', params, model: `${model}@384`, vector, maxDistance: 0.1, ttlSeconds: 60 });
     const before = await lookup();
@@ -242,10 +242,12 @@ describe(`search cache markers are for operators and development only (${dbKind}
 
   it('an operator holding search:diagnostics searches any collection and sees the markers; other keys are refused', async () => {
     const teen = await teenToken();
-    await app.gql<Result>(SEARCH, { query: UNRELATED }, { token: teen });
+    // The result cache is keyed by the language the query is parsed in: name it, so the operator
+    // (who has no language of their own) asks in the same scope as the teenager.
+    await app.gql<Result>(SEARCH, { query: UNRELATED, language: 'fr' }, { token: teen });
     const diagnostics = (await createApiKey(db.prisma, ['search:diagnostics'])).key;
     // As the teenagers' audience (YOUTH by default): the entry a teenager's search left.
-    const seen = await app.gql<Result>(SEARCH, { query: UNRELATED }, { apiKey: diagnostics });
+    const seen = await app.gql<Result>(SEARCH, { query: UNRELATED, language: 'fr' }, { apiKey: diagnostics });
     expect(seen.errors).toBeUndefined();
     expect((seen.extensions?.search as Record<string, unknown>).searchDocuments).toEqual({ embeddingCache: 'hit', resultCache: 'hit' });
     expect(seen.data!.searchDocuments.length).toBeGreaterThan(0);

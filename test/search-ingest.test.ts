@@ -109,7 +109,7 @@ describe(`search ingest (${dbKind})`, () => {
 
     const stored = await db.prisma.document.findUniqueOrThrow({ where: { id: result.document.id } });
     expect(stored).toMatchObject({ collection: 'YOUTH', source: 'gaming.md', language: 'fr', title: 'Titre de gaming.md', contentHash: sha256(content) });
-    expect(stored.metadata).toMatchObject({ tags: ['test'], _ingest: { embeddingModel: 'hash-v1-384' } });
+    expect(stored.metadata).toMatchObject({ tags: ['test'], _ingest: { embeddingModel: 'hash-v2-384' } });
 
     const rows = await chunksOf(result.document.id);
     expect(rows.map((r) => r.ordinal)).toEqual(expected.map((_, i) => i));
@@ -123,7 +123,7 @@ describe(`search ingest (${dbKind})`, () => {
       expect(cosineSimilarity(v, hash.embedOne(row.content))).toBeGreaterThan(0.99999);
     }
     const cached = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cache.embedding_cache WHERE key = ANY($1::text[])`, [
-      expected.map((t) => embeddingCacheKey('hash-v1-384', t)),
+      expected.map((t) => embeddingCacheKey('hash-v2-384', t)),
     ]);
     expect(cached[0].n).toBe(expected.length);
   });

@@ -109,7 +109,7 @@ describe(`searchDocuments and document mutations (${dbKind})`, () => {
       expect(p.chunksEmbedded).toBeGreaterThanOrEqual(1);
       expect(p.document.metadata).toEqual({ tags: ['réseaux', 'preuves'], audience: 'collège' });
       const stored = await db.prisma.document.findFirstOrThrow({ where: { source: 'youth/extra.md' } });
-      expect(stored.metadata).toMatchObject({ _ingest: { embeddingModel: 'hash-v1-384' } });
+      expect(stored.metadata).toMatchObject({ _ingest: { embeddingModel: 'hash-v2-384' } });
 
       const again = await gql(INGEST, { input: { ...DOCS[0], source: 'youth/extra.md', title: 'Titre' } }, { apiKey: writer });
       expect(again.data.ingestDocument).toMatchObject({ status: 'UNCHANGED', chunksEmbedded: 0 });

@@ -50,12 +50,12 @@ describe(`stored embeddings: start-up check and re-embedding (${dbKind})`, () =>
     for (const [source, content] of DOCS) {
       await ingestDocument(db.prisma, embedder, { collection: 'YOUTH', source, title: source, language: 'fr', content, metadata: { keep: source } });
     }
-    expect(await storedEmbeddingState(db.prisma)).toEqual({ columnDimensions: 384, models: [{ model: 'hash-v1-384', documents: 3 }] });
+    expect(await storedEmbeddingState(db.prisma)).toEqual({ columnDimensions: 384, models: [{ model: 'hash-v2-384', documents: 3 }] });
     await expect(assertEmbeddingsMatch(db, original)).resolves.toBeUndefined();
     const err = await assertEmbeddingsMatch(db, other).catch((e: Error) => e);
     expect(err).toBeInstanceOf(EmbeddingMismatchError);
     expect((err as Error).message).toContain(`configured embeddings (${other.model}, 384 dimensions)`);
-    expect((err as Error).message).toContain('3 document(s) were embedded with hash-v1-384');
+    expect((err as Error).message).toContain('3 document(s) were embedded with hash-v2-384');
     expect((err as Error).message).toContain('npm run reembed');
   });
 
@@ -68,7 +68,7 @@ describe(`stored embeddings: start-up check and re-embedding (${dbKind})`, () =>
   it('reembed: every chunk re-embedded with the configured model, metadata updated, both caches cleared; then a no-op', async () => {
     await db.prisma.$executeRaw`
       INSERT INTO cache.rag_cache (id, query, user_type, embedding, document_ids, scores, collection, scope, model, generation)
-      VALUES ('x', 'q', 'TEENAGER', '[1,0]'::vector, '{}', '{}', 'YOUTH', 's', 'hash-v1-384@384', 0)`;
+      VALUES ('x', 'q', 'TEENAGER', '[1,0]'::vector, '{}', '{}', 'YOUTH', 's', 'hash-v2-384@384', 0)`;
     const before = await chunkVectors();
     const result = await reembed(db, other, { batchSize: 2 });
     expect(result).toMatchObject({ model: other.model, dimensions: null, documents: 3, chunks: before.length, indexRebuilt: true, cleared: { ragCache: 1 } });
@@ -90,7 +90,7 @@ describe(`stored embeddings: start-up check and re-embedding (${dbKind})`, () =>
 
     // The new vectors answer the new model's queries.
     const [q] = await other.embed(['éteindre les écrans avant de dormir']);
-    const hits = await searchChunks(db.prisma, { params: { collection: 'YOUTH', language: null, mode: 'VECTOR', first: 1, minScore: 0 }, vector: q, textTerms: [], efSearch: 40 });
+    const hits = await searchChunks(db.prisma, { params: { collection: 'YOUTH', language: null, textLanguage: null, mode: 'VECTOR', first: 1, minScore: 0 }, vector: q, textTerms: [], efSearch: 40 });
     expect(hits[0].content).toMatch(/Éteins les écrans/);
   });
 

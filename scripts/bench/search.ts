@@ -1,4 +1,5 @@
 // npm run bench:search [-- --chunks 100000 --queries 200 --ef-search 40,100,200]
+// npm run bench:search -- --relevance [--before <git revision>]   (relevance-main.ts)
 //
 // Document search on a synthetic knowledge base, in a fresh database (a new database on
 // DATABASE_URL's server, else embedded PGlite in a temporary folder). Prints, not a test:
@@ -24,6 +25,7 @@ import { buildHnswIndex, HNSW_INDEX } from '../../src/search/reembed.ts';
 import { searchChunks, searchStatement, type SearchMode, type SearchParams } from '../../src/search/search.ts';
 import { SearchService } from '../../src/search/service.ts';
 import { fullTextTerms } from '../../src/search/query-text.ts';
+import { relevanceBenchmark } from './relevance-main.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +37,10 @@ const { values } = parseArgs({
     explain: { type: 'boolean', default: false },
     /** Keep the PostgreSQL database (its name is printed) instead of dropping it. */
     keep: { type: 'boolean', default: false },
+    /** Instead: hit@1, hit@5 and MRR on the demo knowledge base's labelled questions. */
+    relevance: { type: 'boolean', default: false },
+    /** With --relevance: also measure this git revision, first. */
+    before: { type: 'string' },
   },
 });
 const N = Number(values.chunks);
@@ -174,6 +180,7 @@ async function openBenchDatabase(): Promise<{ db: Database; label: string; clean
 }
 
 async function main() {
+  if (values.relevance) return relevanceBenchmark(values.before, (line = '') => console.log(line));
   const started = performance.now();
   const { db, label, cleanup } = await openBenchDatabase();
   const prisma = db.prisma;
@@ -237,7 +244,7 @@ async function main() {
     const flush = async () => {
       for (const task of deferred.splice(0)) await task();
     };
-    const params = (mode: SearchMode, first = 10): SearchParams => ({ collection: 'YOUTH', language: null, mode, first, minScore: 0 });
+    const params = (mode: SearchMode, first = 10): SearchParams => ({ collection: 'YOUTH', language: null, textLanguage: 'fr', mode, first, minScore: 0 });
     const hash = new HashEmbedder();
     const vectors = await hash.embed(texts);
 

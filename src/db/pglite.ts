@@ -1,8 +1,9 @@
-// Embedded PostgreSQL (PGlite) with pgvector, persisted in a folder that one process owns at a time.
+// Embedded PostgreSQL (PGlite) with pgvector and unaccent (accent-folding full text), persisted in a folder that one process owns at a time.
 import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 
 export const inMemory = (dataDir: string) => dataDir.startsWith('memory://');
 
@@ -73,7 +74,7 @@ export async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<O
   try {
     const db = await PGlite.create({
       dataDir: target,
-      extensions: { vector },
+      extensions: { vector, unaccent },
       ...(loadDataDir ? { loadDataDir } : {}),
     });
     await db.exec('CREATE EXTENSION IF NOT EXISTS vector');

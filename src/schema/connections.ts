@@ -99,13 +99,18 @@ export interface RootConnectionOptions {
   authScopes?: unknown;
 }
 
-/** A root connection over a Prisma model: one findMany for the page (and a count when asked). */
+/**
+ * A root connection over a Prisma model: one findMany for the page (and a count when asked).
+ * Nullable: a bad page argument (or a refused scope) then nulls this field only, not the whole
+ * response with every other root field beside it.
+ */
 export function rootConnection(t: AnyFieldBuilder, options: RootConnectionOptions) {
   const { order, count } = options;
   const orderBy = orderByOf(order);
   return t.connection(
     {
       type: options.type,
+      nullable: true,
       description: [options.description, PAGING_DESCRIPTION].filter(Boolean).join(' '),
       ...(options.authScopes ? { authScopes: options.authScopes } : {}),
       resolve: async (_root: unknown, args: ConnectionArgs, ctx: Context, info: GraphQLResolveInfo) => {

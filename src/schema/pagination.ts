@@ -35,10 +35,13 @@ export interface SortKey {
   parse: (value: unknown) => KeyValue | undefined;
 }
 
+// Only a time we could have issued: one that reads back as the same string (no 2026-02-30 rolled
+// over to March) and falls in years 1 to 9999, which both databases store (PostgreSQL has no year 0).
 const parseDate = (value: unknown) => {
   if (typeof value !== 'string' || !ISO_DATE.test(value)) return undefined;
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== value || date.getUTCFullYear() < 1) return undefined;
+  return date;
 };
 const parseUuid = (value: unknown) => (typeof value === 'string' && isUuid(value) ? value.toLowerCase() : undefined);
 
@@ -74,7 +77,8 @@ export function decodeCursor(cursor: string | null | undefined, order: readonly 
   }
   if (!Array.isArray(parsed) || parsed.length !== order.length) throw invalid();
   const values = order.map((key, i) => key.parse(parsed[i]));
-  if (values.some((v) => v === undefined)) throw invalid();
+  // Only the exact text we issue for these values (no padding, spacing or case variants).
+  if (values.some((v) => v === undefined) || encodeCursor(values as KeyValue[]) !== cursor) throw invalid();
   return values as KeyValue[];
 }
 

@@ -26,7 +26,7 @@ type RawClient = Pick<PrismaClient, '$queryRaw' | '$executeRaw'>;
 
 /** The parameters an entry answers for, canonical: `collection|language|mode|first|minScore`. */
 export function scopeOf(params: SearchParams): string {
-  return [params.collection, params.language ?? '*', params.mode, params.first, params.minScore].join('|');
+  return [params.collection, params.language ?? '*', params.mode, params.first, params.minScore, params.textLanguage ?? '*'].join('|');
 }
 
 /** The `query` column: scope, then the normalized query text. */

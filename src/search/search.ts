@@ -21,6 +21,11 @@ export interface SearchParams {
   collection: Collection;
   /** Only chunks of documents in this language; every language when null. */
   language: string | null;
+  /**
+   * The language the full-text half parses the query in (stemming, stop words): the requested
+   * language, else the caller's; null parses it in every FULL_TEXT_LANGUAGES configuration and ORs them.
+   */
+  textLanguage: string | null;
   mode: SearchMode;
   /** How many results (1-20). */
   first: number;
@@ -56,6 +61,17 @@ export interface SearchInput {
  * of the search. Counted with an early stop, so checking a very common word stays cheap.
  */
 export const FTS_MAX_TERM_CHUNKS = 2000;
+
+/**
+ * Languages with their own full-text configuration (rag.search_<code>, the language_full_text
+ * migration: Snowball stemmer and stop words, accents folded). Any other code parses with
+ * rag.search_simple (unaccent only).
+ */
+export const FULL_TEXT_LANGUAGES = ['fr', 'en', 'es', 'it', 'de', 'pt'] as const;
+
+/** The languages a query is parsed in: its textLanguage, else every FULL_TEXT_LANGUAGES one. */
+export const queryLanguagesOf = (params: Pick<SearchParams, 'textLanguage'>): string[] =>
+  params.textLanguage ? [params.textLanguage] : [...FULL_TEXT_LANGUAGES];
 
 /** Candidates each ranking contributes to the fusion (and VECTOR re-sorts). */
 export const candidatesFor = (first: number) => Math.max(first * 4, 40);
@@ -107,20 +123,30 @@ export function searchStatement(input: SearchInput) {
   const vec = literal
     ? Prisma.sql`SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM (${vectorCandidates(input, literal, k)}) v`
     : Prisma.sql`SELECT NULL::uuid AS id, 0::bigint AS r WHERE false`;
-  // The words rare enough to rank by, OR-ed (an AND of a question's words almost never matches);
-  // ts_rank_cd reads the stored tsvector (content_tsv) that the GIN index covers.
+  // The words rare enough to rank by, OR-ed (an AND of a question's words almost never matches),
+  // each parsed in the query's language(s) (rag.search_config: stemmed, stop words dropped, accents
+  // folded, as the chunks were); ts_rank_cd reads the stored tsvector (content_tsv) the GIN index covers.
+  const languages = queryLanguagesOf(params);
   const fts = terms.length
     ? Prisma.sql`
         SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
           SELECT c.id, ts_rank_cd(c.content_tsv, ftsq.q) AS rank
           FROM (
-            SELECT to_tsquery('simple', string_agg(t.term, ' | ')) AS q
-            FROM unnest(${terms}::text[]) AS t(term)
-            WHERE (
-              SELECT count(*) FROM (
-                SELECT 1 FROM rag.document_chunk m WHERE m.content_tsv @@ to_tsquery('simple', t.term) LIMIT ${FTS_MAX_TERM_CHUNKS + 1}
-              ) matches
-            ) <= ${FTS_MAX_TERM_CHUNKS}
+            -- One query for all languages: each language's parse is already normalized lexemes,
+            -- so their text forms OR-ed together cast back to a tsquery unchanged.
+            SELECT string_agg('(' || per_language.q::text || ')', ' | ')::tsquery AS q
+            FROM (
+              SELECT to_tsquery(rag.search_config(l.language), string_agg(t.term, ' | ')) AS q
+              FROM unnest(${languages}::text[]) AS l(language) CROSS JOIN unnest(${terms}::text[]) AS t(term)
+              -- Stop words of the language parse to nothing; too common words are left out.
+              WHERE numnode(plainto_tsquery(rag.search_config(l.language), t.term)) > 0 AND (
+                SELECT count(*) FROM (
+                  SELECT 1 FROM rag.document_chunk m
+                  WHERE m.content_tsv @@ plainto_tsquery(rag.search_config(l.language), t.term) LIMIT ${FTS_MAX_TERM_CHUNKS + 1}
+                ) matches
+              ) <= ${FTS_MAX_TERM_CHUNKS}
+              GROUP BY l.language
+            ) per_language
           ) ftsq
           JOIN rag.document_chunk c ON c.content_tsv @@ ftsq.q
           JOIN rag.document d ON d.id = c.document_id

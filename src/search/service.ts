@@ -1,15 +1,13 @@
 // Document search as the API runs it: the query embedded through level 1 (cache.embedding_cache),
 // answered by level 2 (cache.rag_cache) when a close enough query was answered before, else
 // searched (search.ts); both caches are written after the response through the app's background
-// queue. One service per process and configuration: the provider client and its connection
-// reuse live as long as the process.
-import type { Logger } from 'pino';
+// queue. One service per process, built by factory.ts in the composition root: the provider
+// client and its connection reuse live as long as the process.
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Embedder } from './embedder.ts';
 import { CachedEmbedder } from './embedding-cache.ts';
-import { createEmbedder } from './embedders.ts';
+import { expandQuery } from './query-expansion.ts';
 import { fullTextTerms, normalizeQuery } from './query-text.ts';
 import { lookupRagCache, modelKey, pruneRagCache, recordRagCacheHit, writeRagCache } from './rag-cache.ts';
 import { searchChunks, type ChunkResult, type SearchParams } from './search.ts';
@@ -48,6 +46,7 @@ export type SearchConfig = Config['search'];
 const PRUNE_INTERVAL_MS = 60_000;
 
 export class SearchService {
+  /** The provider behind the level-1 cache (what stored vectors must have been made with). */
   readonly embedder: CachedEmbedder;
   readonly #lastPrune = new Map<string, number>();
 
@@ -62,7 +61,9 @@ export class SearchService {
   async search(request: SearchRequest, defer: Defer): Promise<{ results: RankedResult[]; trace: SearchTrace }> {
     const { params, userType } = request;
     const text = normalizeQuery(request.text);
-    const embedded = await this.embedder.embedTraced([text], { deferWrite: defer });
+    // What is searched: the caller's words plus what its slang and abbreviations mean (query-expansion.ts).
+    const searched = expandQuery(text, params.textLanguage);
+    const embedded = await this.embedder.embedTraced([searched], { deferWrite: defer });
     const vector = embedded.vectors[0];
     const embeddingCache: CacheOutcome = embedded.misses === 0 ? 'hit' : 'miss';
     const model = modelKey(this.embedder);
@@ -84,7 +85,7 @@ export class SearchService {
     const results = await searchChunks(this.prisma, {
       params,
       vector,
-      textTerms: params.mode === 'HYBRID' ? fullTextTerms(text) : [],
+      textTerms: params.mode === 'HYBRID' ? fullTextTerms(searched) : [],
       efSearch: this.config.efSearch,
     });
 
@@ -104,30 +105,3 @@ export class SearchService {
 
 const ranked = (results: readonly ChunkResult[], fromCache: boolean): RankedResult[] =>
   results.map((r, i) => ({ ...r, rank: i + 1, fromCache }));
-
-/** The provider configuration says: one client per configuration object. */
-const providers = new WeakMap<Config, Embedder>();
-const services = new WeakMap<Database, WeakMap<Config, SearchService>>();
-
-/** The configured embedding provider (no cache in front), one per configuration. */
-export function providerFor(config: Config, log?: Logger): Embedder {
-  let provider = providers.get(config);
-  if (!provider) {
-    provider = createEmbedder({ ...config.embeddings, logger: log });
-    providers.set(config, provider);
-  }
-  return provider;
-}
-
-/** The process's search service for this database and configuration. */
-export function searchServiceFor(deps: { db: Database; config: Config; log?: Logger }): SearchService {
-  const { db, config, log } = deps;
-  let byConfig = services.get(db);
-  if (!byConfig) services.set(db, (byConfig = new WeakMap()));
-  let service = byConfig.get(config);
-  if (!service) {
-    service = new SearchService(db.prisma, providerFor(config, log), config.search);
-    byConfig.set(config, service);
-  }
-  return service;
-}

@@ -10,8 +10,13 @@ export const canSeeConversation = visibleTo<{ id: string; userId: string }>('Con
   return viewerUserId(ctx) === c.userId || hasPermission(ctx, 'conversations:read');
 });
 
-export const canSeeChatSession = visibleTo<{ conversationId: string }>('ChatSession', async (s, ctx) => {
-  if (hasPermission(ctx, 'conversations:read')) return true;
-  const me = viewerUserId(ctx);
-  return !!me && (await ctx.loaders.conversationOwner.load(s.conversationId)) === me;
-});
+export const canSeeChatSession = visibleTo<{ conversationId: string }>(
+  'ChatSession',
+  async (s, ctx) => {
+    if (hasPermission(ctx, 'conversations:read')) return true;
+    const me = viewerUserId(ctx);
+    return !!me && (await ctx.loaders.conversationOwner.load(s.conversationId)) === me;
+  },
+  // A missing session costs the owner lookup a hidden one does (a real lookup of that key).
+  { missing: (id) => ({ conversationId: id }) },
+);

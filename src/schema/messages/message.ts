@@ -39,8 +39,8 @@ export const MessageNode = builder.loadableNode('Message', {
 
 export const MessageConnection = builder.connectionObject({ type: MessageNode, name: 'MessageConnection' }, { name: 'MessageEdge' });
 
-/** Transcript order, the message store's: (createdAt, id); ids are checked by the store in use. */
+/** Transcript order, the message store's: (createdAt, id); ids are checked by the store in use, in the lowercase both stores issue. */
 export const messageOrder = (ctx: Context): SortKey[] => [
   dateKey('createdAt', 'asc'),
-  { field: 'id', direction: 'asc', parse: (v) => (typeof v === 'string' && ctx.messages.isValidId(v) ? v : undefined) },
+  { field: 'id', direction: 'asc', parse: (v) => (typeof v === 'string' && v === v.toLowerCase() && ctx.messages.isValidId(v) ? v : undefined) },
 ];

@@ -3,7 +3,6 @@ import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
-import { searchServiceFor } from '../../search/service.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
 import { parseInput, requireOperator } from '../mutation-helpers.ts';
 import { DocumentNode } from './document.ts';
@@ -71,7 +70,7 @@ builder.mutationField('ingestDocument', (t) =>
     resolve: async (_root, args, ctx) => {
       const operator = requireOperator(ctx, 'documents:write');
       const input = parseInput(ingestSchema, args.input);
-      const embedder = searchServiceFor(ctx).embedder;
+      const embedder = ctx.search.embedder;
       let result;
       try {
         result = await ingestDocument(ctx.prisma, embedder, { ...input, metadata: input.metadata ?? {} });

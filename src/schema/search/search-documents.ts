@@ -5,7 +5,7 @@ import type { Document } from '../../generated/prisma/client.ts';
 import { afterExecution, recordSearchTrace, responsePath } from '../../search/extensions.ts';
 import { MAX_QUERY_LENGTH, MAX_RESULTS, MIN_QUERY_LENGTH } from '../../search/query-text.ts';
 import type { SearchMode } from '../../search/search.ts';
-import { searchServiceFor, type RankedResult } from '../../search/service.ts';
+import type { RankedResult } from '../../search/service.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
 import { parseInput } from '../mutation-helpers.ts';
 import { DocumentNode } from './document.ts';
@@ -65,7 +65,7 @@ builder.queryField('searchDocuments', (t) =>
     args: {
       query: t.arg.string({ required: true, description: `1 to ${MAX_QUERY_LENGTH} characters (trimmed).` }),
       first: t.arg.int({ required: false, defaultValue: 5, description: `1 to ${MAX_RESULTS}.` }),
-      language: t.arg({ type: 'LanguageCode', required: false, description: 'Only documents in this language (every language when omitted).' }),
+      language: t.arg({ type: 'LanguageCode', required: false, description: 'Only documents in this language (every language when omitted). The full-text half parses the query in this language, else in the caller\'s, else in every language.' }),
       collection: t.arg({ type: DocumentCollectionEnum, required: false }),
       mode: t.arg({ type: SearchModeEnum, required: false, defaultValue: 'HYBRID' }),
       minScore: t.arg.float({ required: false, defaultValue: 0, description: 'Leave out results scoring below this (0 to 1).' }),
@@ -74,11 +74,19 @@ builder.queryField('searchDocuments', (t) =>
       const { userType, collection } = searcherOf(ctx, args.collection);
       const input = parseInput(argsSchema, { query: args.query, first: args.first ?? 5, minScore: args.minScore ?? 0 });
       const mode: SearchMode = args.mode ?? 'HYBRID';
-      const { results, trace } = await searchServiceFor(ctx).search(
+      const { results, trace } = await ctx.search.search(
         {
           text: input.query,
           userType,
-          params: { collection, language: args.language ?? null, mode, first: input.first, minScore: input.minScore },
+          params: {
+            collection,
+            language: args.language ?? null,
+            // The query's words are stemmed in the requested language, else the caller's, else every language.
+            textLanguage: args.language ?? (ctx.viewer.kind === 'user' ? ctx.viewer.user.language : null) ?? null,
+            mode,
+            first: input.first,
+            minScore: input.minScore,
+          },
         },
         afterExecution(ctx),
       );

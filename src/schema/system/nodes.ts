@@ -7,7 +7,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
-import { isServableId, isVisible } from '../../visibility.ts';
+import { isServableId, isVisible, probeMissing } from '../../visibility.ts';
 
 type GlobalId = { typename: string; id: string };
 
@@ -39,7 +39,9 @@ async function lookup(rawIds: readonly string[], ctx: Context, info: GraphQLReso
         return node && (await isVisible(d.typename, node, ctx)) ? node : notFound();
       } catch (err) {
         // Any other failure stays that item's (masked) error; the other items still answer.
-        return isRecordNotFound(err) ? notFound() : (err as Error);
+        if (!isRecordNotFound(err)) return err as Error;
+        await probeMissing(d.typename, d.id, ctx);
+        return notFound();
       }
     }),
   );

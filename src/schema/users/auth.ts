@@ -24,8 +24,11 @@ export async function managesUser(ctx: Context, userId: string) {
 /** A parent sees the teenagers they gave parental consent for. */
 const consentedFor = (ctx: Context, userId: string) => ctx.viewer.kind === 'user' && ctx.viewer.consentedFor.has(userId);
 
-export const canSeeUser = visibleTo<{ id: string }>('User', (user, ctx) =>
-  viewerUserId(ctx) === user.id || hasPermission(ctx, 'users:read') || consentedFor(ctx, user.id) || managesUser(ctx, user.id),
+export const canSeeUser = visibleTo<{ id: string }>(
+  'User',
+  (user, ctx) => viewerUserId(ctx) === user.id || hasPermission(ctx, 'users:read') || consentedFor(ctx, user.id) || managesUser(ctx, user.id),
+  // A missing user's memberships are looked up as a hidden user's are.
+  { missing: (id) => ({ id }) },
 );
 
 export const canSeeSession = visibleTo<{ userId: string }>('AppSession', (session, ctx) => viewerUserId(ctx) === session.userId);

@@ -2,7 +2,7 @@ import { builder } from '../../builder.ts';
 import type { Collective, ConversationType } from '../../generated/prisma/client.ts';
 import { viewerUserId } from '../../context.ts';
 import { notFound } from '../../errors.ts';
-import { isServableId } from '../../visibility.ts';
+import { isServableId, probeMissing } from '../../visibility.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
 import { canSeeUser } from './auth.ts';
 import { CollectiveNode } from '../collectives/collective.ts';
@@ -86,6 +86,7 @@ builder.queryFields((t) => ({
       // A key that cannot name a row is missing, like any other: no query, the same NOT_FOUND.
       if (!isServableId('User', id.id, ctx)) throw notFound();
       const user = await ctx.prisma.user.findUnique({ ...query, where: { id: id.id } });
+      if (!user) await probeMissing('User', id.id, ctx);
       if (!user || !(await canSeeUser(user, ctx))) throw notFound();
       return user;
     },

@@ -1,0 +1,116 @@
+// The relevance benchmark (`npm run bench:search -- --relevance [--before <git revision>]`):
+// the demo knowledge base in a fresh database (a new database on DATABASE_URL's server, else an
+// in-memory PGlite), the labelled questions asked in every mode, a table per code version.
+//
+// --before <rev> runs this same measurement on another revision of the code (git archive into a
+// temporary folder sharing this checkout's node_modules and generated client; the labelled
+// questions and these two files are copied in), so that before and after come from one run on one
+// machine load. Run directly (tsx relevance-main.ts --json), it prints the report as JSON.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/db/database.ts';
+import { applyMigrations } from '../../src/db/migrate/runner.ts';
+import { evaluateRelevance, ingestKnowledgeBase, loadQuestions, relevanceTable, type RelevanceReport } from './relevance.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+
+async function withFreshDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://relevance' });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  }
+  const name = `bench_relevance_${Date.now()}_${process.pid}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    await c.query(sql).finally(() => c.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  const db = await openDatabase({ kind: 'postgres', url: u.toString(), poolMax: 4, poolTimeoutMs: 30_000, statementTimeoutMs: 0 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+/** This checkout's code: migrate, ingest content/kb, ask every labelled question. */
+export async function measureRelevance(): Promise<{ report: RelevanceReport; database: string; chunks: number }> {
+  return withFreshDatabase(async (db) => {
+    await applyMigrations(db);
+    const totals = await ingestKnowledgeBase(db.prisma);
+    const report = await evaluateRelevance(db.prisma, loadQuestions());
+    return { report, database: db.kind, chunks: totals.chunksEmbedded };
+  });
+}
+
+/** The same measurement on another revision, in a temporary checkout. */
+function measureRevision(rev: string): { report: RelevanceReport; database: string; chunks: number } {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: repo, encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'relevance-before-'));
+  try {
+    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: repo });
+    symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
+    // The generated Prisma client of this checkout (the schema of the revision may differ only in
+    // what raw SQL reads, which the client does not model).
+    cpSync(path.join(repo, 'src/generated'), path.join(dir, 'src/generated'), { recursive: true });
+    mkdirSync(path.join(dir, 'test/fixtures'), { recursive: true });
+    cpSync(path.join(repo, 'test/fixtures/search-questions.json'), path.join(dir, 'test/fixtures/search-questions.json'));
+    for (const f of ['relevance.ts', 'relevance-main.ts']) cpSync(path.join(here, f), path.join(dir, 'scripts/bench', f));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts/bench/relevance-main.ts'), '--json'], {
+      cwd: dir,
+      env: process.env,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`measuring ${rev} failed: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints the tables (Markdown) of the current code and, with a revision, of that revision first. */
+export async function relevanceBenchmark(before: string | undefined, out: (line?: string) => void) {
+  const started = performance.now();
+  out(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; node ${process.version}, ${os.cpus().length} cores`);
+  if (before) {
+    const b = measureRevision(before);
+    out();
+    out(`### before: ${before} (${b.database}, ${b.chunks} chunks)`);
+    out();
+    out(relevanceTable(b.report));
+  }
+  const a = await measureRelevance();
+  out();
+  out(`### after: this checkout (${a.database}, ${a.chunks} chunks)`);
+  out();
+  out(relevanceTable(a.report));
+  const missed = Object.entries(a.report.ranks).filter(([, r]) => r.HYBRID === null || (r.HYBRID ?? 0) > 5).map(([id]) => id);
+  out();
+  out(`HYBRID misses (answer not in the top 5): ${missed.join(', ') || 'none'}`);
+  out(`${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv.includes('--json')) {
+  measureRelevance().then(
+    (r) => console.log(JSON.stringify(r)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
