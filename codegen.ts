@@ -12,9 +12,13 @@ export const codegenConfig: CodegenConfig = {
   generates: {
     'src/client/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json (sha256 → document) is what the server trusts in
+      // PERSISTED_OPERATIONS=require mode; each typed document carries its hash in __meta__.hash.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256', hashPropertyName: 'hash' } },
       config: {
         enumsAsTypes: true,
+        // An unmapped custom scalar fails generation instead of becoming `any` in consumers' types.
+        strictScalars: true,
         useTypeImports: true,
         scalars: {
           DateTime: 'string',

@@ -13,6 +13,7 @@ const { values } = parseArgs({ options: { content: { type: 'string' } } });
 
 async function main() {
   const config = loadConfig();
+  if (config.production) throw new Error('npm run db:seed loads the public demo world: refused when APP_ENV=production');
   const db = await openDatabase(config.database);
   try {
     const started = performance.now();

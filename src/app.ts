@@ -14,13 +14,20 @@ import { isAppError, isGraphQLError } from './errors.ts';
 import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
 import { schema } from './schema/index.ts';
-import { defaultGraphiqlQuery } from './schema/graphiql.ts';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { graphiqlOptions } from './schema/graphiql.ts';
 import type { MessageStore } from './messages/types.ts';
 import { createMessageStore } from './messages/factory.ts';
 import { createNotifier, type Notifier } from './notifications/notifier.ts';
 import { useDocumentSearch } from './search/extensions.ts';
 import { createSearchService } from './search/factory.ts';
 import type { SearchService } from './search/service.ts';
+import { corsOptions } from './http/cors.ts';
+import { useCsrfPrevention } from './http/csrf.ts';
+import { usePersistedDocuments } from './http/persisted-operations.ts';
+import { useRequestScope } from './observability/access-log.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { currentRequest, requestLog, yogaLogger } from './observability/request-scope.ts';
 
 export interface AppDeps {
   config: Config;
@@ -41,7 +48,7 @@ function backgroundQueue(log: Logger) {
     run(task: () => Promise<unknown>) {
       const p = Promise.resolve()
         .then(task)
-        .catch((err) => log.warn({ err }, 'background task failed'))
+        .catch((err) => requestLog(log).warn({ err }, 'background task failed'))
         .finally(() => pending.delete(p));
       pending.add(p);
     },
@@ -61,16 +68,30 @@ export function createApp({
 }: AppDeps) {
   const background = backgroundQueue(log);
   const services: Services = { config, db, log, messages, notifier, search, background: background.run };
+  const metrics = createMetrics(config, db);
+  let draining = false;
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [
-    // 1. /ready answers 503 while the database is unreachable (/health is yoga's liveness).
+    // 0. First, so it wraps everything else: the request id, SQL count and logger of the request,
+    //    and one access-log line when it is answered (which also feeds the per-request metrics).
+    useRequestScope({ log, onRequestDone: metrics.onRequestDone }),
+    // 0b. /metrics (behind METRICS_TOKEN) and the Prometheus collectors; early, so they time the rest.
+    ...metrics.plugins,
+    // 1. /ready answers 503 while the database is unreachable, and from the moment shutdown
+    //    starts, so a load balancer stops sending traffic (/health is yoga's liveness).
     useReadinessCheck({
       endpoint: '/ready',
       check: async () => {
+        if (draining) return false;
         await db.query('SELECT 1');
       },
     }),
+    // 1a. Cross-site requests a browser sends without a preflight need a custom header.
+    useCsrfPrevention(),
+    // 1b. Trusted documents: a hash becomes the SDK's document; in require mode other documents
+    //     are refused here, before they are parsed.
+    ...usePersistedDocuments(config),
     // 2. Hostile documents are refused before validation and execution.
     maxTokensPlugin({ n: 2000 }),
     maxAliasesPlugin({ n: 30, allowList: [] }),
@@ -83,10 +104,13 @@ export function createApp({
   const yoga = createYoga<ServerContext>({
     schema,
     plugins,
-    logging: log,
+    logging: yogaLogger(log),
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? { title: 'Youth safety GraphQL API', defaultQuery: defaultGraphiqlQuery } : false,
+    cors: corsOptions(config),
+    // GraphiQL's files come from this server (render-graphiql bundles them), never from a CDN.
+    graphiql: config.graphiql ? graphiqlOptions : false,
+    renderGraphiQL,
     maskedErrors: {
       // Never attach the original error, whatever NODE_ENV says; log it instead.
       isDev: false,
@@ -101,7 +125,7 @@ export function createApp({
         if (isGraphQLError(error) && isGraphQLError(original) && (!error.path || original.name === 'PothosValidationError')) {
           return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { code: 'BAD_USER_INPUT' } });
         }
-        log.error({ err: original ?? error }, 'unexpected error while executing an operation');
+        requestLog(log).error({ err: original ?? error }, 'unexpected error while executing an operation');
         return new GraphQLError(message, {
           nodes: isGraphQLError(error) ? error.nodes : undefined,
           path: isGraphQLError(error) ? error.path : undefined,
@@ -111,11 +135,23 @@ export function createApp({
     },
     context: async ({ request, ...server }) => {
       const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
-      return createContext(services, viewer, clientIpOf(request, server, config.trustProxy));
+      const scope = currentRequest();
+      if (scope) scope.viewerKind = viewer.kind;
+      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(request, server, config.trustProxy));
     },
   });
 
-  return { yoga, schema, services, drainBackground: background.drain };
+  return {
+    yoga,
+    schema,
+    services,
+    metrics: metrics.registry,
+    drainBackground: background.drain,
+    /** Shutdown has begun: /ready answers 503 from now on. */
+    startDraining() {
+      draining = true;
+    },
+  };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -58,6 +58,18 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().trim().min(3).max(200).default('Youth safety <no-reply@localhost>'),
   MAIL_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   CONSENT_CODE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  // Observability (issue 12): /metrics is open outside production; in production only with a token.
+  // HTTP (issue 12): browser origins allowed by CORS, and the shutdown deadline.
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/, 'comma-separated origins like https://app.example (scheme://host[:port], no path), or *')))
+    .optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  // Trusted documents: off | allow | require (src/http/persisted-operations.ts).
+  PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'require']).default('allow'),
+  PERSISTED_OPERATIONS_API_KEYS: bool.default(true),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -68,6 +80,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   if (parsed.success && parsed.data.EMBEDDINGS_PROVIDER === 'openai' && !(parsed.data.EMBEDDINGS_URL && parsed.data.EMBEDDINGS_MODEL)) {
     throw new Error('Invalid configuration: EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_URL and EMBEDDINGS_MODEL');
+  }
+  if (parsed.success && parsed.data.APP_ENV === 'production' && parsed.data.AUTO_SEED) {
+    // The demo world has public sign-ins and invitation tokens: never in production.
+    throw new Error('Invalid configuration: AUTO_SEED: demo data is never loaded when APP_ENV=production');
   }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -93,8 +109,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : { kind: 'pglite' as const, dataDir: e.PGLITE_DATA_DIR },
     ),
     autoMigrate: e.AUTO_MIGRATE,
-    // Demo data is loaded on first start of the embedded database unless told otherwise.
-    autoSeed: e.AUTO_SEED ?? !e.DATABASE_URL,
+    // Demo data is loaded on first start of the embedded database unless told otherwise, and
+    // never in production (its sign-ins and invitation tokens are public).
+    autoSeed: !production && (e.AUTO_SEED ?? !e.DATABASE_URL),
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     sessionTouchIntervalMs: e.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
     invitationTtlMs: e.INVITATION_TTL_DAYS * 86_400_000,
@@ -123,6 +140,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.INTROSPECTION ?? !production,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+    cors: Object.freeze({
+      /** Exact origins, or ['*']; empty: no CORS headers. Unset: '*' outside production, none in production. */
+      origins: Object.freeze(e.CORS_ORIGINS ?? (production ? [] : ['*'])),
+    }),
+    /** On SIGTERM/SIGINT: in-flight requests and background work get this long, then the process exits anyway. */
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    persistedOperations: Object.freeze({
+      mode: e.PERSISTED_OPERATIONS,
+      /** In require mode, callers with an API key (operators, scripts) may still send any document. */
+      apiKeysMayRunAnyDocument: e.PERSISTED_OPERATIONS_API_KEYS,
+    }),
+    metrics: Object.freeze({
+      /** Off in production unless METRICS_TOKEN is set. */
+      enabled: !production || Boolean(e.METRICS_TOKEN),
+      /** When set, /metrics needs `Authorization: Bearer <token>` (any environment). */
+      token: e.METRICS_TOKEN,
+    }),
     messages: Object.freeze({
       mongoUrl: e.MONGODB_URL,
       mongoDatabase: e.MONGODB_DATABASE,

@@ -16,6 +16,7 @@ import { createMessageStore } from './messages/factory.ts';
 import { startOutboxWorker } from './messages/outbox.ts';
 import { createNotifier } from './notifications/notifier.ts';
 import { startNotificationWorker } from './notifications/outbox.ts';
+import { connectionDrainer } from './http/drain.ts';
 
 /**
  * Migrations, then the demo data when asked for and not yet there, embedded with the search
@@ -62,6 +63,7 @@ export async function startServer(config: Config, log: Logger) {
   const mailOutbox = startNotificationWorker({ db, notifier, log, config });
   const app = createApp({ config, db, log, messages, notifier, search });
   const server = createServer(app.yoga);
+  const drainer = connectionDrainer(server, Math.floor(config.shutdownTimeoutMs / 2));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -73,9 +75,12 @@ export async function startServer(config: Config, log: Logger) {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, flush background writes, then the pool.
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      // /ready turns 503 at once, so a load balancer stops routing here.
+      app.startDraining();
+      // Stop accepting; every request already sent (in flight, or queued behind PGlite's single
+      // connection) is answered, then its connection ends (src/http/drain.ts).
+      await drainer.drain();
+      // Then the background work those requests scheduled, the outbox worker, and the pools.
       await app.yoga.dispose();
       await app.drainBackground();
       await outbox.stop();

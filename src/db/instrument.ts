@@ -6,6 +6,8 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery 
 export interface SqlCounter {
   statements: number;
   log?: string[];
+  /** The counter this one runs inside: a statement counts for every enclosing counter. */
+  parent?: SqlCounter;
 }
 
 const scope = new AsyncLocalStorage<SqlCounter>();
@@ -14,8 +16,14 @@ export const sqlTotals: SqlCounter = { statements: 0 };
 /** Runs fn with a fresh counter that every statement issued inside it increments. */
 export async function countSql<T>(fn: () => Promise<T>, keepLog = false): Promise<{ result: T; counter: SqlCounter }> {
   const counter: SqlCounter = keepLog ? { statements: 0, log: [] } : { statements: 0 };
-  const result = await scope.run(counter, fn);
+  const result = await withSqlCounter(counter, fn);
   return { result, counter };
+}
+
+/** Runs fn with counter (nested inside any counter already running: both count). */
+export function withSqlCounter<T>(counter: SqlCounter, fn: () => T): T {
+  counter.parent = scope.getStore();
+  return scope.run(counter, fn);
 }
 
 export function currentSqlCounter() {
@@ -24,8 +32,7 @@ export function currentSqlCounter() {
 
 function record(query: SqlQuery) {
   sqlTotals.statements++;
-  const counter = scope.getStore();
-  if (counter) {
+  for (let counter = scope.getStore(); counter; counter = counter.parent) {
     counter.statements++;
     counter.log?.push(query.sql);
   }

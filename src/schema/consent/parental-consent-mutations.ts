@@ -8,6 +8,7 @@ import { isVerifiedAdult } from '../../consent/verified-adult.ts';
 import { decodedGlobalId, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
+import { isVisible } from '../../visibility.ts';
 
 const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput', {
   fields: (t) => ({
@@ -49,6 +50,16 @@ const revokeSchema = z.object({ teenagerId: decodedGlobalId('User') });
 const RevokeParentalConsentPayload = builder.objectRef<{ teenagerId: string; revoked: boolean }>('RevokeParentalConsentPayload').implement({
   fields: (t) => ({
     teenagerId: t.globalID({ resolve: (p) => ({ type: 'User', id: p.teenagerId }) }),
+    teenager: t.prismaField({
+      type: 'User',
+      nullable: true,
+      description:
+        'The teenager after the change, so a client cache updates without a refetch; null when you can no longer see them (no collective shared with them).',
+      resolve: async (q, p, _a, ctx) => {
+        const row = await ctx.prisma.user.findUnique({ ...q, where: { id: p.teenagerId } });
+        return row && (await isVisible('User', row, ctx)) ? row : null;
+      },
+    }),
     revoked: t.exposeBoolean('revoked', { description: 'False when there was no consent of yours to revoke.' }),
   }),
 });

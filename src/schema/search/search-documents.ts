@@ -3,6 +3,7 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { afterExecution, recordSearchTrace, responsePath } from '../../search/extensions.ts';
+import { currentRequest } from '../../observability/request-scope.ts';
 import { MAX_QUERY_LENGTH, MAX_RESULTS, MIN_QUERY_LENGTH } from '../../search/query-text.ts';
 import type { SearchMode } from '../../search/search.ts';
 import type { RankedResult } from '../../search/service.ts';
@@ -90,6 +91,7 @@ builder.queryField('searchDocuments', (t) =>
         },
         afterExecution(ctx),
       );
+      currentRequest()?.searchTraces.push(trace); // metrics count every lookup, shown or not
       // A user must not learn that someone asked something close before (searcher.ts).
       if (!showsCacheMarkers(ctx)) return results.map((r) => ({ ...r, fromCache: false }));
       recordSearchTrace(ctx, responsePath(info.path), trace);

@@ -1,0 +1,77 @@
+// What a frontend relies on: the runnable SDK example signs in and reads `me` against a real
+// listening server, and the urql example's cache keys cover every id-less object of the schema.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSchema, isObjectType, isScalarType, specifiedScalarTypes } from 'graphql';
+import { codegenConfig } from '../codegen.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { createTestApp } from './helpers/app.ts';
+import { createCollective, createSession, createUser } from './factories/index.ts';
+import { signInAndReadMe } from '../examples/sdk-sign-in.ts';
+import { keys } from '../examples/urql-client.ts';
+
+describe(`client examples (${dbKind})`, () => {
+  let db: TestDatabase;
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const { app } = createTestApp(db);
+    server = createServer(app.yoga);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await db.destroy();
+  });
+
+  it('examples/sdk-sign-in.ts signs in and reads me through the generated documents', async () => {
+    await createUser(db.prisma); // any world will do: a new mock-IdP login registers
+    const me = await signInAndReadMe(url, 'example-new-user');
+    expect(me.id).toBeTruthy();
+    expect(me.sessions.find((s) => s.current)?.scope).toBe('ONBOARDING');
+  });
+
+  it('revokeParentalConsent returns the teenager for the cache, or null once they are out of sight', async () => {
+    const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId teenager { id userType } } }`;
+    const gid = (id: string) => Buffer.from(`User:${id}`).toString('base64');
+    const { gql } = createTestApp(db);
+    // A parent who shares a collective with the teenager still sees them after revoking.
+    const parent = await createUser(db.prisma, { userType: 'PARENT' });
+    const teen = await createUser(db.prisma);
+    await createCollective(db.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.id, role: 'MEMBER' }]);
+    await db.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: teen.id } });
+    const shared = await gql(REVOKE, { t: gid(teen.id) }, { token: (await createSession(db.prisma, parent.id)).token });
+    expect(shared.errors).toBeUndefined();
+    expect(shared.data.revokeParentalConsent).toEqual({ revoked: true, teenagerId: gid(teen.id), teenager: { id: gid(teen.id), userType: 'TEENAGER' } });
+    // One who only saw them through the consent gets null, not an error.
+    const other = await createUser(db.prisma, { userType: 'PARENT' });
+    await db.prisma.parentalConsent.create({ data: { parentId: other.id, teenagerId: teen.id } });
+    const alone = await gql(REVOKE, { t: gid(teen.id) }, { token: (await createSession(db.prisma, other.id)).token });
+    expect(alone.errors).toBeUndefined();
+    expect(alone.data.revokeParentalConsent).toMatchObject({ revoked: true, teenager: null });
+  });
+
+  it('the SDK codegen maps every custom scalar of the schema (strictScalars)', () => {
+    const schema = buildSchema(readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8'));
+    const custom = Object.values(schema.getTypeMap()).filter((t) => isScalarType(t) && !specifiedScalarTypes.some((s) => s.name === t.name)).map((t) => t.name);
+    const config = (codegenConfig.generates['src/client/generated/'] as { config: { scalars: Record<string, string>; strictScalars: boolean } }).config;
+    expect(config.strictScalars).toBe(true);
+    expect(custom.filter((name) => !(name in config.scalars))).toEqual([]);
+  });
+
+  it("examples/urql-client.ts gives graphcache a key for every object without an id", () => {
+    const schema = buildSchema(readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8'));
+    const idless = Object.values(schema.getTypeMap())
+      .filter((t) => isObjectType(t) && !t.getFields().id && !['Query', 'Mutation'].includes(t.name))
+      // graphcache itself embeds these without a key or a warning.
+      .filter((t) => !/^__|PageInfo|(Connection|Edge)$/.test(t.name))
+      .map((t) => t.name);
+    expect(idless.filter((name) => !(name in keys))).toEqual([]);
+  });
+});
