@@ -5,12 +5,10 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { createContext, type Services } from './context.ts';
-import { isAppError, isGraphQLError } from './errors.ts';
 import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
 import { schema } from './schema/index.ts';
@@ -27,7 +25,11 @@ import { useCsrfPrevention } from './http/csrf.ts';
 import { usePersistedDocuments } from './http/persisted-operations.ts';
 import { useRequestScope } from './observability/access-log.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { currentRequest, requestLog, yogaLogger } from './observability/request-scope.ts';
+import { currentRequest, requestLog } from './observability/request-scope.ts';
+import { createErrorMasking } from './http/error-masking.ts';
+import { readinessCheck } from './http/database-outage.ts';
+import { useStrictGetParameters } from './http/get-parameters.ts';
+import { useInputRules } from './input/plugin.ts';
 
 export interface AppDeps {
   config: Config;
@@ -69,6 +71,9 @@ export function createApp({
   const background = backgroundQueue(log);
   const services: Services = { config, db, log, messages, notifier, search, background: background.run };
   const metrics = createMetrics(config, db);
+  // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
+  const { maskedErrors, logging } = createErrorMasking(log);
+  const databaseReady = readinessCheck(db, log);
   let draining = false;
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
@@ -78,18 +83,15 @@ export function createApp({
     useRequestScope({ log, onRequestDone: metrics.onRequestDone }),
     // 0b. /metrics (behind METRICS_TOKEN) and the Prometheus collectors; early, so they time the rest.
     ...metrics.plugins,
-    // 1. /ready answers 503 while the database is unreachable, and from the moment shutdown
-    //    starts, so a load balancer stops sending traffic (/health is yoga's liveness).
-    useReadinessCheck({
-      endpoint: '/ready',
-      check: async () => {
-        if (draining) return false;
-        await db.query('SELECT 1');
-      },
-    }),
+    // 1. /ready answers 503 while the database is unreachable (its body names the failed check,
+    //    never the driver's message), and from the moment shutdown starts, so a load balancer
+    //    stops sending traffic (/health is yoga's liveness).
+    useReadinessCheck({ endpoint: '/ready', check: async () => (draining ? false : databaseReady()) }),
     // 1a. Cross-site requests a browser sends without a preflight need a custom header.
     useCsrfPrevention(),
-    // 1b. Trusted documents: a hash becomes the SDK's document; in require mode other documents
+    // 1b. GET parameters that are not JSON are the client's 400 BAD_REQUEST (issue 11).
+    useStrictGetParameters(),
+    // 1c. Trusted documents: a hash becomes the SDK's document; in require mode other documents
     //     are refused here, before they are parsed.
     ...usePersistedDocuments(config),
     // 2. Hostile documents are refused before validation and execution.
@@ -99,40 +101,22 @@ export function createApp({
     ...(config.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
     // 4. Document search: extensions.search (cache hits), and its cache writes after execution.
     useDocumentSearch(),
+    // 5. Input rules (issue 11): NUL, lone surrogates, list/JSON bounds refused, String values
+    //    normalized to NFC; once the document is valid, before the context (no SQL at all).
+    useInputRules(),
   ];
 
   const yoga = createYoga<ServerContext>({
     schema,
     plugins,
-    logging: yogaLogger(log),
+    logging,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     cors: corsOptions(config),
     // GraphiQL's files come from this server (render-graphiql bundles them), never from a CDN.
     graphiql: config.graphiql ? graphiqlOptions : false,
     renderGraphiQL,
-    maskedErrors: {
-      // Never attach the original error, whatever NODE_ENV says; log it instead.
-      isDev: false,
-      maskError(error, message) {
-        // Duck-typed: test runners can load graphql twice, and instanceof fails across copies.
-        const original = isGraphQLError(error) ? error.originalError : error;
-        // The located error carries path and locations, and the original's extensions.
-        if (isAppError(original)) return isGraphQLError(error) ? error : original;
-        if (isGraphQLError(error) && !error.originalError) return error;
-        // The client's doing, not ours: a variable that does not coerce (wrong type, missing
-        // field, a scalar refusing it: no path, before execution) or a malformed global ID.
-        if (isGraphQLError(error) && isGraphQLError(original) && (!error.path || original.name === 'PothosValidationError')) {
-          return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { code: 'BAD_USER_INPUT' } });
-        }
-        requestLog(log).error({ err: original ?? error }, 'unexpected error while executing an operation');
-        return new GraphQLError(message, {
-          nodes: isGraphQLError(error) ? error.nodes : undefined,
-          path: isGraphQLError(error) ? error.path : undefined,
-          extensions: { code: 'INTERNAL_SERVER_ERROR' },
-        });
-      },
-    },
+    maskedErrors,
     context: async ({ request, ...server }) => {
       const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
       const scope = currentRequest();

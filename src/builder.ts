@@ -7,6 +7,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
+import { INPUT_BOUNDS } from './input/bounds.ts';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
 import type { MembershipRole } from './generated/prisma/client.ts';
@@ -140,7 +141,9 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('JSON', JSONResolver, {
+  description: `Any JSON value. As an input: at most ${INPUT_BOUNDS.jsonMaxDepth} levels deep and ${INPUT_BOUNDS.jsonMaxBytes / 1024} KiB serialized, with no NUL character or lone UTF-16 surrogate in any key or string (BAD_USER_INPUT before anything runs). String inputs (not ID, not JSON) are normalized to NFC, and every length limit counts the characters of that normalized text.`,
+});
 builder.addScalarType('UUID', UUIDResolver);
 builder.addScalarType('CountryCode', CountryCodeResolver);
 builder.addScalarType('LanguageCode', LanguageCode);

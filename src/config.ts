@@ -52,6 +52,9 @@ const EnvSchema = z.object({
   MESSAGE_STORE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
 
+  // Conversation analytics (issue 18): a published aggregate cell needs this many distinct
+  // teenagers; never below 3, whatever the deployment wants.
+  ANALYTICS_MIN_TEENAGERS: z.coerce.number().int().min(3, 'must be at least 3 (k-anonymity floor)').max(1000).default(5),
   // Verifiable parental consent (issue 9): mails through SMTP when SMTP_URL is set, else the
   // development mailbox table; the one-time code's lifetime.
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL').optional(),
@@ -165,6 +168,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.MESSAGE_STORE_TIMEOUT_MS,
       /** The outbox worker's poll interval, and the base of its exponential backoff. */
       outboxRetryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
+    analytics: Object.freeze({
+      /** k: the distinct teenagers (conversation authors) a published aggregate cell needs. */
+      minTeenagers: e.ANALYTICS_MIN_TEENAGERS,
     }),
     notifications: Object.freeze({
       /** SMTP server for outgoing mail; unset: mails go to the development mailbox table. */

@@ -15,6 +15,10 @@ export const ErrorCode = {
   INVITATION_EXHAUSTED: 'INVITATION_EXHAUSTED',
   LAST_OWNER: 'LAST_OWNER',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** A malformed HTTP request (bad JSON body or query parameters): HTTP 400, like every 4xx with its own code. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The database cannot be reached: HTTP 503 with Retry-After; the same request may succeed later. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** grantParentalConsent: the code is not the one mailed for this request (extensions.attemptsLeft). */
   CONSENT_CODE_INVALID: 'CONSENT_CODE_INVALID',
   /** grantParentalConsent: the request's code expired; the teenager asks again for a new one. */

@@ -7,6 +7,7 @@ import { codesOf, createTestApp } from './helpers/app.ts';
 import { defaultContentDir, demoIds, seedDatabase } from '../src/seed/index.ts';
 import { defaultGraphiqlQuery } from '../src/schema/graphiql.ts';
 import {
+  CollectiveClimateDocument,
   CollectiveInvitationsDocument,
   CollectiveMembersDocument,
   ConversationDocument,
@@ -129,5 +130,20 @@ describe(`demo walkthrough with the generated SDK (${dbKind})`, () => {
     const r = await api.gql(defaultGraphiqlQuery, {}, { token: tokens['demo-lea-moreau'] });
     expect(r.errors).toBeUndefined();
     expect(r.data.me.conversations.totalCount).toBeGreaterThan(0);
+  });
+
+  it('the teacher of 5e B reads the class climate: counts only, every one from at least k pupils', async () => {
+    const r = await api.gql(CollectiveClimateDocument, { collectiveId: gid('Collective', demoIds.class5eB) }, { token: tokens['demo-teacher-5eb'] });
+    expect(r.errors).toBeUndefined();
+    const climate = r.data!.analyticsSummary;
+    console.log(`[${dbKind}] 5e B climate: ${JSON.stringify(climate)}`);
+    expect(climate.k).toBe(5);
+    expect(climate.conversations).toBeGreaterThan(10);
+    expect(climate.byCategory.length).toBeGreaterThanOrEqual(2);
+    expect(climate.byCollectiveType).toEqual([{ value: 'CLASS', conversations: climate.conversations }]);
+    expect(climate.moodImprovement.share).toBeGreaterThan(0.5);
+    // A pupil of the class may not.
+    const pupil = await api.gql(CollectiveClimateDocument, { collectiveId: gid('Collective', demoIds.class5eB) }, { token: tokens['demo-student-01'] });
+    expect(codesOf(pupil)).toEqual(['NOT_FOUND']);
   });
 });

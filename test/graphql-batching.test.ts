@@ -95,7 +95,9 @@ describe(`round trips do not grow with rows (${dbKind})`, () => {
       const conversations = await w.db.prisma.conversation.findMany({ select: { id: true } });
       const collectives = await w.db.prisma.collective.findMany({ select: { id: true } });
       const g = (t: string, id: string) => Buffer.from(`${t}:${id}`).toString('base64');
-      return [...users.map((u) => g('User', u.id)), ...conversations.map((c) => g('Conversation', c.id)), ...collectives.map((c) => g('Collective', c.id))];
+      // At most 40 of a type: nodes(ids:) takes 100 ids (src/input/bounds.ts).
+      const some = <T,>(rows: T[]) => rows.slice(0, 40);
+      return [...some(users).map((u) => g('User', u.id)), ...some(conversations).map((c) => g('Conversation', c.id)), ...some(collectives).map((c) => g('Collective', c.id))];
     }
     const q = 'query N($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { userType } ... on Conversation { title } ... on Collective { name } } }';
     const idsSmall = await ids(small);

@@ -38,6 +38,12 @@ const TABLES = [
   'app.chat_session',
   'app.invitation',
   'app.feedback',
+  'analytics.conversation_analytics',
+  'analytics.conversation_messages_categorized',
+  'analytics.conversation_moods_categorized',
+  'analytics.conversation_strategies_categorized',
+  'analytics.conversation_answer_types_categorized',
+  'analytics.conversation_analytics_collective',
   'app.feature_flag',
   'app.localized_content',
   'app.app_session',
@@ -84,6 +90,7 @@ describe(`seed (${dbKind})`, () => {
       conversations: world.conversations.length,
       chatSessions: world.chatSessions.length,
       invitations: 6,
+      conversationAnalytics: world.conversations.length,
       documents: 0,
     });
     expect(await db.prisma.user.count()).toBe(summary.users);

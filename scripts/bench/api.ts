@@ -3,16 +3,11 @@
 // a temporary embedded PGlite folder), starts the server, drives two 3-level read operations
 // with autocannon, and prints req/s, latency and SQL statements per request. Not a test.
 import { parseArgs } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import pino from 'pino';
 import autocannon from 'autocannon';
-import { loadConfig } from '../../src/config.ts';
-import { startServer } from '../../src/server.ts';
 import { sqlTotals } from '../../src/db/instrument.ts';
+import { benchOnFreshServer } from './fresh-database.ts';
 import { generateToken, hashToken } from '../../src/auth/tokens.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 
@@ -59,69 +54,33 @@ const OPERATIONS = {
   'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
 };
 
-async function main() {
-  const serverUrl = process.env.DATABASE_URL;
-  let dataDir: string | undefined;
-  let dbName: string | undefined;
-  const env: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false' };
-  if (serverUrl) {
-    dbName = `bench_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(serverUrl);
-    u.pathname = `/${dbName}`;
-    env.DATABASE_URL = u.toString();
-    env.DB_POOL_MAX = process.env.DB_POOL_MAX ?? '16';
-  } else {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-pglite-'));
-    env.PGLITE_DATA_DIR = dataDir;
+benchOnFreshServer(async (server) => {
+  const data = await load(server.db.prisma);
+  console.log(`database: ${server.db.kind}; data: ${n.users} users x ${n.conversations} conversations x ${n.sessions} chat sessions (${data.rows} rows, loaded in ${data.seconds.toFixed(1)} s)`);
+  console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
+  console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, query] of Object.entries(OPERATIONS)) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (name.startsWith('operator')) headers['x-api-key'] = data.key;
+    else headers.authorization = `Bearer ${data.token}`;
+    const body = JSON.stringify({ query });
+    // One checked request first: it must succeed, and it warms the caches of the run.
+    const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
+    if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
+    const before = sqlTotals.statements;
+    const result = await autocannon({
+      url: server.url,
+      method: 'POST',
+      headers,
+      body,
+      connections: +values.connections,
+      duration: +values.duration,
+    });
+    const requests = result.requests.total;
+    const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
+    console.log(
+      `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
+    );
   }
-  const config = loadConfig(env);
-  const server = await startServer(config, pino({ level: 'silent' }));
-  try {
-    const data = await load(server.db.prisma);
-    console.log(`database: ${server.db.kind}; data: ${n.users} users x ${n.conversations} conversations x ${n.sessions} chat sessions (${data.rows} rows, loaded in ${data.seconds.toFixed(1)} s)`);
-    console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
-    console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
-    console.log('|---|---|---|---|---|---|');
-    for (const [name, query] of Object.entries(OPERATIONS)) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (name.startsWith('operator')) headers['x-api-key'] = data.key;
-      else headers.authorization = `Bearer ${data.token}`;
-      const body = JSON.stringify({ query });
-      // One checked request first: it must succeed, and it warms the caches of the run.
-      const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
-      if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
-      const before = sqlTotals.statements;
-      const result = await autocannon({
-        url: server.url,
-        method: 'POST',
-        headers,
-        body,
-        connections: +values.connections,
-        duration: +values.duration,
-      });
-      const requests = result.requests.total;
-      const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
-      console.log(
-        `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
-      );
-    }
-  } finally {
-    await server.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (dbName && serverUrl) {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-  }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
 });

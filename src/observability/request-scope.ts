@@ -41,12 +41,3 @@ export function requestIdFrom(header: string | null) {
 export function runInRequestScope<T>(scope: RequestScope, fn: () => T): T {
   return storage.run(scope, fn);
 }
-
-/** yoga's logger: its lines go through the current request's logger, so they carry `reqId` too. */
-export function yogaLogger(log: Logger) {
-  const at =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (...args: unknown[]) =>
-      (requestLog(log)[level] as (...a: unknown[]) => void)(...args);
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}

@@ -22,6 +22,7 @@ import './conversations/mutations.ts';
 import './operators/mutations.ts';
 import './search/index.ts';
 import './messages/index.ts';
+import './analytics/index.ts';
 import './notifications/mailbox.ts';
 
 export const schema = builder.toSchema();

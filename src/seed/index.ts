@@ -4,11 +4,14 @@ import { fileURLToPath } from 'node:url';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { seedContent } from './content.ts';
 import { describeCount } from './sync.ts';
-import { demoIds, seedDemoWorld } from './world.ts';
+import { buildDemoWorld, DEMO_REFERENCE_DATE, demoIds, seedDemoWorld } from './world.ts';
+import { seedDemoAnalytics } from './analytics.ts';
 
 export { seedDemoWorld, buildDemoWorld, demoIds, demoLogins, demoInvitationTokens, DEMO_REFERENCE_DATE } from './world.ts';
 export type { DemoLogin, DemoInvitationName, DemoWorld, WorldSeedResult, SeedWorldOptions } from './world.ts';
 export { seedContent, ContentFileError, CONTENT_FILES } from './content.ts';
+export { seedDemoAnalytics, buildDemoAnalytics, DEMO_CHATBOT_VERSION } from './analytics.ts';
+export type { AnalyticsSeedResult, DemoAnalytics } from './analytics.ts';
 export type { ContentSeedResult } from './content.ts';
 export { demoId, uuidV5, DEMO_NAMESPACE } from './ids.ts';
 
@@ -35,6 +38,8 @@ export interface SeedSummary {
   conversations: number;
   chatSessions: number;
   invitations: number;
+  /** Conversation analytics recordings (one per demo teenager's conversation). */
+  conversationAnalytics: number;
   featureFlags: number;
   localizedContent: number;
   documents: number;
@@ -52,6 +57,9 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions = 
       .map((t) => describeCount(t, world[t]))
       .join(', ')} (${elapsed(start)})`,
   );
+  start = performance.now();
+  const analytics = await seedDemoAnalytics(prisma, buildDemoWorld(options.now ?? DEMO_REFERENCE_DATE), options.overwrite ?? true);
+  log(`demo analytics: ${describeCount('conversation analytics', analytics.analytics)} (${elapsed(start)})`);
 
   let featureFlags = 0;
   let localizedContent = 0;
@@ -81,6 +89,7 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions = 
     conversations: world.conversations.total,
     chatSessions: world.chatSessions.total,
     invitations: world.invitations.total,
+    conversationAnalytics: analytics.analytics.total,
     featureFlags,
     localizedContent,
     documents,

@@ -1,4 +1,5 @@
 import { builder } from '../../builder.ts';
+import { listBound } from '../../input/bounds.ts';
 import type { LocalizedContent } from '../../generated/prisma/client.ts';
 import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
 
@@ -35,7 +36,7 @@ builder.queryField('localizedContent', (t) =>
       category: t.arg({ type: ContentCategoryEnum, required: true }),
       language: t.arg({ type: 'LanguageCode', required: false }),
       variant: t.arg({ type: FlagVariantEnum, required: false }),
-      keys: t.arg.stringList({ required: false }),
+      keys: t.arg.stringList({ required: false, ...listBound() }),
     },
     resolve: async (query, _root, args, ctx) => {
       const user = ctx.viewer.kind === 'user' ? ctx.viewer.user : null;

@@ -36,7 +36,9 @@ export async function findOwnConversation(tx: Tx, ownerId: string, id: string) {
 /**
  * Deletes a conversation and its chat sessions; its messages live in the message store, so the
  * same transaction records that they are owed a deletion (the outbox), which the caller then
- * attempts at once and the server's worker retries until it succeeds.
+ * attempts at once and the server's worker retries until it succeeds. Its analytics
+ * (analytics.conversation_analytics and their categorizations) go in the same DELETE statement,
+ * by ON DELETE CASCADE: erasure cannot be forgotten by any caller, nor half done.
  */
 export async function deleteConversation(tx: Tx, id: string): Promise<boolean> {
   const { count } = await tx.conversation.deleteMany({ where: { id } });

@@ -1,4 +1,5 @@
 import { builder } from '../../builder.ts';
+import { listBound } from '../../input/bounds.ts';
 import type { Context } from '../../context.ts';
 import type { FeatureFlag } from '../../generated/prisma/client.ts';
 import { FlagEnvironmentEnum, FlagVariantEnum, FlagVisibilityEnum } from '../enums.ts';
@@ -40,7 +41,7 @@ builder.queryField('featureFlags', (t) =>
     description:
       'Flags a client may know about, each evaluated for the caller. Backend-only flags are never listed. Pass onlyEnabled to get just the ones that are on.',
     args: {
-      names: t.arg.stringList({ required: false }),
+      names: t.arg.stringList({ required: false, ...listBound() }),
       onlyEnabled: t.arg.boolean({ required: false, defaultValue: false }),
     },
     resolve: async (query, _root, args, ctx) => {

@@ -1,5 +1,6 @@
 // Payload fields shared by mutations that may change the caller's session scope.
 import { builder } from '../../builder.ts';
+import { noRow } from '../no-row.ts';
 import type { ObjectRef } from '@pothos/core';
 import type { Context } from '../../context.ts';
 
@@ -11,7 +12,7 @@ export function sessionField<T extends { sessionId: string | null }>(ref: Object
       type: 'AppSession',
       nullable: true,
       description: "The caller's session after this mutation, with its scope.",
-      resolve: (query, p, _a, ctx: Context) => (p.sessionId ? ctx.prisma.appSession.findUnique({ ...query, where: { id: p.sessionId } }) : null),
+      resolve: (query, p, _a, ctx: Context) => (p.sessionId ? ctx.prisma.appSession.findUnique({ ...query, where: { id: p.sessionId } }) : noRow(query)),
     }),
   );
 }

@@ -8,6 +8,7 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { isServableId, isVisible, probeMissing } from '../../visibility.ts';
+import { listBound } from '../../input/bounds.ts';
 
 type GlobalId = { typename: string; id: string };
 
@@ -64,7 +65,7 @@ builder.queryFields((t) => ({
     type: [builder.nodeInterfaceRef()],
     nullable: { list: false, items: true },
     description: `The objects with these global IDs, in order. An id that is missing or hidden from you is null with NOT_FOUND at ["nodes", i]; one that is not a global ID, null with BAD_USER_INPUT; the other items still answer.`,
-    args: { ids: t.arg.idList({ required: true }) },
+    args: { ids: t.arg.idList({ required: true, ...listBound() }) },
     // A returned Error becomes that item's error.
     resolve: async (_root, { ids }, ctx, info) => (await lookup(ids.map(String), ctx, info)) as never,
   }),

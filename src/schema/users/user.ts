@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Collective, ConversationType } from '../../generated/prisma/client.ts';
 import { viewerUserId } from '../../context.ts';
+import { noRow } from '../no-row.ts';
 import { notFound } from '../../errors.ts';
 import { isServableId, probeMissing } from '../../visibility.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
@@ -75,7 +76,7 @@ builder.queryFields((t) => ({
     description: 'The signed-in user, or null when anonymous.',
     resolve: (query, _root, _args, ctx) => {
       const id = viewerUserId(ctx);
-      return id ? ctx.prisma.user.findUnique({ ...query, where: { id } }) : null;
+      return id ? ctx.prisma.user.findUnique({ ...query, where: { id } }) : noRow(query);
     },
   }),
   user: t.prismaField({

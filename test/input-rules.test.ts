@@ -1,0 +1,134 @@
+// Issue 11, kinds 3 and 4: one rule for every String, ID and JSON input (no NUL, no lone
+// surrogate, NFC), and documented bounds for lists and JSON, all refused before any SQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
+import { createApiKey, createSession, createUser } from './factories/index.ts';
+import { INPUT_BOUNDS } from '../src/input/bounds.ts';
+
+const NUL = '\u0000';
+const LONE_HIGH = '\ud800';
+
+describe(`input rules (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  let token: string;
+  let apiKey: string;
+  let chatSessionId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+    const teen = await createUser(db.prisma, { userType: 'TEENAGER' });
+    token = (await createSession(db.prisma, teen.id, 'FULL')).token;
+    apiKey = (await createApiKey(db.prisma, ['*'])).key;
+    const started = await api.gql(`mutation { startConversation(input: { conversationType: GENERAL }) { chatSession { id } } }`, {}, { token });
+    chatSessionId = started.data.startConversation.chatSession.id;
+  });
+  afterAll(() => db.destroy());
+
+  const signIn = `mutation($input: SignInInput!) { signIn(input: $input) { token } }`;
+  const signInInput = (extra: Record<string, unknown>) => ({ idp: 'MOCK_IDP', loginId: 'rules-user', origin: 'test', ...extra });
+  const send = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { text } } }`;
+
+  it('a NUL character in a String variable is BAD_USER_INPUT naming the argument path, with no SQL', async () => {
+    const r = await api.gql(send, { input: { chatSessionId, text: `hello${NUL}` } }, { token });
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].extensions).toMatchObject({ argument: 'sendMessage.input.text' });
+    expect(r.errors![0].message).toMatch(/NUL/);
+    expect(r.sql).toBe(0); // refused before the session lookup
+    const login = await api.gql(signIn, { input: signInInput({ loginId: `a${NUL}b` }) });
+    expect(codesOf(login)).toEqual(['BAD_USER_INPUT']);
+    expect(login.errors![0].extensions).toMatchObject({ argument: 'signIn.input.loginId' });
+  });
+
+  it('a NUL in a JSON key or value, and a lone surrogate in JSON or in text, are refused alike', async () => {
+    for (const capabilities of [{ [`k${NUL}`]: 1 }, { a: { b: [`x${NUL}`] } }, { a: `bad${LONE_HIGH}` }, { [`k${LONE_HIGH}`]: true }]) {
+      const r = await api.gql(signIn, { input: signInInput({ capabilities }) });
+      expect(codesOf(r), JSON.stringify(capabilities)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].extensions).toMatchObject({ argument: 'signIn.input.capabilities', issues: [{ path: 'input.capabilities' }] });
+      expect(r.sql).toBe(0);
+    }
+    const lone = await api.gql(send, { input: { chatSessionId, text: `hi ${LONE_HIGH} there` } }, { token });
+    expect(codesOf(lone)).toEqual(['BAD_USER_INPUT']);
+    expect(lone.errors![0].message).toMatch(/surrogate/);
+    // A well-formed pair (an emoji) is fine.
+    const ok = await api.gql(send, { input: { chatSessionId, text: 'hi \ud83d\ude00' } }, { token });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.sendMessage.message.text).toBe('hi \ud83d\ude00');
+  });
+
+  it('the same rule holds for literals written in the document and for ID arguments', async () => {
+    const literal = await api.gql(`mutation { signIn(input: { idp: MOCK_IDP, loginId: "x\\u0000y", origin: "test" }) { token } }`);
+    expect(codesOf(literal)).toEqual(['BAD_USER_INPUT']);
+    expect(literal.errors![0].extensions).toMatchObject({ argument: 'signIn.input.loginId' });
+    // graphql-js's lexer already refuses a lone surrogate escape in a literal.
+    const json = await api.gql(`mutation { signIn(input: { idp: MOCK_IDP, loginId: "x", origin: "test", capabilities: { a: "\\ud800" } }) { token } }`);
+    expect(codesOf(json)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    const jsonNul = await api.gql(`mutation { signIn(input: { idp: MOCK_IDP, loginId: "x", origin: "test", capabilities: { a: "\\u0000" } }) { token } }`);
+    expect(codesOf(jsonNul)).toEqual(['BAD_USER_INPUT']);
+    expect(jsonNul.errors![0].extensions).toMatchObject({ argument: 'signIn.input.capabilities', jsonPath: 'a' });
+    const id = await api.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: `abc${NUL}` }, { token });
+    expect(codesOf(id)).toEqual(['BAD_USER_INPUT']);
+    expect(id.errors![0].extensions).toMatchObject({ argument: 'node.id' });
+    const fromDefault = await api.gql(`query($t: String = "a\\u0000") { invitationPreview(token: $t) { collectiveName } }`);
+    expect(codesOf(fromDefault)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('user-written text is normalized to NFC before its length is checked', async () => {
+    const decomposed = 'e\u0301'; // "é" as e + combining acute: 2 code points, 1 in NFC
+    const r = await api.gql(send, { input: { chatSessionId, text: `caf${decomposed}` } }, { token });
+    expect(r.data.sendMessage.message.text).toBe('café');
+    expect(r.data.sendMessage.message.text).toHaveLength(4);
+    const literal = await api.gql(`mutation { startConversation(input: { conversationType: GENERAL, title: "caf${decomposed}" }) { conversation { title } } }`, {}, { token });
+    expect(literal.data.startConversation.conversation.title).toBe('café');
+    // 200 decomposed "é" are 400 code points but 200 characters in NFC: within the title's 200.
+    const long = await api.gql(`mutation($t: String) { startConversation(input: { conversationType: GENERAL, title: $t }) { conversation { title } } }`, { t: decomposed.repeat(200) }, { token });
+    expect(long.errors).toBeUndefined();
+    expect(long.data.startConversation.conversation.title).toBe('é'.repeat(200));
+  });
+
+  it('a 5,000-deep JSON object in signIn.capabilities is refused, anonymously, before any SQL', async () => {
+    // Written by hand: JSON.stringify itself may overflow the stack on 5,000 levels.
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const body = `{"query":${JSON.stringify(signIn)},"variables":{"input":{"idp":"MOCK_IDP","loginId":"deep","origin":"test","capabilities":${deep}}}}`;
+    const res = await api.app.yoga.fetch('http://test.local/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const r = await res.json();
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors[0].extensions).toMatchObject({ argument: 'signIn.input.capabilities', maxDepth: INPUT_BOUNDS.jsonMaxDepth });
+    expect(await db.prisma.idpLogin.count({ where: { loginId: 'deep' } })).toBe(0);
+    let ok: unknown = 1;
+    for (let i = 0; i < INPUT_BOUNDS.jsonMaxDepth; i++) ok = { a: ok };
+    expect((await api.gql(signIn, { input: signInInput({ capabilities: ok }) })).errors).toBeUndefined();
+  });
+
+  it('a JSON input over its size bound is refused', async () => {
+    const r = await api.gql(signIn, { input: signInInput({ capabilities: { blob: 'x'.repeat(INPUT_BOUNDS.jsonMaxBytes) } }) });
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].extensions).toMatchObject({ maxBytes: INPUT_BOUNDS.jsonMaxBytes });
+  });
+
+  it('lists of 100,000 items (featureFlags names, nodes ids, localizedContent keys) are refused before any SQL', async () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => `name_${i}`);
+    const started = Date.now();
+    const flags = await api.gql(`query($n: [String!]) { featureFlags(names: $n) { name } }`, { n: many });
+    expect(codesOf(flags)).toEqual(['BAD_USER_INPUT']);
+    expect(flags.errors![0].extensions).toMatchObject({ argument: 'featureFlags.names', maxItems: INPUT_BOUNDS.maxListItems });
+    expect(flags.sql).toBe(0);
+    const nodes = await api.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: many }, { apiKey });
+    expect(codesOf(nodes)).toEqual(['BAD_USER_INPUT']);
+    expect(nodes.errors![0].extensions).toMatchObject({ argument: 'nodes.ids' });
+    expect(nodes.sql).toBe(0);
+    const keys = await api.gql(`query($k: [String!]) { localizedContent(category: UI_MESSAGES, keys: $k) { key } }`, { k: many });
+    expect(codesOf(keys)).toEqual(['BAD_USER_INPUT']);
+    expect(keys.sql).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // At the bound itself the query runs.
+    const atBound = await api.gql(`query($n: [String!]) { featureFlags(names: $n) { name } }`, { n: many.slice(0, INPUT_BOUNDS.maxListItems) });
+    expect(atBound.errors).toBeUndefined();
+    // A literal list is bounded the same way.
+    const literal = await api.gql(`{ featureFlags(names: [${many.slice(0, 101).map((n) => `"${n}"`).join(',')}]) { name } }`);
+    expect(codesOf(literal)).toEqual(['BAD_USER_INPUT']);
+  });
+});
