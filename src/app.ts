@@ -2,7 +2,6 @@
 // order. No I/O happens on import; the caller owns the database and the process.
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { Logger } from 'pino';
@@ -11,6 +10,7 @@ import type { Database } from './db/database.ts';
 import { createContext, type Services } from './context.ts';
 import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
+import { useHiddenSuggestions } from './http/hide-suggestions.ts';
 import { schema } from './schema/index.ts';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { graphiqlOptions } from './schema/graphiql.ts';
@@ -98,7 +98,7 @@ export function createApp({
     maxTokensPlugin({ n: 2000 }),
     maxAliasesPlugin({ n: 30, allowList: [] }),
     // 3. Schema discovery is a development convenience, off in production unless asked for.
-    ...(config.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin()]),
+    ...(config.introspection ? [] : [useDisableIntrospection(), useHiddenSuggestions()]),
     // 4. Document search: extensions.search (cache hits), and its cache writes after execution.
     useDocumentSearch(),
     // 5. Input rules (issue 11): NUL, lone surrogates, list/JSON bounds refused, String values

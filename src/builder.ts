@@ -10,10 +10,9 @@ import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } fro
 import { INPUT_BOUNDS } from './input/bounds.ts';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
-import type { MembershipRole } from './generated/prisma/client.ts';
 import type { Context } from './context.ts';
-import { hasPermission, viewerUserId } from './context.ts';
-import { appError, badInput, ErrorCode, forbidden } from './errors.ts';
+import { refusal, ROOT_TYPES, scopesFor, type Scopes } from './auth/scopes.ts';
+import { appError, badInput, ErrorCode } from './errors.ts';
 import { CURSOR_FORMAT_DESCRIPTION } from './schema/pagination.ts';
 
 /**
@@ -57,49 +56,15 @@ export const builder = new SchemaBuilder<{
     CountryCode: { Input: string; Output: string };
     LanguageCode: { Input: string; Output: string };
   };
-  AuthScopes: {
-    /** A signed-in user or an operator. */
-    authenticated: boolean;
-    /** A signed-in user (any session scope). */
-    user: boolean;
-    /** A signed-in user whose session finished the consent pipeline. */
-    fullSession: boolean;
-    /** An operator API key holding this permission. */
-    operator: string;
-    /** The signed-in user is this user. */
-    self: string;
-    /** The signed-in user is OWNER or ADMIN of a collective this user belongs to. */
-    managerOf: string;
-    /** The signed-in user has one of these roles in this collective. */
-    collectiveRole: { collectiveId: string; roles: readonly MembershipRole[] };
-  };
+  /** Named and evaluated in src/auth/scopes.ts; every root field declares one (test/auth-declarations.test.ts). */
+  AuthScopes: Scopes;
 }>({
   defaultFieldNullability: false,
   plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
   scopeAuth: {
-    // A failed check never says why: the caller learns only that the field is not theirs.
-    unauthorizedError: () => forbidden(),
-    authScopes: async (ctx) => {
-      const userId = viewerUserId(ctx);
-      const roles = () => (userId ? ctx.loaders.rolesByUser.load(userId) : Promise.resolve(new Map<string, MembershipRole>()));
-      return {
-        authenticated: ctx.viewer.kind !== 'anonymous',
-        user: !!userId,
-        fullSession: ctx.viewer.kind === 'user' && ctx.viewer.session.scope === 'FULL',
-        operator: (permission) => hasPermission(ctx, permission),
-        self: (id) => !!userId && id === userId,
-        managerOf: async (id) => {
-          if (!userId) return false;
-          if (id === userId) return true;
-          const [mine, theirs] = await Promise.all([roles(), ctx.loaders.rolesByUser.load(id)]);
-          return [...theirs.keys()].some((c) => mine.get(c) === 'OWNER' || mine.get(c) === 'ADMIN');
-        },
-        collectiveRole: async ({ collectiveId, roles: allowed }) => {
-          const role = (await roles()).get(collectiveId);
-          return !!role && allowed.includes(role);
-        },
-      };
-    },
+    // One error per refusal (src/auth/scopes.ts): below the root it never says why.
+    unauthorizedError: (_parent, ctx, info, result) => refusal(ctx, result.failure, ROOT_TYPES.has(info.parentType.name)),
+    authScopes: scopesFor,
   },
   complexity: {
     // Fields cost 1 and lists 10 times what they select, set per field so that no argument is

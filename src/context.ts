@@ -5,6 +5,7 @@ import type { Database } from './db/database.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { Loaders } from './loaders.ts';
+import type { Permission } from './auth/permissions.ts';
 import type { MessageStore } from './messages/types.ts';
 import type { Notifier } from './notifications/notifier.ts';
 import type { SearchService } from './search/service.ts';
@@ -55,5 +56,5 @@ export function actAs(ctx: Context, viewer: Viewer) {
 }
 
 export const viewerUserId = (ctx: Pick<Context, 'viewer'>) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null);
-export const hasPermission = (ctx: Pick<Context, 'viewer'>, permission: string) =>
+export const hasPermission = (ctx: Pick<Context, 'viewer'>, permission: Permission) =>
   ctx.viewer.kind === 'operator' && (ctx.viewer.permissions.has(permission) || ctx.viewer.permissions.has('*'));

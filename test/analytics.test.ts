@@ -203,9 +203,10 @@ describe(`conversation analytics (${dbKind})`, () => {
       const teen = await person('TEENAGER');
       const conversation = await conversationOf(teen.user.id);
       const noWrite = (await createApiKey(db.prisma, ['analytics:read'])).key;
-      for (const options of [{}, { token: teen.token }, { apiKey: noWrite }, { apiKey: reader }]) {
+      // Anonymous callers are UNAUTHENTICATED, every root field alike (src/auth/scopes.ts).
+      for (const [options, code] of [[{}, 'UNAUTHENTICATED'], [{ token: teen.token }, 'FORBIDDEN'], [{ apiKey: noWrite }, 'FORBIDDEN'], [{ apiKey: reader }, 'FORBIDDEN']] as const) {
         const r = await api.gql(RECORD, { input: input(conversation.id) }, options);
-        expect(codesOf(r)).toEqual(['FORBIDDEN']);
+        expect(codesOf(r)).toEqual([code]);
         expect(r.data).toBeNull();
       }
       expect(await db.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(0);
@@ -526,12 +527,12 @@ describe(`conversation analytics (${dbKind})`, () => {
 
     it('a key without analytics:read, and anonymous callers, are refused alike for hidden and missing collectives', async () => {
       const strip = (r: GqlResult<unknown>) => ({ data: r.data, errors: r.errors });
-      for (const options of [{ apiKey: writer }, {}]) {
+      for (const [options, code] of [[{ apiKey: writer }, 'FORBIDDEN'], [{}, 'UNAUTHENTICATED']] as const) {
         const a = strip(await api.gql(SUMMARY, { filter: { collectiveId: c.collectiveGid } }, options));
         const b = strip(await api.gql(SUMMARY, { filter: { collectiveId: missing() } }, options));
         expect(a).toEqual(b);
-        expect(codesOf(a)).toEqual(['FORBIDDEN']);
-        expect(codesOf(await api.gql(SUMMARY, {}, options))).toEqual(['FORBIDDEN']);
+        expect(codesOf(a)).toEqual([code]);
+        expect(codesOf(await api.gql(SUMMARY, {}, options))).toEqual([code]);
       }
     });
 

@@ -524,7 +524,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     const other = await createApiKey(db.prisma, ['users:read']);
     expect(codesOf(await local.gql(MAILBOX, {}, { apiKey: other.key }))).toEqual(['FORBIDDEN']);
     expect(codesOf(await local.gql(MAILBOX, {}, { token: teen.token }))).toEqual(['FORBIDDEN']);
-    expect(codesOf(await local.gql(MAILBOX, {}))).toEqual(['FORBIDDEN']);
+    expect(codesOf(await local.gql(MAILBOX, {}))).toEqual(['UNAUTHENTICATED']);
     expect(codesOf(await local.gql(MAILBOX, { first: 101 }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await local.gql(MAILBOX, { first: 0 }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await local.gql(MAILBOX, { to: 'a\u0000b' }, { apiKey: reader.key }))).toEqual(['BAD_USER_INPUT']);

@@ -171,9 +171,12 @@ describe(`conversation mutations (${dbKind})`, () => {
         expect(codesOf(await api.gql(doc, variables))).toEqual(['UNAUTHENTICATED']);
         expect(codesOf(await api.gql(doc, variables, { apiKey: key }))).toEqual(['FORBIDDEN']);
       }
-      // The operator may read it, never write it.
+      // The operator may read its metadata, never its title (content, owner only) nor write it.
       const read = await api.gql(CONVERSATION, { id: conversationGid(mine.id) }, { apiKey: key });
-      expect(read.data.conversation.title).toBe('Mine');
+      expect(read.data.conversation).toMatchObject({ id: conversationGid(mine.id), title: null });
+      expect(read.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['conversation.title', 'FORBIDDEN']]);
+      const meta = await api.gql('query($id: ID!) { conversation(id: $id) { id conversationType } }', { id: conversationGid(mine.id) }, { apiKey: key });
+      expect(meta.data.conversation).toEqual({ id: conversationGid(mine.id), conversationType: mine.conversationType });
       expect(await counts()).toEqual(before);
       expect((await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Mine');
     });

@@ -15,7 +15,7 @@ const DEEP = /* GraphQL */ `
           userType
           conversations(first: 5) {
             totalCount
-            edges { node { id title user { id } chatSessions(first: 3) { totalCount edges { node { id createdAt } } } } }
+            edges { node { id conversationType user { id } chatSessions(first: 3) { totalCount edges { node { id createdAt } } } } }
           }
           memberships { role collective { id name } }
           collectives { id name members(first: 3) { totalCount edges { node { role } } } }
@@ -99,7 +99,7 @@ describe(`round trips do not grow with rows (${dbKind})`, () => {
       const some = <T,>(rows: T[]) => rows.slice(0, 40);
       return [...some(users).map((u) => g('User', u.id)), ...some(conversations).map((c) => g('Conversation', c.id)), ...some(collectives).map((c) => g('Collective', c.id))];
     }
-    const q = 'query N($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { userType } ... on Conversation { title } ... on Collective { name } } }';
+    const q = 'query N($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { userType } ... on Conversation { conversationType } ... on Collective { name } } }';
     const idsSmall = await ids(small);
     const idsLarge = await ids(large);
     const a = await small.api.gql(q, { ids: idsSmall }, { apiKey: small.key });

@@ -50,7 +50,7 @@ async function load(prisma: PrismaClient) {
 
 const CHAT_SESSIONS = 'chatSessions(first: 10) { totalCount edges { node { id createdAt } } }';
 const OPERATIONS = {
-  'operator: 20 users -> 5 newest conversations -> chat sessions': `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } } } }`,
+  'operator: 20 users -> 5 newest conversations -> chat sessions': `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id conversationType updatedAt ${CHAT_SESSIONS} } } } } } } }`,
   'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
 };
 

@@ -1,5 +1,5 @@
-// The permissions an operator API key can hold, in one place: requireOperator and the
-// scopeAuth `operator` scope check these names; scripts/create-api-key.ts refuses any other.
+// The permissions an operator API key can hold, in one place: the scopeAuth `operator` scope
+// checks these names; scripts/create-api-key.ts refuses any other.
 export const PERMISSIONS = {
   'users:read': 'List and read every user (Query.users, user fields operators may see).',
   'conversations:read': 'Read conversation and chat session metadata of any user (never message text).',

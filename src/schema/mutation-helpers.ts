@@ -1,10 +1,9 @@
 // Conventions every mutation follows: one `input` argument validated with zod, the caller
-// checked against the consent pipeline, one transaction, a stable error code on failure.
+// declared on the field (authScopes), one transaction, a stable error code on failure.
 import { z } from 'zod';
 import type { Context } from '../context.ts';
-import type { AppSession, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
-import { appError, ErrorCode, forbidden, fromZod, isAppError, unauthenticated } from '../errors.ts';
-import { nextStep } from '../consent/pipeline.ts';
+import type { AppSession, Prisma, User } from '../generated/prisma/client.ts';
+import { appError, ErrorCode, fromZod, isAppError } from '../errors.ts';
 
 /**
  * A global ID input (`t.globalID`) as Pothos decodes it, of this type and naming a UUID row.
@@ -18,31 +17,19 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   return parsed.data;
 }
 
-const order: Record<SessionScope, number> = { ONBOARDING: 0, PENDING_CONSENT: 1, FULL: 2 };
-
 /**
- * The signed-in user, whose session has reached at least `minimum` in the consent pipeline.
- * Short of it: CONSENT_REQUIRED, with the step that is missing.
+ * The signed-in caller. The field's `authScopes` (user or session scope) already refused anyone
+ * else with UNAUTHENTICATED, FORBIDDEN or CONSENT_REQUIRED; arriving here without a user means
+ * the declaration is missing, and the request fails closed.
  */
-export function requireUser(ctx: Context, minimum: SessionScope = 'ONBOARDING'): { user: User; session: AppSession } {
-  if (ctx.viewer.kind !== 'user') {
-    throw ctx.viewer.kind === 'operator' ? forbidden('This operation needs a user session, not an API key') : unauthenticated();
-  }
-  const { user, session } = ctx.viewer;
-  if (order[session.scope] < order[minimum]) {
-    throw appError(ErrorCode.CONSENT_REQUIRED, `This needs a session in scope ${minimum}; yours is ${session.scope}`, {
-      requiredScope: minimum,
-      currentScope: session.scope,
-      nextStep: nextStep(session.scope),
-    });
-  }
-  return { user, session };
+export function signedIn(ctx: Context): { user: User; session: AppSession } {
+  if (ctx.viewer.kind !== 'user') throw new Error('A user-only resolver ran without a user: declare authScopes on its field');
+  return ctx.viewer;
 }
 
-/** An operator API key holding this permission. */
-export function requireOperator(ctx: Context, permission: string) {
-  if (ctx.viewer.kind !== 'operator') throw ctx.viewer.kind === 'anonymous' ? unauthenticated() : forbidden();
-  if (!ctx.viewer.permissions.has(permission) && !ctx.viewer.permissions.has('*')) throw forbidden(`This API key lacks the ${permission} permission`);
+/** The operator key calling. Its field's `authScopes` (operator scope) already checked the permission. */
+export function operatorKey(ctx: Context) {
+  if (ctx.viewer.kind !== 'operator') throw new Error('An operator-only resolver ran without an API key: declare authScopes on its field');
   return ctx.viewer;
 }
 

@@ -102,7 +102,7 @@ builder.queryField('analyticsSummary', (t) =>
     description:
       'Conversation analytics as protected aggregates (one SQL statement per request). Without a collective: operators with analytics:read only (FORBIDDEN otherwise). ' +
       'With filter.collectiveId: that collective\'s OWNERs and ADMINs, or operators with analytics:read; NOT_FOUND for anyone else and for a missing collective alike.',
-    authScopes: { operator: 'analytics:read', fullSession: true },
+    authScopes: { operator: 'analytics:read', session: 'FULL' },
     args: { filter: t.arg({ type: AnalyticsSummaryFilter, required: false }) },
     resolve: async (_root, args, ctx) => {
       const filter = parseInput(filterSchema, args.filter ?? {});

@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import * as E from '../../generated/prisma/enums.ts';
 import { recordConversationAnalytics } from '../../analytics/record.ts';
-import { decodedGlobalId, inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+import { decodedGlobalId, inTransaction, operatorKey, parseInput } from '../mutation-helpers.ts';
 import { languageCode, optionalText } from '../users/validation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
 
@@ -98,7 +98,7 @@ builder.mutationField('recordConversationAnalytics', (t) =>
     authScopes: { operator: 'analytics:write' },
     args: { input: t.arg({ type: RecordConversationAnalyticsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const operator = requireOperator(ctx, 'analytics:write');
+      const operator = operatorKey(ctx);
       const input = parseInput(schema, args.input);
       const recorded = await inTransaction(ctx, async (tx) => {
         const result = await recordConversationAnalytics(tx, input);

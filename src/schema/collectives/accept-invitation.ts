@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
 import { ErrorCode, forbidden, isAppError, notFound } from '../../errors.ts';
-import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { noteRoleChange, noteSession } from './manage.ts';
 import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './invitations.ts';
 import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
@@ -53,6 +53,7 @@ const MEMBERSHIP_RACE = ErrorCode.CONFLICT;
 
 builder.mutationField('acceptInvitation', (t) =>
   t.field({
+    authScopes: { session: 'PENDING_CONSENT' },
     type: AcceptInvitationPayload,
     description:
       'Joins the invitation\'s collective as MEMBER, consuming one use. Allowed from PENDING_CONSENT: a teenager joining a ' +
@@ -62,7 +63,7 @@ builder.mutationField('acceptInvitation', (t) =>
       'you already belong to succeeds with alreadyMember and consumes nothing.',
     args: { input: t.arg({ type: AcceptInvitationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'PENDING_CONSENT');
+      const { user } = signedIn(ctx);
       const { token } = parseInput(schema, args.input);
       // An unknown token and a malformed one are the same NOT_FOUND; junk costs no round trip.
       if (!looksLikeToken(token)) throw notFound();

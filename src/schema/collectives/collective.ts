@@ -41,6 +41,7 @@ export const CollectiveNode = builder.prismaNode('Collective', {
 
 builder.queryField('collective', (t) =>
   t.prismaField({
+    authScopes: { authenticated: true },
     type: 'Collective',
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: CollectiveNode }) },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { CollectiveTypeEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
 import { displayName, globalUuid, isManager, noteRoleChange } from './manage.ts';
 
@@ -45,11 +45,12 @@ const CreateCollectivePayload = builder.objectRef<Result>('CreateCollectivePaylo
 
 builder.mutationField('createCollective', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: CreateCollectivePayload,
     description: 'Creates a collective (a family, a class...) owned by you. A FULL session is required.',
     args: { input: t.arg({ type: CreateCollectiveInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const result = await inTransaction(ctx, async (tx) => {
         if (input.parentId) {

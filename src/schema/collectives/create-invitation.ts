@@ -3,7 +3,7 @@ import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { AgeClassEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
 import { displayName, globalUuid, isManager } from './manage.ts';
 import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
@@ -63,11 +63,12 @@ const CreateInvitationPayload = builder.objectRef<Result>('CreateInvitationPaylo
 
 builder.mutationField('createInvitation', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: CreateInvitationPayload,
     description: 'Creates an invitation to a collective you own or administer, and returns its token once.',
     args: { input: t.arg({ type: CreateInvitationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const now = ctx.requestTime;
       const input = parseInput(schemaAt(now), args.input);
       const token = generateToken();

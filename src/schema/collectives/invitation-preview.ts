@@ -33,6 +33,7 @@ const InvitationPreview = builder.objectRef<Preview>('InvitationPreview').implem
 
 builder.queryField('invitationPreview', (t) =>
   t.field({
+    authScopes: { public: true },
     type: InvitationPreview,
     nullable: true,
     description: 'Public (no sign-in). null for an unknown or malformed token, whatever the reason: nothing else is revealed.',

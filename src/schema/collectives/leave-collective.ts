@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
 import { deleteMembership, globalUuid, lockAsMember, noteRoleChange, noteSession } from './manage.ts';
 
@@ -38,11 +38,12 @@ const LeaveCollectivePayload = builder.objectRef<Result>('LeaveCollectivePayload
 
 builder.mutationField('leaveCollective', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: LeaveCollectivePayload,
     description: 'Leaves a collective. Its last owner cannot leave (LAST_OWNER): make someone else OWNER first.',
     args: { input: t.arg({ type: LeaveCollectiveInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const { membershipId, session } = await inTransaction(ctx, async (tx) => {
         const me = await lockAsMember(tx, input.collectiveId, user.id);

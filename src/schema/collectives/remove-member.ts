@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
-import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
 import { deleteMembership, globalUuid, lockAsMember, mayManage, MembershipRef, noteRoleChange, noteSession } from './manage.ts';
 
@@ -44,6 +44,7 @@ const RemoveMemberPayload = builder.objectRef<Result>('RemoveMemberPayload').imp
 
 builder.mutationField('removeMember', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: RemoveMemberPayload,
     description:
       'Removes a member from a collective. Owners remove anyone, admins plain members only; anyone may remove themselves ' +
@@ -51,7 +52,7 @@ builder.mutationField('removeMember', (t) =>
       'only through this collective goes back to PENDING_CONSENT.',
     args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const { target, session } = await inTransaction(ctx, async (tx) => {
         const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalUuid, InvitationRef, isManager } from './manage.ts';
 
 const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
@@ -23,6 +23,7 @@ const RevokeInvitationPayload = builder.objectRef<{ invitationId: string }>('Rev
 
 builder.mutationField('revokeInvitation', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: RevokeInvitationPayload,
     description:
       'Makes an invitation unusable: status REVOKED (also for an expired one). Idempotent: a revoked invitation stays as it ' +
@@ -30,7 +31,7 @@ builder.mutationField('revokeInvitation', (t) =>
       'collective, and the inviter.',
     args: { input: t.arg({ type: RevokeInvitationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       await inTransaction(ctx, async (tx) => {
         const inv = await tx.invitation.findUnique({ where: { id: input.invitationId }, select: { collectiveId: true, inviterId: true } });

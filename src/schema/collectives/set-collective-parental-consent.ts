@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
-import { currentSession, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
 import { globalUuid, lockAsMember, noteSession } from './manage.ts';
 
@@ -33,13 +33,14 @@ const SetCollectiveParentalConsentPayload = builder
 
 builder.mutationField('setCollectiveParentalConsent', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: SetCollectiveParentalConsentPayload,
     description:
       'Grants (or withdraws) parental consent for every minor of the collective: their live sessions move to FULL (or back ' +
       'to PENDING_CONSENT unless consent comes from elsewhere) in the same transaction. OWNER only; only a PARENT can grant.',
     args: { input: t.arg({ type: SetCollectiveParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const session = await inTransaction(ctx, async (tx) => {
         const me = await lockAsMember(tx, input.collectiveId, user.id);

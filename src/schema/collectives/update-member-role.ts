@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { MembershipRoleEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalUuid, lastOwner, lockAsMember, mayManage, MembershipRef, noteRoleChange, ownerCount } from './manage.ts';
 
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
@@ -28,13 +28,14 @@ const UpdateMemberRolePayload = builder.objectRef<{ membershipId: string }>('Upd
 
 builder.mutationField('updateMemberRole', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: UpdateMemberRolePayload,
     description:
       'Changes a member\'s role. Owners manage everyone; admins manage plain members only (they may make a member ADMIN, ' +
       'never OWNER, and may step down to MEMBER themselves). The last owner cannot be demoted: LAST_OWNER.',
     args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const target = await inTransaction(ctx, async (tx) => {
         const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });

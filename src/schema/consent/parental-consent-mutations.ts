@@ -5,7 +5,7 @@ import { appError, badInput, ErrorCode, forbidden, notFound } from '../../errors
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
 import { checkConsentCode, type CodeCheck } from '../../consent/grant-with-code.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
-import { decodedGlobalId, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { decodedGlobalId, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
 import { isVisible } from '../../visibility.ts';
@@ -66,6 +66,7 @@ const RevokeParentalConsentPayload = builder.objectRef<{ teenagerId: string; rev
 
 builder.mutationFields((t) => ({
   grantParentalConsent: t.field({
+    authScopes: { session: 'FULL' },
     type: GrantParentalConsentPayload,
     description:
       "A parent consents for a teenager: as OWNER or ADMIN of a collective the teenager belongs to, or with the teenager's open request and the one-time code mailed for it. Idempotent. The teenager's live sessions move to FULL. " +
@@ -73,7 +74,7 @@ builder.mutationFields((t) => ({
       'CONSENT_REQUEST_LOCKED (five wrong codes), CONSENT_CODE_EXPIRED; after the last two the teenager asks again.',
     args: { input: t.arg({ type: GrantParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user: parent } = requireUser(ctx, 'FULL');
+      const { user: parent } = signedIn(ctx);
       if (!isVerifiedAdult(parent)) throw forbidden('Only parents give parental consent');
       const input = parseInput(grantSchema, args.input);
       const teenagerId = input.teenagerId.id;
@@ -120,12 +121,13 @@ builder.mutationFields((t) => ({
     },
   }),
   revokeParentalConsent: t.field({
+    authScopes: { session: 'FULL' },
     type: RevokeParentalConsentPayload,
     description:
       "Withdraws your consent for a teenager. Their live sessions go back to PENDING_CONSENT unless another consent or a collective that grants it remains.",
     args: { input: t.arg({ type: RevokeParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user: parent } = requireUser(ctx, 'FULL');
+      const { user: parent } = signedIn(ctx);
       const teenagerId = parseInput(revokeSchema, args.input).teenagerId.id;
       const revoked = await inTransaction(ctx, async (tx) => {
         const { count } = await tx.parentalConsent.deleteMany({ where: { parentId: parent.id, teenagerId } });

@@ -3,7 +3,7 @@ import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
 import { appError, ErrorCode, forbidden } from '../../errors.ts';
 import { deliverConsentCode, enqueueConsentCode } from '../../notifications/outbox.ts';
 import { mailLanguage } from '../../notifications/templates.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 
 const RequestParentalAuthorizationInput = builder.inputType('RequestParentalAuthorizationInput', {
   fields: (t) => ({
@@ -38,6 +38,7 @@ const schema = z.object({
 
 builder.mutationField('requestParentalAuthorization', (t) =>
   t.field({
+    authScopes: { session: 'PENDING_CONSENT' },
     type: RequestParentalAuthorizationPayload,
     description:
       'A teenager asks a parent for consent: a one-time code is mailed to the parent, who grants with it (grantParentalConsent). ' +
@@ -45,7 +46,7 @@ builder.mutationField('requestParentalAuthorization', (t) =>
       `At most ${MAX_OPEN_REQUESTS} open requests (to different contacts) at once: one more is CONFLICT (extensions.reason TOO_MANY_OPEN_REQUESTS).`,
     args: { input: t.arg({ type: RequestParentalAuthorizationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'PENDING_CONSENT');
+      const { user } = signedIn(ctx);
       if (user.userType !== 'TEENAGER') throw forbidden('Only teenagers ask for parental consent');
       const { parentContact, language } = parseInput(schema, args.input);
       const now = ctx.requestTime;

@@ -29,6 +29,7 @@ export function pickWithFallback(rows: LocalizedContent[], language: string, var
 
 builder.queryField('localizedContent', (t) =>
   t.prismaField({
+    authScopes: { public: true },
     type: ['LocalizedContent'],
     description:
       'Content of one category for a language and variant, key by key, falling back to variant ALL and then to the default language (fr). Language defaults to the caller\'s, variant to the caller\'s user type.',

@@ -10,9 +10,11 @@ export const ConversationNode = builder.prismaNode('Conversation', {
   id: { field: 'id' },
   authScopes: (conversation, ctx) => canSeeConversation(conversation, ctx),
   fields: (t) => ({
-    title: t.exposeString('title', { nullable: true }),
+    // Title and summary say what the teenager talked about: content, not metadata. Only the
+    // owner reads them; operators holding conversations:read get FORBIDDEN on these fields.
+    title: t.exposeString('title', { nullable: true, authScopes: (c) => ({ self: c.userId }) }),
     conversationType: t.expose('conversationType', { type: ConversationTypeEnum }),
-    summary: t.exposeString('summary', { nullable: true, description: 'Rolling summary kept by the companion.' }),
+    summary: t.exposeString('summary', { nullable: true, authScopes: (c) => ({ self: c.userId }), description: 'Rolling summary kept by the companion. Owner only.' }),
     currentMonster: t.exposeString('currentMonster', { nullable: true, description: 'The companion persona in use, e.g. "betty".' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -28,6 +30,7 @@ export const ConversationNode = builder.prismaNode('Conversation', {
 
 builder.queryField('conversation', (t) =>
   t.prismaField({
+    authScopes: { authenticated: true },
     type: 'Conversation',
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: ConversationNode }) },

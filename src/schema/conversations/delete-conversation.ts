@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
 import { deleteConversation, findOwnConversation } from './domain.ts';
 import { globalId, toGlobalId } from './ids.ts';
@@ -22,12 +22,13 @@ const DeleteConversationPayload = builder.objectRef<{ deletedConversationId: str
 
 builder.mutationField('deleteConversation', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: DeleteConversationPayload,
     description:
       'Deletes one of your conversations with its chat sessions, for good. Needs a FULL session; NOT_FOUND for a conversation that is not yours or is already deleted.',
     args: { input: t.arg({ type: DeleteConversationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const { conversationId } = parseInput(schema, args.input);
       await inTransaction(ctx, async (tx) => {
         await findOwnConversation(tx, user.id, conversationId);

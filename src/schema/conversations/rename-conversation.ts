@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { conversationTitle, updateOwnConversation } from './domain.ts';
 import { globalId } from './ids.ts';
 
@@ -24,11 +24,12 @@ const RenameConversationPayload = builder.objectRef<{ conversationId: string }>(
 
 builder.mutationField('renameConversation', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: RenameConversationPayload,
     description: 'Renames one of your conversations. Needs a FULL session; NOT_FOUND for a conversation that is not yours.',
     args: { input: t.arg({ type: RenameConversationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const { conversationId, title } = parseInput(schema, args.input);
       await inTransaction(ctx, (tx) => updateOwnConversation(tx, user.id, conversationId, { title }));
       ctx.loaders.conversationOwner.prime(conversationId, user.id);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { updateOwnConversation } from './domain.ts';
 import { globalId } from './ids.ts';
 
@@ -32,12 +32,13 @@ const StartChatSessionPayload = builder.objectRef<Result>('StartChatSessionPaylo
 
 builder.mutationField('startChatSession', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: StartChatSessionPayload,
     description:
       'Opens a new chat session in one of your conversations and moves the conversation to the top (updatedAt). Needs a FULL session; NOT_FOUND for a conversation that is not yours.',
     args: { input: t.arg({ type: StartChatSessionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const { conversationId } = parseInput(schema, args.input);
       const chatSessionId = await inTransaction(ctx, async (tx) => {
         await updateOwnConversation(tx, user.id, conversationId, { updatedAt: new Date() });

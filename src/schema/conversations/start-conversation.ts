@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { ConversationTypeEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { conversationTitle } from './domain.ts';
 
 const StartConversationInput = builder.inputType('StartConversationInput', {
@@ -37,11 +37,12 @@ const StartConversationPayload = builder.objectRef<Result>('StartConversationPay
 
 builder.mutationField('startConversation', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: StartConversationPayload,
     description: 'Creates a conversation of the signed-in user with its first chat session. Needs a FULL session.',
     args: { input: t.arg({ type: StartConversationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const result = await inTransaction(ctx, async (tx) => {
         const conversation = await tx.conversation.create({

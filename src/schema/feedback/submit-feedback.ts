@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalId } from '../conversations/ids.ts';
 import { optionalText } from '../users/validation.ts';
 
@@ -32,11 +32,12 @@ const SubmitFeedbackPayload = builder.objectRef<{ feedbackId: string }>('SubmitF
 
 builder.mutationField('submitFeedback', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: SubmitFeedbackPayload,
     description: 'Rates one of your chat sessions. Needs a FULL session; NOT_FOUND for a chat session that is not yours.',
     args: { input: t.arg({ type: SubmitFeedbackInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const feedbackId = await inTransaction(ctx, async (tx) => {
         const own = await tx.chatSession.findFirst({

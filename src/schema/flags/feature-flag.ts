@@ -37,6 +37,7 @@ export const FeatureFlagType = builder.prismaObject('FeatureFlag', {
 
 builder.queryField('featureFlags', (t) =>
   t.prismaField({
+    authScopes: { public: true },
     type: ['FeatureFlag'],
     description:
       'Flags a client may know about, each evaluated for the caller. Backend-only flags are never listed. Pass onlyEnabled to get just the ones that are on.',

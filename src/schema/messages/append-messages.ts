@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { notFound } from '../../errors.ts';
 import { MESSAGE_LIMITS, unstorableReason } from '../../messages/types.ts';
-import { parseInput, requireOperator } from '../mutation-helpers.ts';
+import { parseInput } from '../mutation-helpers.ts';
 import { MessageRoleEnum } from './message.ts';
 import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
 
@@ -70,11 +70,11 @@ const AppendMessagesPayload = builder.objectRef<{ messageIds: string[]; count: n
 
 builder.mutationField('appendMessages', (t) =>
   t.field({
+    authScopes: { operator: 'messages:write' },
     type: AppendMessagesPayload,
     description: "The chatbot backend writes ASSISTANT, SYSTEM and TOOL messages into a chat session. Needs an API key holding messages:write.",
     args: { input: t.arg({ type: AppendMessagesInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      requireOperator(ctx, 'messages:write');
       const input = parseInput(schema, args.input);
       const session = await findChatSession(ctx, input.chatSessionId.id);
       if (!session) throw notFound();

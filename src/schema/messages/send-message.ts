@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import type { Message } from '../../messages/types.ts';
 import { MESSAGE_LIMITS, unstorableReason } from '../../messages/types.ts';
-import { parseInput, requireUser } from '../mutation-helpers.ts';
+import { parseInput, signedIn } from '../mutation-helpers.ts';
 import { MessageNode } from './message.ts';
 import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
 
@@ -39,11 +39,12 @@ const SendMessagePayload = builder.objectRef<{ message: Message; conversationId:
 
 builder.mutationField('sendMessage', (t) =>
   t.field({
+    authScopes: { session: 'FULL' },
     type: SendMessagePayload,
     description: "Writes a USER message into one of your own chat sessions and bumps the conversation's updatedAt. Needs a FULL session.",
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx, 'FULL');
+      const { user } = signedIn(ctx);
       const input = parseInput(schema, args.input);
       const session = await findChatSession(ctx, input.chatSessionId.id);
       // Someone else's chat session looks exactly like a missing one.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, operatorKey } from '../mutation-helpers.ts';
 
 const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
   fields: (t) => ({
@@ -20,11 +20,12 @@ const DeleteFeatureFlagPayload = builder.objectRef<{ deletedName: string; delete
 
 builder.mutationField('deleteFeatureFlag', (t) =>
   t.field({
+    authScopes: { operator: 'flags:write' },
     type: DeleteFeatureFlagPayload,
     description: 'Deletes a feature flag by name; code reading it then sees it as off. Operators with flags:write only.',
     args: { input: t.arg({ type: DeleteFeatureFlagInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const operator = requireOperator(ctx, 'flags:write');
+      const operator = operatorKey(ctx);
       const { name } = parseInput(schema, args.input);
       const { count } = await inTransaction(ctx, (tx) => tx.featureFlag.deleteMany({ where: { name } }));
       if (count) ctx.log.info({ apiKey: operator.apiKey.name, flag: name }, 'feature flag deleted');

@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { ErrorCode, isAppError } from '../../errors.ts';
 import { FlagEnvironmentEnum, FlagVariantEnum, FlagVisibilityEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, operatorKey } from '../mutation-helpers.ts';
 import { flagName, targetingRules } from './validation.ts';
 
 const UpsertFeatureFlagInput = builder.inputType('UpsertFeatureFlagInput', {
@@ -56,11 +56,12 @@ const orDefault = <T>(value: T | null | undefined, fallback: T) => (value === nu
 
 builder.mutationField('upsertFeatureFlag', (t) =>
   t.field({
+    authScopes: { operator: 'flags:write' },
     type: UpsertFeatureFlagPayload,
     description: 'Creates or updates a feature flag by name. Operators with flags:write only.',
     args: { input: t.arg({ type: UpsertFeatureFlagInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const operator = requireOperator(ctx, 'flags:write');
+      const operator = operatorKey(ctx);
       const input = parseInput(schema, args.input);
       const data = {
         description: orDefault(input.description, ''),

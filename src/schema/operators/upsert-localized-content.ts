@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { ContentCategory } from '../../generated/prisma/enums.ts';
 import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireOperator } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, operatorKey } from '../mutation-helpers.ts';
 import { languageCode } from '../users/validation.ts';
 import { contentKey, jsonValue } from './validation.ts';
 
@@ -40,11 +40,12 @@ const UpsertLocalizedContentPayload = builder.objectRef<{ id: Id; created: boole
 
 builder.mutationField('upsertLocalizedContent', (t) =>
   t.field({
+    authScopes: { operator: 'content:write' },
     type: UpsertLocalizedContentPayload,
     description: 'Sets one localized value, creating or replacing it. Operators with content:write only.',
     args: { input: t.arg({ type: UpsertLocalizedContentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const operator = requireOperator(ctx, 'content:write');
+      const operator = operatorKey(ctx);
       const input = parseInput(schema, args.input);
       const id: Id = { category: input.category, language: input.language, variant: input.variant, key: input.key };
       const value = input.value as Prisma.InputJsonValue;

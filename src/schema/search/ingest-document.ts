@@ -4,7 +4,7 @@ import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
-import { parseInput, requireOperator } from '../mutation-helpers.ts';
+import { parseInput, operatorKey } from '../mutation-helpers.ts';
 import { DocumentNode } from './document.ts';
 
 /** Generous for Markdown guides, small enough to embed in one request's time. */
@@ -63,12 +63,13 @@ const IngestDocumentPayload = builder.objectRef<IngestPayloadShape>('IngestDocum
 
 builder.mutationField('ingestDocument', (t) =>
   t.field({
+    authScopes: { operator: 'documents:write' },
     type: IngestDocumentPayload,
     description:
       'Creates or updates a knowledge-base document (identified by collection and source), chunks it and embeds the new chunks. Cached search results of the collection are invalidated. Operators with documents:write only.',
     args: { input: t.arg({ type: IngestDocumentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const operator = requireOperator(ctx, 'documents:write');
+      const operator = operatorKey(ctx);
       const input = parseInput(ingestSchema, args.input);
       const embedder = ctx.search.embedder;
       let result;
@@ -104,11 +105,12 @@ const DeleteDocumentPayload = builder.objectRef<{ id: string; deleted: boolean }
 
 builder.mutationField('deleteDocument', (t) =>
   t.field({
+    authScopes: { operator: 'documents:write' },
     type: DeleteDocumentPayload,
     description: 'Deletes a knowledge-base document and its chunks. Cached search results of its collection are invalidated. Operators with documents:write only.',
     args: { input: t.arg({ type: DeleteDocumentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const operator = requireOperator(ctx, 'documents:write');
+      const operator = operatorKey(ctx);
       const { id } = parseInput(deleteSchema, args.input);
       const deleted = await deleteDocument(ctx.prisma, id);
       if (deleted) ctx.log.info({ apiKey: operator.apiKey.name, document: id }, 'document deleted');

@@ -59,6 +59,7 @@ const argsSchema = z.object({
 
 builder.queryField('searchDocuments', (t) =>
   t.field({
+    authScopes: { $any: { session: 'FULL', operator: 'search:diagnostics' } },
     type: [SearchResultRef],
     description:
       'Searches the knowledge base, best chunks first. The collection defaults to the caller\'s (teenagers YOUTH, parents ADULT); teenagers can only search YOUTH. Needs a FULL session. ' +

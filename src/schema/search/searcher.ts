@@ -7,7 +7,7 @@ import type { Context } from '../../context.ts';
 import { hasPermission } from '../../context.ts';
 import type { DocumentCollection, UserType } from '../../generated/prisma/client.ts';
 import { forbidden } from '../../errors.ts';
-import { requireUser } from '../mutation-helpers.ts';
+import { signedIn } from '../mutation-helpers.ts';
 import { collectionsOf, defaultCollectionOf } from './document.ts';
 
 /** The permission that shows cache markers (and lets an operator search). */
@@ -26,7 +26,8 @@ export function searcherOf(ctx: Context, requested: DocumentCollection | null | 
     const collection = requested ?? 'YOUTH';
     return { collection, userType: collection === 'ADULT' ? 'PARENT' : 'TEENAGER' };
   }
-  const { user } = requireUser(ctx, 'FULL');
+  // Query.searchDocuments declares FULL session or search:diagnostics: here it is the user.
+  const { user } = signedIn(ctx);
   const collection = requested ?? defaultCollectionOf(user.userType);
   if (!collectionsOf(user.userType).includes(collection)) throw forbidden(`Your account cannot search the ${collection} collection`);
   return { collection, userType: user.userType };

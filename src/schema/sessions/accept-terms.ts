@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { actAs } from '../../context.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { sessionField } from './payload.ts';
 
 interface AcceptTermsResult {
@@ -27,12 +27,13 @@ const schema = z.object({ accepted: z.literal(true, { message: 'the terms must b
 
 builder.mutationField('acceptTerms', (t) =>
   t.field({
+    authScopes: { user: true },
     type: AcceptTermsPayload,
     description:
       'Records the terms consent (with the client address) and moves every live session on: a parent to FULL, a teenager to FULL with parental consent, otherwise PENDING_CONSENT. Idempotent.',
     args: { input: t.arg({ type: AcceptTermsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user, session } = requireUser(ctx);
+      const { user, session } = signedIn(ctx);
       parseInput(schema, args.input);
       const scope = await inTransaction(ctx, async (tx) => {
         const existing = await tx.userConsent.findFirst({ where: { userId: user.id }, select: { id: true } });

@@ -54,6 +54,7 @@ const SignInPayload = builder.objectRef<SignInResult>('SignInPayload').implement
 
 builder.mutationField('signIn', (t) =>
   t.field({
+    authScopes: { public: true },
     type: SignInPayload,
     description: 'Finds the user by (idp, loginId) or registers a new one, and opens a session. Public.',
     args: { input: t.arg({ type: SignInInput, required: true }) },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { decodedGlobalId, inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { decodedGlobalId, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { sessionField } from './payload.ts';
 
 interface SignOutResult {
@@ -35,11 +35,12 @@ const schema = z.object({ sessionId: decodedGlobalId('AppSession').nullish() });
 
 builder.mutationFields((t) => ({
   signOut: t.field({
+    authScopes: { user: true },
     type: SignOutPayload,
     description: 'Ends this session, or another of your sessions.',
     args: { input: t.arg({ type: SignOutInput, required: false }) },
     resolve: async (_root, args, ctx) => {
-      const { user, session } = requireUser(ctx);
+      const { user, session } = signedIn(ctx);
       const input = parseInput(schema, args.input ?? {});
       const target = input.sessionId?.id ?? session.id;
       return inTransaction(ctx, async (tx) => {
@@ -54,11 +55,12 @@ builder.mutationFields((t) => ({
     },
   }),
   signOutEverywhere: t.field({
+    authScopes: { user: true },
     type: SignOutPayload,
     description: 'Ends all your sessions, on every device.',
     args: { input: t.arg({ type: SignOutEverywhereInput, required: false }) },
     resolve: async (_root, args, ctx) => {
-      const { user, session } = requireUser(ctx);
+      const { user, session } = signedIn(ctx);
       const keepCurrent = args.input?.keepCurrent ?? false;
       return inTransaction(ctx, async (tx) => {
         const where = { userId: user.id, expiresAt: { gt: ctx.requestTime }, ...(keepCurrent ? { id: { not: session.id } } : {}) };

@@ -24,6 +24,7 @@ const Health = builder.objectRef<HealthShape>('Health').implement({
 
 builder.queryField('health', (t) =>
   t.field({
+    authScopes: { public: true },
     type: Health,
     description: 'Liveness of the API and its database. Public. Answers even while the database is down (status degraded, databaseStatus DOWN).',
     resolve: async (_root, _args, ctx): Promise<HealthShape> => {

@@ -55,6 +55,8 @@ const answer = (value: unknown) => {
 
 builder.queryFields((t) => ({
   node: t.field({
+    // Any row by id, for signed-in callers and operator keys; its type's rule (visibility.ts) decides.
+    authScopes: { authenticated: true },
     type: builder.nodeInterfaceRef(),
     nullable: true,
     description: 'The object with this global ID. NOT_FOUND when it is missing or hidden from you; BAD_USER_INPUT when the ID is not a global ID.',
@@ -62,6 +64,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, { id }, ctx, info) => answer((await lookup([String(id)], ctx, info))[0]) as never,
   }),
   nodes: t.field({
+    authScopes: { authenticated: true },
     type: [builder.nodeInterfaceRef()],
     nullable: { list: false, items: true },
     description: `The objects with these global IDs, in order. An id that is missing or hidden from you is null with NOT_FOUND at ["nodes", i]; one that is not a global ID, null with BAD_USER_INPUT; the other items still answer.`,

@@ -6,7 +6,6 @@ import { visibleTo } from '../../visibility.ts';
 export async function managesUser(ctx: Context, userId: string) {
   const me = viewerUserId(ctx);
   if (!me) return false;
-  if (me === userId) return true;
   const mine = await ctx.loaders.rolesByUser.load(me);
   const manages = (collectiveId: string) => {
     const role = mine.get(collectiveId);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import type { UserType } from '../../generated/prisma/client.ts';
 import { AgeClassEnum } from '../enums.ts';
-import { inTransaction, parseInput, requireUser } from '../mutation-helpers.ts';
+import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { countryCode, languageCode, optionalText } from './validation.ts';
 
 const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
@@ -50,11 +50,12 @@ const UpdateProfilePayload = builder.objectRef<{ userId: string }>('UpdateProfil
 
 builder.mutationField('updateProfile', (t) =>
   t.field({
+    authScopes: { user: true },
     type: UpdateProfilePayload,
     description: 'Changes the signed-in user\'s profile. Allowed from the first (ONBOARDING) session on.',
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { user } = requireUser(ctx);
+      const { user } = signedIn(ctx);
       const input = parseInput(schemaFor(user.userType), args.input);
       const updated = await inTransaction(ctx, (tx) =>
         tx.user.update({

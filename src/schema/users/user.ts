@@ -1,7 +1,6 @@
 import { builder } from '../../builder.ts';
 import type { Collective, ConversationType } from '../../generated/prisma/client.ts';
-import { viewerUserId } from '../../context.ts';
-import { noRow } from '../no-row.ts';
+import { signedIn } from '../mutation-helpers.ts';
 import { notFound } from '../../errors.ts';
 import { isServableId, probeMissing } from '../../visibility.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
@@ -73,13 +72,15 @@ builder.queryFields((t) => ({
   me: t.prismaField({
     type: 'User',
     nullable: true,
-    description: 'The signed-in user, or null when anonymous.',
-    resolve: (query, _root, _args, ctx) => {
-      const id = viewerUserId(ctx);
-      return id ? ctx.prisma.user.findUnique({ ...query, where: { id } }) : noRow(query);
-    },
+    description: 'The signed-in user, or null when anonymous or called with an API key.',
+    // Declared rather than tested in the resolver: a caller who is not a user gets null, and the
+    // query planned for the selection is never built (it would be "unused" and fail).
+    authScopes: { user: true },
+    unauthorizedResolver: () => null,
+    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: signedIn(ctx).user.id } }),
   }),
   user: t.prismaField({
+    authScopes: { authenticated: true },
     type: 'User',
     nullable: true,
     args: { id: t.arg.globalID({ required: true, for: UserNode }) },

@@ -1,0 +1,170 @@
+// What callers send that the happy paths never do: two credentials at once, broken headers,
+// keys not yet or no longer valid, a parent revoking someone else's consent, managers by role.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+
+const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+const ME = '{ me { id } }';
+const USERS = '{ users(first: 1) { totalCount } }';
+
+describe(`credentials (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  let token: string;
+  let key: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+    const user = await createUser(db.prisma);
+    token = (await createSession(db.prisma, user.id)).token;
+    key = (await createApiKey(db.prisma, ['users:read'])).key;
+  });
+  afterAll(() => db.destroy());
+
+  it('a bearer token and an API key together: UNAUTHENTICATED, even when both are valid (a request acts for one caller)', async () => {
+    for (const query of [ME, USERS]) {
+      const r = await api.gql(query, {}, { token, apiKey: key });
+      expect(codesOf(r)).toEqual(['UNAUTHENTICATED']);
+      expect(r.errors![0].message).toBe('Send either a bearer token or an API key, not both');
+      expect(r.data ?? null).toBeNull();
+    }
+    // Each alone works.
+    expect((await api.gql(ME, {}, { token })).data.me.id).toBeTruthy();
+    expect((await api.gql(USERS, {}, { apiKey: key })).data.users.totalCount).toBeGreaterThan(0);
+  });
+
+  it('a malformed Authorization header is UNAUTHENTICATED, never treated as anonymous', async () => {
+    for (const header of ['Basic dXNlcjpwdw==', 'Bearer', 'Bearer a b', token, `Token ${token}`]) {
+      const r = await api.gql(ME, {}, { headers: { authorization: header } });
+      expect(codesOf(r), header).toEqual(['UNAUTHENTICATED']);
+      expect(r.data ?? null).toBeNull();
+    }
+    // A well-formed header with junk or an unknown token: the same answer, no detail.
+    for (const junk of ['x'.repeat(10), 'y'.repeat(43), '../../etc/passwd-aaaaaaaaaaaaaaaaaaaaa']) {
+      expect(codesOf(await api.gql(ME, {}, { token: junk })), junk).toEqual(['UNAUTHENTICATED']);
+    }
+    // The scheme is case-insensitive (RFC 9110) and surrounding spaces are tolerated.
+    expect((await api.gql(ME, {}, { headers: { authorization: `bearer   ${token}  ` } })).data.me.id).toBeTruthy();
+  });
+
+  it('an API key works until its expiry and not after it; an inactive key never works', async () => {
+    const future = await createApiKey(db.prisma, ['users:read'], { expiresAt: new Date(Date.now() + 3600_000) });
+    expect((await api.gql(USERS, {}, { apiKey: future.key })).data.users.totalCount).toBeGreaterThan(0);
+    const past = await createApiKey(db.prisma, ['users:read'], { expiresAt: new Date(Date.now() - 1000) });
+    const expired = await api.gql(USERS, {}, { apiKey: past.key });
+    expect(codesOf(expired)).toEqual(['UNAUTHENTICATED']);
+    expect(expired.errors![0].message).toBe('Invalid API key');
+    const inactive = await createApiKey(db.prisma, ['users:read'], { expiresAt: new Date(Date.now() + 3600_000), isActive: false });
+    expect(codesOf(await api.gql(USERS, {}, { apiKey: inactive.key }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('an API key lacking the permission: FORBIDDEN naming the permission; anonymous: UNAUTHENTICATED', async () => {
+    const other = await createApiKey(db.prisma, ['flags:write']);
+    const r = await api.gql(USERS, {}, { apiKey: other.key });
+    expect(codesOf(r)).toEqual(['FORBIDDEN']);
+    expect(r.errors![0].message).toBe('This API key lacks the users:read permission');
+    expect(codesOf(await api.gql(USERS))).toEqual(['UNAUTHENTICATED']);
+    const wildcard = await createApiKey(db.prisma, ['*']);
+    expect((await api.gql(USERS, {}, { apiKey: wildcard.key })).data.users.totalCount).toBeGreaterThan(0);
+  });
+
+  it('anonymous { me { id conversations { totalCount } } } answers me: null with no error, and sends no SQL', async () => {
+    const r = await api.gql('{ me { id conversations(first: 1) { totalCount } } }');
+    expect(r.errors).toBeUndefined();
+    expect(r.data).toEqual({ me: null });
+    expect(r.sql).toBe(0);
+    // An operator key is not a user either.
+    const op = await api.gql('{ me { id conversations(first: 1) { totalCount } } }', {}, { apiKey: key });
+    expect(op.errors).toBeUndefined();
+    expect(op.data).toEqual({ me: null });
+  });
+
+  it('production hides enum value suggestions, in literals and in variables', async () => {
+    const prod = createTestApp(db, { APP_ENV: 'production' });
+    const literal = await prod.gql('mutation { signIn(input: { idp: mock_idp, loginId: "x", origin: "web" }) { token } }');
+    const variable = await prod.gql('mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { idp: 'MOCK_ID', loginId: 'x', origin: 'web' } });
+    const field = await prod.gql('{ helth { status } }');
+    for (const r of [literal, variable, field]) {
+      expect(r.errors?.length).toBeGreaterThan(0);
+      expect(JSON.stringify(r.errors)).not.toMatch(/Did you mean|MOCK_IDP|health/);
+    }
+    expect(literal.errors![0].message).toMatch(/^Value "mock_idp" does not exist in "\w+" enum\.$/);
+    // Development keeps them: they help whoever writes the query.
+    const dev = await api.gql('mutation { signIn(input: { idp: mock_idp, loginId: "y", origin: "web" }) { token } }');
+    expect(JSON.stringify(dev.errors)).toMatch(/MOCK_IDP/);
+  });
+});
+
+describe(`consent and managers, edge cases (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+  });
+  afterAll(() => db.destroy());
+
+  async function consented(userType: 'TEENAGER' | 'PARENT', scope: 'FULL' | 'PENDING_CONSENT' = 'FULL') {
+    const user = await createUser(db.prisma, { userType });
+    await db.prisma.userConsent.create({ data: { userId: user.id } });
+    return { user, token: (await createSession(db.prisma, user.id, scope)).token, gid: gid('User', user.id) };
+  }
+  const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId } }`;
+  const GRANT = `mutation($t: ID!) { grantParentalConsent(input: { teenagerId: $t }) { teenager { id } } }`;
+
+  it('a parent revoking a consent they did not give: revoked false, the other parent\'s consent and the teen\'s FULL sessions stay', async () => {
+    const teen = await consented('TEENAGER');
+    const mother = await consented('PARENT');
+    const stranger = await consented('PARENT');
+    await db.prisma.parentalConsent.create({ data: { parentId: mother.user.id, teenagerId: teen.user.id } });
+    const r = await api.gql(REVOKE, { t: teen.gid }, { token: stranger.token });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.revokeParentalConsent).toEqual({ revoked: false, teenagerId: teen.gid });
+    expect(await db.prisma.parentalConsent.findMany({ where: { teenagerId: teen.user.id }, select: { parentId: true } })).toEqual([{ parentId: mother.user.id }]);
+    const sessions = await db.prisma.appSession.findMany({ where: { userId: teen.user.id }, select: { scope: true } });
+    expect(sessions).toEqual([{ scope: 'FULL' }]);
+    // The stranger still cannot see the teenager.
+    expect(codesOf(await api.gql('query($id: ID!) { user(id: $id) { id } }', { id: teen.gid }, { token: stranger.token }))).toEqual(['NOT_FOUND']);
+    // The mother's own revocation does revoke.
+    expect((await api.gql(REVOKE, { t: teen.gid }, { token: mother.token })).data.revokeParentalConsent.revoked).toBe(true);
+    expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+  });
+
+  it('the manager path: an ADMIN of the teen\'s collective sees them and may grant consent; a plain MEMBER may do neither', async () => {
+    const teen = await consented('TEENAGER', 'PENDING_CONSENT');
+    const admin = await consented('PARENT');
+    const member = await consented('PARENT');
+    await createCollective(db.prisma, [
+      { userId: teen.user.id, role: 'MEMBER' },
+      { userId: admin.user.id, role: 'ADMIN' },
+      { userId: member.user.id, role: 'MEMBER' },
+    ]);
+    // Sessions read roles when the request starts: open them after the memberships exist.
+    const adminToken = (await createSession(db.prisma, admin.user.id)).token;
+    const memberToken = (await createSession(db.prisma, member.user.id)).token;
+    const READ = 'query($id: ID!) { user(id: $id) { id hasConsented parentalConsents { createdAt } } }';
+
+    const seenByAdmin = await api.gql(READ, { id: teen.gid }, { token: adminToken });
+    expect(seenByAdmin.errors).toBeUndefined();
+    expect(seenByAdmin.data.user).toEqual({ id: teen.gid, hasConsented: true, parentalConsents: [] });
+    const seenByMember = await api.gql(READ, { id: teen.gid }, { token: memberToken });
+    expect(codesOf(seenByMember)).toEqual(['NOT_FOUND']);
+    expect(seenByMember.data?.user ?? null).toBeNull();
+    // Through the member list the plain member reaches the user, but not their consent facts.
+    const list = await api.gql('{ me { collectives { members { edges { node { role user { id hasConsented } } } } } } }', {}, { token: memberToken });
+    expect(codesOf(list).every((c) => c === 'FORBIDDEN')).toBe(true);
+    expect(codesOf(list).length).toBeGreaterThan(0);
+    expect(JSON.stringify(list.data)).not.toContain('"hasConsented":true');
+
+    const byMember = await api.gql(GRANT, { t: teen.gid }, { token: memberToken });
+    expect(codesOf(byMember)).toEqual(['NOT_FOUND']);
+    expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    const byAdmin = await api.gql(GRANT, { t: teen.gid }, { token: adminToken });
+    expect(byAdmin.errors).toBeUndefined();
+    expect(await db.prisma.parentalConsent.findMany({ where: { teenagerId: teen.user.id }, select: { parentId: true } })).toEqual([{ parentId: admin.user.id }]);
+    expect(await db.prisma.appSession.findMany({ where: { userId: teen.user.id }, select: { scope: true } })).toEqual([{ scope: 'FULL' }]);
+  });
+});
