@@ -79,8 +79,13 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
   });
 
   const byOperation = (p: { operationName?: string; operationType?: string }) => ({ operationName: opName(p.operationName), operationType: p.operationType ?? 'unknown' });
-  const phaseHistogram = (name: string, help: string) =>
-    createHistogram({ registry, histogram: { name, help, labelNames: ['operationName', 'operationType'] }, fillLabelsFn: byOperation });
+  const phaseHistogram = <Phase extends 'parse' | 'validate' | 'context' | 'execute' | 'subscribe'>(phase: Phase, help: string) =>
+    createHistogram({
+      registry,
+      histogram: { name: `graphql_envelop_phase_${phase}`, help, labelNames: ['operationName', 'operationType'] },
+      fillLabelsFn: byOperation,
+      phases: [phase],
+    });
   const prometheus = usePrometheus({
     registry,
     endpoint: false, // served by metricsEndpoint below, behind METRICS_TOKEN
@@ -98,11 +103,11 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
       }),
       // Every metric labelled by operation name is declared here with byOperation: the plugin's
       // defaults label with the raw name, one new series per name a client makes up.
-      graphql_envelop_phase_parse: phaseHistogram('graphql_envelop_phase_parse', 'Time spent in the parse phase (seconds)'),
-      graphql_envelop_phase_validate: phaseHistogram('graphql_envelop_phase_validate', 'Time spent in the validate phase (seconds)'),
-      graphql_envelop_phase_context: phaseHistogram('graphql_envelop_phase_context', 'Time spent building the context (seconds)'),
-      graphql_envelop_phase_execute: phaseHistogram('graphql_envelop_phase_execute', 'Time spent in the execute phase (seconds)'),
-      graphql_envelop_phase_subscribe: phaseHistogram('graphql_envelop_phase_subscribe', 'Time spent in the subscribe phase (seconds)'),
+      graphql_envelop_phase_parse: phaseHistogram('parse', 'Time spent in the parse phase (seconds)'),
+      graphql_envelop_phase_validate: phaseHistogram('validate', 'Time spent in the validate phase (seconds)'),
+      graphql_envelop_phase_context: phaseHistogram('context', 'Time spent building the context (seconds)'),
+      graphql_envelop_phase_execute: phaseHistogram('execute', 'Time spent in the execute phase (seconds)'),
+      graphql_envelop_phase_subscribe: phaseHistogram('subscribe', 'Time spent in the subscribe phase (seconds)'),
       graphql_envelop_request_time_summary: createSummary({
         registry,
         summary: { name: 'graphql_envelop_request_time_summary', help: 'Time to complete a GraphQL operation (seconds)', labelNames: ['operationName', 'operationType'] },
