@@ -59,6 +59,16 @@ describe(`input rules (${dbKind})`, () => {
     expect(ok.data.sendMessage.message.text).toBe('hi \ud83d\ude00');
   });
 
+  it('a refused JSON key is echoed at most 120 characters long, so a megabyte key does not come back three times', async () => {
+    const key = `${'k'.repeat(1_000_000)}${NUL}`;
+    const r = await api.gql(signIn, { input: signInInput({ capabilities: { nested: { [key]: 1 } } }) });
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    const { jsonPath } = r.errors![0].extensions as { jsonPath: string };
+    expect(jsonPath).toBe(`nested.${'k'.repeat(113)}…`);
+    expect(JSON.stringify(r.errors).length).toBeLessThan(1_000);
+    expect(r.sql).toBe(0);
+  });
+
   it('the same rule holds for literals written in the document and for ID arguments', async () => {
     const literal = await api.gql(`mutation { signIn(input: { idp: MOCK_IDP, loginId: "x\\u0000y", origin: "test" }) { token } }`);
     expect(codesOf(literal)).toEqual(['BAD_USER_INPUT']);

@@ -48,6 +48,18 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
+/** At most this many characters of a place inside a JSON input are echoed back. */
+const MAX_ECHOED_PATH = 120;
+
+/**
+ * A JSON path as shown in an error: its keys are the client's own text, so a refused key of
+ * megabytes would otherwise come back three times (message, jsonPath, issues).
+ */
+function shortened(jsonPath: string): string {
+  if (jsonPath.length <= MAX_ECHOED_PATH) return jsonPath;
+  return `${jsonPath.slice(0, MAX_ECHOED_PATH).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
+
 /**
  * BAD_USER_INPUT for one argument. `argument` is the full path (`sendMessage.input.text`);
  * `issues` has the shape of the resolvers' own validation errors (src/errors.ts fromZod), with
@@ -150,7 +162,7 @@ class Checker {
   /** Text inside a JSON input: reported at the input, with the place inside it as `jsonPath`. */
   private jsonText(value: string, path: string, inner: string, at: ASTNode) {
     const problem = textProblem(value);
-    const jsonPath = inner.slice(path.length).replace(/^\./, '');
+    const jsonPath = shortened(inner.slice(path.length).replace(/^\./, ''));
     if (problem) this.fail(path, jsonPath ? `${problem} (at ${jsonPath})` : problem, at, jsonPath ? { jsonPath } : {});
     return !problem;
   }
