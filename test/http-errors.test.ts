@@ -69,7 +69,7 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
       for (const [k, v] of Object.entries(fields)) body.append(k, v);
       return fetch('/graphql', { method: 'POST', headers: { accept: GRAPHQL_JSON }, body });
     };
-    for (const fields of [{ operations: '{bad', map: '{}' }, { operations: '{"query":"{health{status}}"}', map: '[bad' }, { map: '{}' }]) {
+    for (const fields of [{ operations: '{bad', map: '{}' }, { operations: '{"query":"{health{status}}"}', map: '[bad' }, { map: '{}' }] as Record<string, string>[]) {
       const res = await multipart(fields);
       expect(res.status, JSON.stringify(fields)).toBe(400);
       const [error] = (await res.json()).errors;
