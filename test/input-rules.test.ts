@@ -119,6 +119,24 @@ describe(`input rules (${dbKind})`, () => {
     expect(r.errors![0].extensions).toMatchObject({ maxBytes: INPUT_BOUNDS.jsonMaxBytes });
   });
 
+  it('appendMessages lists are refused by their own bounds (50 messages, 20 toolData, 10 followUpActions), before any SQL', async () => {
+    const append = `mutation($i: AppendMessagesInput!) { appendMessages(input: $i) { count } }`;
+    const msg = (extra: Record<string, unknown> = {}) => ({ role: 'TOOL', text: 't', ...extra });
+    const cases: [unknown[], string, number][] = [
+      [Array.from({ length: 51 }, () => msg()), 'appendMessages.input.messages', 50],
+      [[msg({ toolData: Array.from({ length: 21 }, () => ({ name: 'kb', data: {} })) })], 'appendMessages.input.messages[0].toolData', 20],
+      [[msg({ followUpActions: Array.from({ length: 11 }, () => 'ok') })], 'appendMessages.input.messages[0].followUpActions', 10],
+    ];
+    for (const [messages, argument, maxItems] of cases) {
+      const r = await api.gql(append, { i: { chatSessionId, messages } }, { apiKey });
+      expect(codesOf(r), argument).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].extensions, argument).toMatchObject({ argument, maxItems });
+      expect(r.sql, argument).toBe(0);
+    }
+    const atBounds = [msg({ toolData: Array.from({ length: 20 }, () => ({ name: 'kb', data: {} })), followUpActions: Array.from({ length: 10 }, () => 'ok') }), ...Array.from({ length: 49 }, () => msg())];
+    expect((await api.gql(append, { i: { chatSessionId, messages: atBounds } }, { apiKey })).data.appendMessages.count).toBe(50);
+  });
+
   it('lists of 100,000 items (featureFlags names, nodes ids, localizedContent keys) are refused before any SQL', async () => {
     const many = Array.from({ length: 100_000 }, (_, i) => `name_${i}`);
     const started = Date.now();
