@@ -137,6 +137,22 @@ describe(`input rules (${dbKind})`, () => {
     expect((await api.gql(append, { i: { chatSessionId, messages: atBounds } }, { apiKey })).data.appendMessages.count).toBe(50);
   });
 
+  it('a lookup key longer than its column (featureFlags names 100, localizedContent keys 200) is refused before any SQL, anonymously', async () => {
+    const huge = 'x'.repeat(5_000_000);
+    const flags = await api.gql(`query($n: [String!]) { featureFlags(names: $n) { name } }`, { n: ['ok', huge] });
+    expect(codesOf(flags)).toEqual(['BAD_USER_INPUT']);
+    expect(flags.errors![0].extensions).toMatchObject({ argument: 'featureFlags.names[1]', maxLength: 100 });
+    expect(flags.sql).toBe(0);
+    const keys = await api.gql(`{ localizedContent(category: UI_MESSAGES, keys: ["${'k'.repeat(201)}"]) { key } }`);
+    expect(codesOf(keys)).toEqual(['BAD_USER_INPUT']);
+    expect(keys.errors![0].extensions).toMatchObject({ argument: 'localizedContent.keys[0]', maxLength: 200 });
+    expect(keys.sql).toBe(0);
+    // At the bound, counted in characters (an emoji is one), the lookup runs.
+    const atBound = await api.gql(`query($n: [String!]) { featureFlags(names: $n) { name } }`, { n: ['😀'.repeat(100)] });
+    expect(atBound.errors).toBeUndefined();
+    expect(atBound.data.featureFlags).toEqual([]);
+  });
+
   it('lists of 100,000 items (featureFlags names, nodes ids, localizedContent keys) are refused before any SQL', async () => {
     const many = Array.from({ length: 100_000 }, (_, i) => `name_${i}`);
     const started = Date.now();
