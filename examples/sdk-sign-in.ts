@@ -3,7 +3,7 @@
 // server running PERSISTED_OPERATIONS=off.
 //
 //   npm start                                   # in another terminal
-//   npx tsx examples/sdk-sign-in.ts [loginId] [--url http://localhost:4000/graphql]
+//   npx tsx examples/sdk-sign-in.ts [loginId] [--url http://localhost:${PORT:-4000}/graphql]
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { print } from 'graphql';
@@ -35,7 +35,8 @@ export async function signInAndReadMe(url: string, loginId: string) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { url: { type: 'string' } } });
-  const url = values.url ?? 'http://localhost:4000/graphql';
+  // Like npm run demo:token: the server's PORT when set, else the default 4000.
+  const url = values.url ?? `http://localhost:${process.env.PORT ?? 4000}/graphql`;
   const me = await signInAndReadMe(url, positionals[0] ?? 'demo-lea-moreau').catch((err: Error) => {
     console.error(`${err.message} (is the server running at ${url}?)`);
     process.exit(1);

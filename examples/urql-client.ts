@@ -24,6 +24,10 @@ export const keys: KeyingConfig = {
   Health: embedded,
   InvitationPreview: embedded,
   SearchResult: embedded,
+  // Aggregates are recomputed per filter: they belong to the query that asked, never shared.
+  AnalyticsSummary: embedded,
+  AnalyticsCount: embedded,
+  MoodImprovement: embedded,
   // Mutation payloads: their useful parts (the user, the conversation, the edge...) are keyed.
   AcceptInvitationPayload: embedded,
   AcceptTermsPayload: embedded,
@@ -38,6 +42,7 @@ export const keys: KeyingConfig = {
   LeaveCollectivePayload: embedded,
   RemoveMemberPayload: embedded,
   RenameConversationPayload: embedded,
+  RecordConversationAnalyticsPayload: embedded,
   RequestParentalAuthorizationPayload: embedded,
   RevokeInvitationPayload: embedded,
   RevokeParentalConsentPayload: embedded,

@@ -371,6 +371,23 @@ describe(`invitations (${dbKind})`, () => {
       expect((await accept(inv.token, await person('PARENT', 'FULL', { ageClass: null }))).errors).toBeUndefined();
     });
 
+    it('a teenager with no age class accepting invitations for two age classes at once joins one, never both', async () => {
+      const owner = await person('PARENT');
+      const [a, b] = await Promise.all([group([[owner, 'OWNER']]), group([[owner, 'OWNER']])]);
+      for (let round = 0; round < 3; round++) {
+        const [child, older] = await Promise.all([invite(owner, a.gid, { ageClass: 'CHILD' }), invite(owner, b.gid, { ageClass: 'TEENAGER' })]);
+        const kid = await teen('PENDING_CONSENT', { ageClass: null });
+        const results = await Promise.all([accept(child.token, kid), accept(older.token, kid)]);
+        const codes = results.map(codesOf);
+        expect(codes.filter((c) => c.length === 0)).toHaveLength(1);
+        expect(codes.filter((c) => c.length === 1 && c[0] === 'FORBIDDEN')).toHaveLength(1);
+        const won = codes[0].length === 0 ? 'CHILD' : 'TEENAGER';
+        expect((await db.prisma.user.findUniqueOrThrow({ where: { id: kid.user.id } })).ageClass).toBe(won);
+        expect(await db.prisma.collectiveMembership.count({ where: { userId: kid.user.id } })).toBe(1);
+        expect((await (won === 'CHILD' ? older : child).row()).currentUses).toBe(0);
+      }
+    });
+
     it('20 users accepting a single-use invitation at once: exactly one wins, 19 INVITATION_EXHAUSTED', async () => {
       const owner = await person();
       const c = await group([[owner, 'OWNER']]);

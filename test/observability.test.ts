@@ -72,6 +72,13 @@ describe(`observability (${dbKind})`, () => {
     const names = new Set([...text.matchAll(/^graphql_envelop_request\{operationName="([^"]+)"/gm)].map((m) => m[1]));
     expect(names.size).toBeLessThanOrEqual(201);
     expect(names.has('other')).toBe(true);
+    // Every metric with an operationName label, the plugin's phase histograms and summary included.
+    const labelled = new Map<string, Set<string>>();
+    for (const [, metric, name] of text.matchAll(/^(\w+?)(?:_bucket|_count|_sum)?\{[^}]*operationName="([^"]+)"/gm)) {
+      labelled.set(metric, (labelled.get(metric) ?? new Set()).add(name));
+    }
+    expect([...labelled.keys()]).toEqual(expect.arrayContaining(['graphql_envelop_phase_parse', 'graphql_envelop_phase_validate', 'graphql_envelop_request_time_summary']));
+    for (const [metric, set] of labelled) expect(set.size, metric).toBeLessThanOrEqual(202);
   });
 
   it('production: /metrics is off without METRICS_TOKEN, and needs the token when it is set', async () => {

@@ -104,6 +104,10 @@ describe(`persisted operations (${dbKind})`, () => {
     const forged = await post({ query: '{ users(first: 1) { totalCount } }' }, { 'x-api-key': 'ysk_forged_0000000000000000000000' });
     expect(forged.codes).toEqual(['UNAUTHENTICATED']);
     expect(forged.body.data ?? null).toBeNull();
+    // An empty X-Api-Key is no key: it authenticates as nobody, so it must unlock nothing either.
+    const empty = await post({ query: '{ health { status } }' }, { 'x-api-key': '' });
+    expect(empty.codes).toEqual(['PERSISTED_QUERY_ONLY']);
+    expect(empty.body.data ?? null).toBeNull();
     const strict = client(db, { PERSISTED_OPERATIONS: 'require', PERSISTED_OPERATIONS_API_KEYS: 'false' });
     expect((await strict({ query: '{ users(first: 1) { totalCount } }' }, { 'x-api-key': apiKey })).codes).toEqual(['PERSISTED_QUERY_ONLY']);
   });

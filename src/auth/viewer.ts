@@ -44,8 +44,16 @@ interface Deps {
   background(task: () => Promise<unknown>): void;
 }
 
+/**
+ * The X-Api-Key header's value when the caller presents one (non-empty), else null. The one rule
+ * for "this request claims an API key": resolveViewer authenticates it, and the persisted
+ * operations plugin lets such requests send any document, so both must read the header alike
+ * (an empty header is no key: it must neither authenticate nor unlock anything).
+ */
+export const presentedApiKey = (headers: Headers) => headers.get('x-api-key') || null;
+
 export async function resolveViewer(headers: Headers, deps: Deps, now = new Date()): Promise<Viewer> {
-  const apiKey = headers.get('x-api-key');
+  const apiKey = presentedApiKey(headers);
   const token = bearerToken(headers.get('authorization'));
   if (apiKey && token) throw unauthenticated('Send either a bearer token or an API key, not both');
   if (apiKey) return operatorViewer(apiKey, deps, now);

@@ -38,11 +38,23 @@ export function hashConsentCode(requestId: string, code: string): string {
   return createHash('sha256').update(`${requestId}:${canonical}`).digest('hex');
 }
 
-/** Whether `input` is the code whose hash is stored, in constant time. */
-export function consentCodeMatches(requestId: string, input: string, storedHash: string | null): boolean {
+/**
+ * Codes one request keeps valid at once: the latest mail's and the three before it. A retry mails a
+ * new code, yet a mail the server accepted after our timeout did reach the parent (src/notifications/outbox.ts).
+ */
+export const CODES_KEPT = 4;
+
+/** Whether `input` is one of the codes whose hashes are stored, in constant time for each. */
+export function consentCodeMatches(requestId: string, input: string, storedHashes: readonly (string | null)[]): boolean {
   const code = normalizeConsentCode(input);
-  if (!code || !storedHash) return false;
+  if (!code) return false;
   const a = Buffer.from(hashConsentCode(requestId, code), 'hex');
-  const b = Buffer.from(storedHash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
+  let match = false;
+  for (const stored of storedHashes) {
+    if (!stored) continue;
+    const b = Buffer.from(stored, 'hex');
+    // No early exit: the time taken does not tell which of the codes matched.
+    if (a.length === b.length && timingSafeEqual(a, b)) match = true;
+  }
+  return match;
 }

@@ -15,7 +15,7 @@ export type CodeCheck =
   | { outcome: 'expired' };
 
 /**
- * Compares `code` with the request's stored hash. A wrong code is counted (the caller must commit
+ * Compares `code` with the request's stored hashes (the latest mail's and up to CODES_KEPT - 1 earlier). A wrong code is counted (the caller must commit
  * the transaction and then refuse); the MAX_CODE_ATTEMPTS-th locks the request (status LOCKED); an
  * expired code turns the request EXPIRED whatever was typed. A request with no mail sent yet has no
  * hash: every code is wrong.
@@ -24,8 +24,8 @@ export async function checkConsentCode(
   tx: Prisma.TransactionClient,
   args: { requestId: string; teenagerId: string; parentId: string; code: string | null; now: Date },
 ): Promise<CodeCheck> {
-  const [row] = await tx.$queryRaw<{ status: string; codeHash: string | null; codeExpiresAt: Date | null; failedAttempts: number }[]>`
-    SELECT status::text AS status, code_hash AS "codeHash", code_expires_at AS "codeExpiresAt", failed_attempts AS "failedAttempts"
+  const [row] = await tx.$queryRaw<{ status: string; codeHashes: (string | null)[]; codeExpiresAt: Date | null; failedAttempts: number }[]>`
+    SELECT status::text AS status, array_append(coalesce(earlier_code_hashes, '{}'), code_hash)::text[] AS "codeHashes", code_expires_at AS "codeExpiresAt", failed_attempts AS "failedAttempts"
     FROM app.parental_authorization_request
     WHERE id = ${args.requestId}::uuid AND teenager_id = ${args.teenagerId}::uuid AND (parent_id IS NULL OR parent_id = ${args.parentId}::uuid)
     FOR UPDATE`;
@@ -38,7 +38,7 @@ export async function checkConsentCode(
     await tx.parentalAuthorizationRequest.update({ where: { id: args.requestId }, data: { status: 'EXPIRED', resolvedAt: args.now }, select: { id: true } });
     return { outcome: 'expired' };
   }
-  if (consentCodeMatches(args.requestId, args.code, row.codeHash)) return { outcome: 'valid' };
+  if (consentCodeMatches(args.requestId, args.code, row.codeHashes)) return { outcome: 'valid' };
   const failedAttempts = row.failedAttempts + 1;
   const locked = failedAttempts >= MAX_CODE_ATTEMPTS;
   await tx.parentalAuthorizationRequest.update({

@@ -30,7 +30,9 @@ export function connectionDrainer(server: Server, quietMs: number) {
     }
   };
 
+  let accepted = 0;
   server.on('connection', (socket: net.Socket) => {
+    accepted++;
     sockets.set(socket, { active: 0, served: 0 });
     socket.once('close', () => sockets.delete(socket));
   });
@@ -55,6 +57,13 @@ export function connectionDrainer(server: Server, quietMs: number) {
       // Connections the kernel completed but the loop has not accepted yet would be reset by
       // closing the listener now: give the loop a few turns (a busy loop takes one per burst).
       await new Promise((resolve) => setTimeout(resolve, ACCEPT_GRACE_MS));
+      // A timer fires before the loop's poll phase, where libuv accepts: closing right away would
+      // still reset what the kernel queued meanwhile. setImmediate runs after that poll phase, so
+      // turn the loop until one whole turn accepted nothing: the backlog is empty.
+      for (let before = -1; before !== accepted; ) {
+        before = accepted;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       // net.Server's close, not http.Server's: the latter would reset not-yet-read connections.
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       const timer = setInterval(sweep, 100);

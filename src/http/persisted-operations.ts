@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
+import { presentedApiKey } from '../auth/viewer.ts';
 
 export const manifestUrl = new URL('../client/generated/persisted-documents.json', import.meta.url);
 
@@ -41,7 +42,7 @@ export function usePersistedDocuments(config: Pick<Config, 'persistedOperations'
     usePersistedOperations({
       getPersistedOperation: (key) => (Object.hasOwn(manifest, key) ? manifest[key] : null),
       extractPersistedOperationId: (params) => persistedOperationId(params),
-      allowArbitraryOperations: (request) => mode === 'allow' || (apiKeysMayRunAnyDocument && request.headers.has('x-api-key')),
+      allowArbitraryOperations: (request) => mode === 'allow' || (apiKeysMayRunAnyDocument && presentedApiKey(request.headers) !== null),
       // The manifest's documents were validated by codegen against this schema, but the schema
       // may have moved since: validate anyway (cheap, and cached by yoga's parser cache).
       skipDocumentValidation: false,

@@ -94,29 +94,6 @@ export const MESSAGE_LIMITS = Object.freeze({
   jsonBytesMax: 64 * 1024,
 });
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Why a value cannot be stored alike by both stores, or undefined when it can. Checks every
- * string and object key, at any depth (iteratively: no stack limit), for
- * - NUL characters: PostgreSQL refuses them in text and jsonb, BSON in keys;
- * - lone UTF-16 surrogates: jsonb refuses them, BSON's UTF-8 silently turns them into U+FFFD.
- * The mutations refuse such input as BAD_USER_INPUT instead of failing in (or being altered by) a store.
- */
-export function unstorableReason(value: unknown): string | undefined {
-  const pending: unknown[] = [value];
-  while (pending.length) {
-    const v = pending.pop();
-    const strings = typeof v === 'string' ? [v] : v && typeof v === 'object' && !(v instanceof Date) ? Object.keys(v) : [];
-    for (const s of strings) {
-      if (s.includes('\u0000')) return 'must not contain NUL characters';
-      if (LONE_SURROGATE.test(s)) return 'must not contain unpaired UTF-16 surrogates';
-    }
-    if (v && typeof v === 'object' && !(v instanceof Date)) pending.push(...Object.values(v));
-  }
-  return undefined;
-}
-
 let lastStamp = 0;
 
 /**

@@ -6,14 +6,15 @@
 //
 // The row holds no secret. The code is generated when its mail is sent: its hash (and expiry) is
 // written on the request first, then the mail goes out, then the row is deleted. A retry after a
-// failed send issues a new code, so only the latest mail's code is valid; if the request is no
+// failed send issues a new code; the codes of earlier mails stay valid too (CODES_KEPT), since a
+// "failed" send may have been delivered after our timeout; if the request is no
 // longer PENDING (granted, locked, expired) the row is dropped and nothing is sent.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
-import { generateConsentCode, hashConsentCode } from '../consent/codes.ts';
+import { CODES_KEPT, generateConsentCode, hashConsentCode } from '../consent/codes.ts';
 import { withTimeout } from '../messages/outbox.ts';
 import { ALERT_AFTER_ATTEMPTS, backoffMs, claimDue, errorText, OUTBOX_LEASE_MS, startPollingWorker, type OutboxRun, type OutboxWorker } from '../outbox/polling.ts';
 import type { Notifier } from './notifier.ts';
@@ -61,10 +62,16 @@ export async function deliverConsentCode(deps: NotificationDeps, requestId: stri
   const { prisma } = deps.db;
   const code = generateConsentCode();
   const codeExpiresAt = new Date(now.getTime() + deps.config.consentCodeTtlMs);
-  const { count } = await prisma.parentalAuthorizationRequest.updateMany({
-    where: { id: requestId, status: 'PENDING' },
-    data: { codeHash: hashConsentCode(requestId, code), codeExpiresAt },
-  });
+  // The previous code moves to earlier_code_hashes (the newest CODES_KEPT - 1 kept): its mail may
+  // have been delivered although the server answered after our timeout.
+  const count = await prisma.$executeRaw`
+    UPDATE app.parental_authorization_request
+    SET earlier_code_hashes = CASE WHEN code_hash IS NULL THEN coalesce(earlier_code_hashes, '{}')
+          ELSE (array_append(coalesce(earlier_code_hashes, '{}'), code_hash))[greatest(1, cardinality(coalesce(earlier_code_hashes, '{}')) + 3 - ${CODES_KEPT}::int):]
+        END,
+        code_hash = ${hashConsentCode(requestId, code)},
+        code_expires_at = ${codeExpiresAt}::timestamptz
+    WHERE id = ${requestId}::uuid AND status = 'PENDING'::app.authorization_request_status`;
   const request = count ? await prisma.parentalAuthorizationRequest.findUnique({ where: { id: requestId }, select: { id: true, teenagerId: true, parentContact: true, language: true } }) : null;
   if (!request?.parentContact) {
     await prisma.notificationOutbox.deleteMany({ where: { requestId } });

@@ -9,7 +9,7 @@
 // most MAX_OPERATION_NAMES distinct ones; the rest are `other`, so no caller can explode the series.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { createCounter, createHistogram, createSummary, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -79,6 +79,13 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
   });
 
   const byOperation = (p: { operationName?: string; operationType?: string }) => ({ operationName: opName(p.operationName), operationType: p.operationType ?? 'unknown' });
+  const phaseHistogram = <Phase extends 'parse' | 'validate' | 'context' | 'execute' | 'subscribe'>(phase: Phase, help: string) =>
+    createHistogram({
+      registry,
+      histogram: { name: `graphql_envelop_phase_${phase}`, help, labelNames: ['operationName', 'operationType'] },
+      fillLabelsFn: byOperation,
+      phases: [phase],
+    });
   const prometheus = usePrometheus({
     registry,
     endpoint: false, // served by metricsEndpoint below, behind METRICS_TOKEN
@@ -94,11 +101,16 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
         histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation (seconds)', labelNames: ['operationName', 'operationType'] },
         fillLabelsFn: byOperation,
       }),
-      graphql_envelop_phase_parse: true,
-      graphql_envelop_phase_validate: true,
-      graphql_envelop_phase_execute: createHistogram({
+      // Every metric labelled by operation name is declared here with byOperation: the plugin's
+      // defaults label with the raw name, one new series per name a client makes up.
+      graphql_envelop_phase_parse: phaseHistogram('parse', 'Time spent in the parse phase (seconds)'),
+      graphql_envelop_phase_validate: phaseHistogram('validate', 'Time spent in the validate phase (seconds)'),
+      graphql_envelop_phase_context: phaseHistogram('context', 'Time spent building the context (seconds)'),
+      graphql_envelop_phase_execute: phaseHistogram('execute', 'Time spent in the execute phase (seconds)'),
+      graphql_envelop_phase_subscribe: phaseHistogram('subscribe', 'Time spent in the subscribe phase (seconds)'),
+      graphql_envelop_request_time_summary: createSummary({
         registry,
-        histogram: { name: 'graphql_envelop_phase_execute', help: 'Time spent in the execute phase (seconds)', labelNames: ['operationName', 'operationType'] },
+        summary: { name: 'graphql_envelop_request_time_summary', help: 'Time to complete a GraphQL operation (seconds)', labelNames: ['operationName', 'operationType'] },
         fillLabelsFn: byOperation,
       }),
       graphql_envelop_error_result: createCounter({

@@ -602,6 +602,7 @@ export function buildDemoWorld(reference: Date = DEMO_REFERENCE_DATE): DemoWorld
       // A demo request has no mail and so no code: its parent consents as the class's families do.
       language: 'fr',
       codeHash: null,
+      earlierCodeHashes: [],
       codeExpiresAt: null,
       failedAttempts: 0,
       createdAt: at(3, 9),

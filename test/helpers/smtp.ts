@@ -39,6 +39,7 @@ function parse(raw: string, to: string[]): ReceivedMail {
 export async function startSmtpServer(port = 0) {
   const mails: ReceivedMail[] = [];
   let refusing = false;
+  let delayMs = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -48,8 +49,10 @@ export async function startSmtpServer(port = 0) {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         if (refusing) return callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 451 }));
+        // A slow server keeps the mail (it will be delivered) but answers late.
         mails.push(parse(Buffer.concat(chunks).toString('latin1'), session.envelope.rcptTo.map((r) => r.address)));
-        callback();
+        if (delayMs > 0) setTimeout(() => callback(), delayMs);
+        else callback();
       });
     },
   });
@@ -62,6 +65,10 @@ export async function startSmtpServer(port = 0) {
     to: (address: string) => mails.filter((m) => m.to.includes(address)),
     refuse(on: boolean) {
       refusing = on;
+    },
+    /** Answers each accepted mail this many milliseconds late (0: at once), like a server under load. */
+    slow(ms: number) {
+      delayMs = ms;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

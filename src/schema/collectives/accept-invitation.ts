@@ -6,6 +6,7 @@ import { ErrorCode, forbidden, isAppError, notFound } from '../../errors.ts';
 import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { noteRoleChange, noteSession } from './manage.ts';
 import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './invitations.ts';
+import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
   fields: (t) => ({
@@ -82,7 +83,12 @@ builder.mutationField('acceptInvitation', (t) =>
             // Idempotent: a retried or repeated accept finds the membership and consumes nothing.
             return { inv, membership: existing, alreadyMember: true, filled: {}, session: await currentSession(ctx, tx) };
           }
-          const me = await tx.user.findUniqueOrThrow({ where: { id: user.id }, select: { language: true, ageClass: true, userType: true } });
+          // Locked: two accepts of invitations for different age classes must not both find no
+          // age class and both join (the second waits, then sees the first one's).
+          const [me] = await tx.$queryRaw<{ language: string | null; ageClass: AgeClass | null; userType: UserType }[]>`
+            SELECT language, age_class::text AS "ageClass", user_type::text AS "userType"
+            FROM app."user" WHERE id = ${user.id}::uuid FOR UPDATE`;
+          if (!me) throw notFound();
           // Before any write: a refused accept consumes nothing.
           if (inv.ageClass && !ageClassFits(inv.ageClass, me)) {
             throw forbidden('This invitation is for someone of another age class');

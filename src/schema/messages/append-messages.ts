@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { notFound } from '../../errors.ts';
-import { MESSAGE_LIMITS, unstorableReason } from '../../messages/types.ts';
+import { MESSAGE_LIMITS } from '../../messages/types.ts';
 import { parseInput } from '../mutation-helpers.ts';
 import { listBound } from '../../input/bounds.ts';
 import { MessageRoleEnum } from './message.ts';
@@ -59,11 +59,6 @@ const message = z
   })
   .refine((m) => Buffer.byteLength(JSON.stringify([m.toolData ?? null, m.metadata ?? null])) <= L.jsonBytesMax, {
     message: `toolData and metadata together must stay under ${L.jsonBytesMax} bytes of JSON`,
-  })
-  // Text, actions, tool data and metadata must be storable alike by both message stores.
-  .superRefine((m, ctx) => {
-    const reason = unstorableReason(m);
-    if (reason) ctx.addIssue({ code: 'custom', message: reason });
   });
 const schema = z.object({ chatSessionId: chatSessionGlobalId, messages: z.array(message).min(1).max(L.batchMax) });
 

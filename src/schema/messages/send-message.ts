@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import type { Message } from '../../messages/types.ts';
-import { MESSAGE_LIMITS, unstorableReason } from '../../messages/types.ts';
+import { MESSAGE_LIMITS } from '../../messages/types.ts';
 import { parseInput, signedIn } from '../mutation-helpers.ts';
 import { MessageNode } from './message.ts';
 import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
@@ -20,11 +20,7 @@ const schema = z.object({
     .string()
     .trim()
     .min(1, 'must not be empty')
-    .max(MESSAGE_LIMITS.userTextMax, `at most ${MESSAGE_LIMITS.userTextMax} characters`)
-    .superRefine((text, ctx) => {
-      const reason = unstorableReason(text);
-      if (reason) ctx.addIssue({ code: 'custom', message: reason });
-    }),
+    .max(MESSAGE_LIMITS.userTextMax, `at most ${MESSAGE_LIMITS.userTextMax} characters`),
 });
 
 const SendMessagePayload = builder.objectRef<{ message: Message; conversationId: string }>('SendMessagePayload').implement({
