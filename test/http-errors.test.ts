@@ -53,6 +53,37 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
     expect((await ok.json()).data.health.status).toBe('ok');
   });
 
+  it('a POST form, a multipart body and an unreadable media type are 4xx with a code, like the same mistake over GET', async () => {
+    const form = (body: string) =>
+      fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: GRAPHQL_JSON }, body });
+    for (const qs of ['variables={bad', 'variables=undefined', 'extensions=[']) {
+      const res = await form(`query=${encodeURIComponent('{health{status}}')}&${qs}`);
+      expect(res.status, qs).toBe(400);
+      expect((await res.json()).errors[0].extensions, qs).toMatchObject({ code: 'BAD_REQUEST', parameter: qs.split('=')[0] });
+    }
+    const ok = await form(`query=${encodeURIComponent('{health{status}}')}&variables=${encodeURIComponent('{}')}`);
+    expect((await ok.json()).data.health.status).toBe('ok');
+
+    const multipart = (fields: Record<string, string>) => {
+      const body = new FormData();
+      for (const [k, v] of Object.entries(fields)) body.append(k, v);
+      return fetch('/graphql', { method: 'POST', headers: { accept: GRAPHQL_JSON }, body });
+    };
+    for (const fields of [{ operations: '{bad', map: '{}' }, { operations: '{"query":"{health{status}}"}', map: '[bad' }, { map: '{}' }] as Record<string, string>[]) {
+      const res = await multipart(fields);
+      expect(res.status, JSON.stringify(fields)).toBe(400);
+      const [error] = (await res.json()).errors;
+      expect(error.extensions, JSON.stringify(fields)).toEqual({ code: 'BAD_REQUEST' });
+    }
+    expect((await (await multipart({ operations: '{"query":"{health{status}}"}' })).json()).data.health.status).toBe('ok');
+
+    for (const headers of [{ 'content-type': 'text/plain' }, {}] as Record<string, string>[]) {
+      const res = await fetch('/graphql', { method: 'POST', headers, body: new TextEncoder().encode('{"query":"{health{status}}"}') });
+      expect(res.status, JSON.stringify(headers)).toBe(415);
+      expect((await res.json()).errors[0].extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+
   it('every 4xx reply carries an extensions.code and no originalError', async () => {
     const cases: [string, RequestInit, string?][] = [
       ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_JSON }, body: '{"query": "{ health { status } }"' }],

@@ -59,6 +59,16 @@ describe(`input rules (${dbKind})`, () => {
     expect(ok.data.sendMessage.message.text).toBe('hi \ud83d\ude00');
   });
 
+  it('a refused JSON key is echoed at most 120 characters long, so a megabyte key does not come back three times', async () => {
+    const key = `${'k'.repeat(1_000_000)}${NUL}`;
+    const r = await api.gql(signIn, { input: signInInput({ capabilities: { nested: { [key]: 1 } } }) });
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    const { jsonPath } = r.errors![0].extensions as { jsonPath: string };
+    expect(jsonPath).toBe(`nested.${'k'.repeat(113)}…`);
+    expect(JSON.stringify(r.errors).length).toBeLessThan(1_000);
+    expect(r.sql).toBe(0);
+  });
+
   it('the same rule holds for literals written in the document and for ID arguments', async () => {
     const literal = await api.gql(`mutation { signIn(input: { idp: MOCK_IDP, loginId: "x\\u0000y", origin: "test" }) { token } }`);
     expect(codesOf(literal)).toEqual(['BAD_USER_INPUT']);
@@ -107,6 +117,40 @@ describe(`input rules (${dbKind})`, () => {
     const r = await api.gql(signIn, { input: signInInput({ capabilities: { blob: 'x'.repeat(INPUT_BOUNDS.jsonMaxBytes) } }) });
     expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].extensions).toMatchObject({ maxBytes: INPUT_BOUNDS.jsonMaxBytes });
+  });
+
+  it('appendMessages lists are refused by their own bounds (50 messages, 20 toolData, 10 followUpActions), before any SQL', async () => {
+    const append = `mutation($i: AppendMessagesInput!) { appendMessages(input: $i) { count } }`;
+    const msg = (extra: Record<string, unknown> = {}) => ({ role: 'TOOL', text: 't', ...extra });
+    const cases: [unknown[], string, number][] = [
+      [Array.from({ length: 51 }, () => msg()), 'appendMessages.input.messages', 50],
+      [[msg({ toolData: Array.from({ length: 21 }, () => ({ name: 'kb', data: {} })) })], 'appendMessages.input.messages[0].toolData', 20],
+      [[msg({ followUpActions: Array.from({ length: 11 }, () => 'ok') })], 'appendMessages.input.messages[0].followUpActions', 10],
+    ];
+    for (const [messages, argument, maxItems] of cases) {
+      const r = await api.gql(append, { i: { chatSessionId, messages } }, { apiKey });
+      expect(codesOf(r), argument).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].extensions, argument).toMatchObject({ argument, maxItems });
+      expect(r.sql, argument).toBe(0);
+    }
+    const atBounds = [msg({ toolData: Array.from({ length: 20 }, () => ({ name: 'kb', data: {} })), followUpActions: Array.from({ length: 10 }, () => 'ok') }), ...Array.from({ length: 49 }, () => msg())];
+    expect((await api.gql(append, { i: { chatSessionId, messages: atBounds } }, { apiKey })).data.appendMessages.count).toBe(50);
+  });
+
+  it('a lookup key longer than its column (featureFlags names 100, localizedContent keys 200) is refused before any SQL, anonymously', async () => {
+    const huge = 'x'.repeat(5_000_000);
+    const flags = await api.gql(`query($n: [String!]) { featureFlags(names: $n) { name } }`, { n: ['ok', huge] });
+    expect(codesOf(flags)).toEqual(['BAD_USER_INPUT']);
+    expect(flags.errors![0].extensions).toMatchObject({ argument: 'featureFlags.names[1]', maxLength: 100 });
+    expect(flags.sql).toBe(0);
+    const keys = await api.gql(`{ localizedContent(category: UI_MESSAGES, keys: ["${'k'.repeat(201)}"]) { key } }`);
+    expect(codesOf(keys)).toEqual(['BAD_USER_INPUT']);
+    expect(keys.errors![0].extensions).toMatchObject({ argument: 'localizedContent.keys[0]', maxLength: 200 });
+    expect(keys.sql).toBe(0);
+    // At the bound, counted in characters (an emoji is one), the lookup runs.
+    const atBound = await api.gql(`query($n: [String!]) { featureFlags(names: $n) { name } }`, { n: ['😀'.repeat(100)] });
+    expect(atBound.errors).toBeUndefined();
+    expect(atBound.data.featureFlags).toEqual([]);
   });
 
   it('lists of 100,000 items (featureFlags names, nodes ids, localizedContent keys) are refused before any SQL', async () => {

@@ -74,6 +74,19 @@ export function withoutEchoedValue(message: string, reason: string): string {
   return `${head[0].replace(/ got invalid value $/, ' got an invalid value')}${path}; ${redactedReason}`;
 }
 
+/**
+ * A refusal of the document before execution that its author left without a code (graphql-armor's
+ * alias limit, a subscription on a schema without subscriptions): GRAPHQL_VALIDATION_FAILED, like
+ * graphql-js's own validation errors. Errors with a path (a resolver's own) are left as they are.
+ */
+function documentRefusal(error: GraphQLError): GraphQLError | undefined {
+  if (error.extensions?.code || error.path) return undefined;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
+}
+
 /** One line for a client's mistake: what and where, no stack. */
 const summary = (error: GraphQLError) => ({ code: error.extensions?.code, message: error.message, path: error.path?.join('.') });
 
@@ -90,8 +103,7 @@ export function createErrorMasking(processLog: Logger) {
     const located = isGraphQLError(error) ? error : undefined;
 
     if (located && !located.originalError) {
-      const http = httpClientError(located);
-      const shown = http ?? located;
+      const shown = httpClientError(located) ?? documentRefusal(located) ?? located;
       logger().debug(summary(shown), 'request refused');
       return shown;
     }

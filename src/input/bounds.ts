@@ -18,8 +18,21 @@ export function maxItemsOf(def: GraphQLArgument | GraphQLInputField | undefined)
   return typeof declared === 'number' ? declared : INPUT_BOUNDS.maxListItems;
 }
 
-/** `{ extensions: { maxItems } }` and the sentence saying it, for an argument's options. */
-export const listBound = (maxItems: number = INPUT_BOUNDS.maxListItems) => ({
-  extensions: { maxItems },
-  description: `At most ${maxItems} items.`,
+/**
+ * The length bound of a String or ID argument or input field (each item of a list), in
+ * characters (Unicode code points), when it declares `maxLength`; otherwise none.
+ */
+export function maxLengthOf(def: GraphQLArgument | GraphQLInputField | undefined): number | undefined {
+  const declared = def?.extensions?.maxLength;
+  return typeof declared === 'number' ? declared : undefined;
+}
+
+/**
+ * `{ extensions: { maxItems, maxLength } }` and the sentence saying it, for a list argument's
+ * options. `itemMaxLength` bounds each String item, e.g. to its column's length: a lookup key
+ * of megabytes would otherwise reach the database as a parameter.
+ */
+export const listBound = (maxItems: number = INPUT_BOUNDS.maxListItems, itemMaxLength?: number) => ({
+  extensions: itemMaxLength === undefined ? { maxItems } : { maxItems, maxLength: itemMaxLength },
+  description: itemMaxLength === undefined ? `At most ${maxItems} items.` : `At most ${maxItems} items, each at most ${itemMaxLength} characters.`,
 });

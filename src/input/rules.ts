@@ -29,7 +29,7 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import { ErrorCode } from '../errors.ts';
-import { INPUT_BOUNDS, maxItemsOf } from './bounds.ts';
+import { INPUT_BOUNDS, maxItemsOf, maxLengthOf } from './bounds.ts';
 
 type Def = GraphQLArgument | GraphQLInputField | undefined;
 type Container = Record<string | number, unknown>;
@@ -46,6 +46,18 @@ export function textProblem(text: string): string | null {
   if (text.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
   if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate (malformed Unicode)';
   return null;
+}
+
+/** At most this many characters of a place inside a JSON input are echoed back. */
+const MAX_ECHOED_PATH = 120;
+
+/**
+ * A JSON path as shown in an error: its keys are the client's own text, so a refused key of
+ * megabytes would otherwise come back three times (message, jsonPath, issues).
+ */
+function shortened(jsonPath: string): string {
+  if (jsonPath.length <= MAX_ECHOED_PATH) return jsonPath;
+  return `${jsonPath.slice(0, MAX_ECHOED_PATH).replace(/[\uD800-\uDBFF]$/, '')}…`;
 }
 
 /**
@@ -79,7 +91,13 @@ class Checker {
     if (this.errors.length < MAX_REPORTED) this.errors.push(inputError(path, message, node, extensions));
   }
 
-  private text(value: string, path: string, node: ASTNode | undefined) {
+  private text(value: string, path: string, node: ASTNode | undefined, def: Def) {
+    const max = maxLengthOf(def);
+    // Code points, counted only when the UTF-16 length leaves it in doubt.
+    if (max !== undefined && value.length > max && (value.length > 2 * max || [...value].length > max)) {
+      this.fail(path, `must be at most ${max} characters`, node, { maxLength: max });
+      return false;
+    }
     const problem = textProblem(value);
     if (problem) this.fail(path, problem, node);
     return !problem;
@@ -100,7 +118,8 @@ class Checker {
       if (value.kind !== Kind.LIST) return this.node(value, nullable.ofType, def, path, at, depth);
       const max = maxItemsOf(def);
       if (value.values.length > max) return this.fail(path, `must have at most ${max} items`, at, { maxItems: max });
-      value.values.forEach((item, i) => this.node(item, nullable.ofType, undefined, `${path}[${i}]`, at, depth));
+      // Items keep the list's definition: its maxLength bounds each of them.
+      value.values.forEach((item, i) => this.node(item, nullable.ofType, def, `${path}[${i}]`, at, depth));
       return;
     }
     if (isInputObjectType(nullable)) {
@@ -116,7 +135,7 @@ class Checker {
     if (isScalarType(nullable) && nullable.name === 'JSON') {
       return this.json(valueFromASTUntyped(value, this.variables), path, at);
     }
-    if (value.kind === Kind.STRING) this.text(value.value, path, at);
+    if (value.kind === Kind.STRING) this.text(value.value, path, at, def);
   }
 
   /** A value sent as (part of) a variable; String values are normalized in place. */
@@ -128,7 +147,7 @@ class Checker {
       if (!Array.isArray(value)) return this.raw(container, key, nullable.ofType, def, path, at, depth);
       const max = maxItemsOf(def);
       if (value.length > max) return this.fail(path, `must have at most ${max} items`, at, { maxItems: max });
-      for (let i = 0; i < value.length; i++) this.raw(value as unknown as Container, i, nullable.ofType, undefined, `${path}[${i}]`, at, depth);
+      for (let i = 0; i < value.length; i++) this.raw(value as unknown as Container, i, nullable.ofType, def, `${path}[${i}]`, at, depth);
       return;
     }
     if (isInputObjectType(nullable)) {
@@ -141,7 +160,7 @@ class Checker {
     }
     if (isScalarType(nullable) && nullable.name === 'JSON') return this.json(value, path, at);
     if (typeof value !== 'string') return;
-    if (this.text(value, path, at) && nullable.name === 'String') {
+    if (this.text(value, path, at, def) && nullable.name === 'String') {
       const nfc = value.normalize('NFC');
       if (nfc !== value) container[key] = nfc;
     }
@@ -150,7 +169,7 @@ class Checker {
   /** Text inside a JSON input: reported at the input, with the place inside it as `jsonPath`. */
   private jsonText(value: string, path: string, inner: string, at: ASTNode) {
     const problem = textProblem(value);
-    const jsonPath = inner.slice(path.length).replace(/^\./, '');
+    const jsonPath = shortened(inner.slice(path.length).replace(/^\./, ''));
     if (problem) this.fail(path, jsonPath ? `${problem} (at ${jsonPath})` : problem, at, jsonPath ? { jsonPath } : {});
     return !problem;
   }

@@ -37,7 +37,7 @@ builder.queryField('localizedContent', (t) =>
       category: t.arg({ type: ContentCategoryEnum, required: true }),
       language: t.arg({ type: 'LanguageCode', required: false }),
       variant: t.arg({ type: FlagVariantEnum, required: false }),
-      keys: t.arg.stringList({ required: false, ...listBound() }),
+      keys: t.arg.stringList({ required: false, ...listBound(undefined, 200) }),
     },
     resolve: async (query, _root, args, ctx) => {
       const user = ctx.viewer.kind === 'user' ? ctx.viewer.user : null;

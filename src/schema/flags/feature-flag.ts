@@ -42,7 +42,7 @@ builder.queryField('featureFlags', (t) =>
     description:
       'Flags a client may know about, each evaluated for the caller. Backend-only flags are never listed. Pass onlyEnabled to get just the ones that are on.',
     args: {
-      names: t.arg.stringList({ required: false, ...listBound() }),
+      names: t.arg.stringList({ required: false, ...listBound(undefined, 100) }),
       onlyEnabled: t.arg.boolean({ required: false, defaultValue: false }),
     },
     resolve: async (query, _root, args, ctx) => {

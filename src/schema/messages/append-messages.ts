@@ -4,6 +4,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { notFound } from '../../errors.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
 import { parseInput } from '../mutation-helpers.ts';
+import { listBound } from '../../input/bounds.ts';
 import { MessageRoleEnum } from './message.ts';
 import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
 
@@ -19,8 +20,9 @@ const AppendMessageInput = builder.inputType('AppendMessageInput', {
   fields: (t) => ({
     role: t.field({ type: MessageRoleEnum, required: true, description: 'ASSISTANT, SYSTEM or TOOL (USER messages come from sendMessage).' }),
     text: t.string({ required: true }),
-    toolData: t.field({ type: [ToolDataInput], required: false }),
-    followUpActions: t.stringList({ required: false }),
+    // The input rules (src/input/rules.ts) refuse longer lists before any work, with these bounds.
+    toolData: t.field({ type: [ToolDataInput], required: false, ...listBound(MESSAGE_LIMITS.toolDataMax) }),
+    followUpActions: t.stringList({ required: false, ...listBound(MESSAGE_LIMITS.followUpActionsMax) }),
     metadata: t.field({ type: 'JSON', required: false }),
   }),
 });
@@ -28,7 +30,12 @@ const AppendMessageInput = builder.inputType('AppendMessageInput', {
 const AppendMessagesInput = builder.inputType('AppendMessagesInput', {
   fields: (t) => ({
     chatSessionId: t.globalID({ required: true }),
-    messages: t.field({ type: [AppendMessageInput], required: true, description: `1 to ${MESSAGE_LIMITS.batchMax} messages, stored in this order.` }),
+    messages: t.field({
+      type: [AppendMessageInput],
+      required: true,
+      extensions: { maxItems: MESSAGE_LIMITS.batchMax },
+      description: `1 to ${MESSAGE_LIMITS.batchMax} messages, stored in this order.`,
+    }),
   }),
 });
 
