@@ -39,8 +39,9 @@ export const notFound = (message = 'Not found') => appError(ErrorCode.NOT_FOUND,
 export const badInput = (message: string, extensions: Record<string, unknown> = {}) =>
   appError(ErrorCode.BAD_USER_INPUT, message, extensions);
 
-export function fromZod(error: ZodError, prefix = 'input') {
-  const issues = error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
+/** A zod failure as BAD_USER_INPUT; each issue's path starts at the argument it is in (`prefix`; null for top-level arguments). */
+export function fromZod(error: ZodError, prefix: string | null = 'input') {
+  const issues = error.issues.map((i) => ({ path: [...(prefix ? [prefix] : []), ...i.path.map(String)].join('.'), message: i.message }));
   return badInput(issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
 }
 

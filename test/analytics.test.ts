@@ -553,7 +553,10 @@ describe(`conversation analytics (${dbKind})`, () => {
     it('time windows are for the platform view only; bad filters are BAD_USER_INPUT', async () => {
       const since = '2026-10-01T00:00:00Z';
       expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: c.collectiveGid, since } }, { token: c.teacher.token }))).toEqual(['BAD_USER_INPUT']);
-      expect(codesOf(await api.gql(SUMMARY, { filter: { since: '2026-11-01T00:00:00Z', until: since } }, { apiKey: reader }))).toEqual(['BAD_USER_INPUT']);
+      const reversed = await api.gql(SUMMARY, { filter: { since: '2026-11-01T00:00:00Z', until: since } }, { apiKey: reader });
+      expect(codesOf(reversed)).toEqual(['BAD_USER_INPUT']);
+      // Issues are named from the argument they are in.
+      expect((reversed.errors![0].extensions!.issues as { path: string }[]).map((i) => i.path)).toEqual(['filter.since']);
       expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: gid('User', c.teacher.user.id) } }, { token: c.teacher.token }))).toEqual(['BAD_USER_INPUT']);
       expect(codesOf(await api.gql(SUMMARY, { filter: { collectiveId: '%%%' } }, { token: c.teacher.token }))).toEqual(['BAD_USER_INPUT']);
       expect(codesOf(await api.gql(SUMMARY, { filter: { since: 'yesterday' } }, { apiKey: reader }))).toEqual(['BAD_USER_INPUT']);

@@ -262,6 +262,9 @@ describe(`searchDocuments and document mutations (${dbKind})`, () => {
       ]) {
         expect(codesOf(await search(teen, variables)), JSON.stringify(variables).slice(0, 60)).toEqual(['BAD_USER_INPUT']);
       }
+      // A top-level argument is named as it is, not as a field of an `input` it does not have.
+      const tooMany = await search(teen, { query: 'ok', first: 21 });
+      expect((tooMany.errors![0].extensions!.issues as { path: string }[]).map((i) => i.path)).toEqual(['first']);
       // 500 characters after trimming is fine.
       expect((await search(teen, { query: `  ${'harcèlement '.repeat(50).slice(0, 500)}  ` })).errors).toBeUndefined();
       // Nothing to search for (punctuation only): no results, no error.

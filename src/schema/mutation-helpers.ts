@@ -11,9 +11,10 @@ import { appError, ErrorCode, fromZod, isAppError } from '../errors.ts';
  */
 export const decodedGlobalId = <T extends string>(typename: T) => z.object({ typename: z.literal(typename), id: z.string().uuid() });
 
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+/** Validates an argument with zod; BAD_USER_INPUT names each issue from `argument` (null: top-level arguments). */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, argument: string | null = 'input'): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw fromZod(parsed.error);
+  if (!parsed.success) throw fromZod(parsed.error, argument);
   return parsed.data;
 }
 

@@ -105,7 +105,7 @@ builder.queryField('analyticsSummary', (t) =>
     authScopes: { operator: 'analytics:read', session: 'FULL' },
     args: { filter: t.arg({ type: AnalyticsSummaryFilter, required: false }) },
     resolve: async (_root, args, ctx) => {
-      const filter = parseInput(filterSchema, args.filter ?? {});
+      const filter = parseInput(filterSchema, args.filter ?? {}, 'filter');
       const operator = hasPermission(ctx, 'analytics:read');
       if (!filter.collectiveId && !operator) throw forbidden('The platform-wide view needs an API key holding analytics:read');
       if (filter.collectiveId && !operator && !isManagerRole(await roleIn(ctx, filter.collectiveId))) throw notFound();

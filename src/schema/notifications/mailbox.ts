@@ -38,7 +38,7 @@ builder.queryField('mailbox', (t) =>
       first: t.arg.int({ required: false, defaultValue: 20 }),
     },
     resolve: (query, _root, args, ctx) => {
-      const { recipient, first } = parseInput(argsSchema, { recipient: args.recipient, first: args.first ?? 20 });
+      const { recipient, first } = parseInput(argsSchema, { recipient: args.recipient, first: args.first ?? 20 }, null);
       return ctx.prisma.mailboxMessage.findMany({
         ...query,
         where: recipient ? { recipient } : {},

@@ -74,7 +74,7 @@ builder.queryField('searchDocuments', (t) =>
     },
     resolve: async (_root, args, ctx, info) => {
       const { userType, collection } = searcherOf(ctx, args.collection);
-      const input = parseInput(argsSchema, { query: args.query, first: args.first ?? 5, minScore: args.minScore ?? 0 });
+      const input = parseInput(argsSchema, { query: args.query, first: args.first ?? 5, minScore: args.minScore ?? 0 }, null);
       const mode: SearchMode = args.mode ?? 'HYBRID';
       const { results, trace } = await ctx.search.search(
         {
