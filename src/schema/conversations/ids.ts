@@ -5,8 +5,7 @@
 // extensions.code: yoga masks it as INTERNAL_SERVER_ERROR.)
 import { z } from 'zod';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../visibility.ts';
 
 /** A global ID of `typename` whose raw id is a UUID; parses to the raw id. */
 export const globalId = (typename: string) =>
@@ -17,7 +16,7 @@ export const globalId = (typename: string) =>
     } catch {
       decoded = null;
     }
-    if (!decoded || decoded.typename !== typename || !UUID.test(decoded.id)) {
+    if (!decoded || decoded.typename !== typename || !isUuid(decoded.id)) {
       ctx.addIssue({ code: 'custom', message: `must be the ID of a ${typename}` });
       return z.NEVER;
     }

@@ -24,7 +24,8 @@ builder.prismaObject('MailboxMessage', {
 });
 
 const argsSchema = z.object({
-  recipient: z.string().trim().toLowerCase().max(255, 'at most 255 characters').refine((v) => !v.includes('\u0000'), 'must not contain NUL').nullish(),
+  // NUL is refused before resolvers, by the input rules (src/input/rules.ts).
+  recipient: z.string().trim().toLowerCase().max(255, 'at most 255 characters').nullish(),
   first: z.number().int().min(1, 'at least 1').max(MAX_MAILBOX_PAGE, `at most ${MAX_MAILBOX_PAGE}`),
 });
 
