@@ -1,8 +1,9 @@
-// The analytics aggregates, read in ONE SQL statement: every dimension's cells and the grand total
-// come from one GROUP BY GROUPING SETS over a long "facts" relation (one row per conversation and
-// dimension value). Only counts leave the database: no free text is ever selected.
+// The analytics aggregates, read in ONE SQL statement: every group's cells and totals come from one
+// GROUP BY GROUPING SETS over a long "facts" relation (one row per conversation and dimension
+// value), then suppression.ts assembles the view from the groups. Only counts leave the database:
+// no free text is ever selected.
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
-import { DIMENSIONS, protectAggregates, type Cell, type Dimension, type ProtectedAggregates } from './suppression.ts';
+import { DIMENSIONS, protectAggregates, type Cell, type Dimension, type GroupTable, type ProtectedAggregates } from './suppression.ts';
 
 export interface SummaryScope {
   /** Only conversations whose author belonged to this collective (or a descendant) when recorded. */
@@ -14,6 +15,9 @@ export interface SummaryScope {
 }
 
 interface Row {
+  /** 0: a group's cell; 3: a group's total; 7: the grand total (always present, even when empty). */
+  level: number;
+  grp: string | null;
   dimension: Dimension | null;
   value: string | null;
   conversations: number;
@@ -37,10 +41,21 @@ function statement(scope: SummaryScope) {
         JOIN analytics.conversation_analytics a2 ON a2.id = lc.analytics_id
         WHERE lc.collective_id = ${scope.collectiveId}::uuid)`
     : Prisma.empty;
-  const inScope = scope.collectiveId
-    ? Prisma.sql`WHERE EXISTS (SELECT 1 FROM analytics.conversation_analytics_collective lc
-        WHERE lc.analytics_id = l.id AND lc.collective_id = ${scope.collectiveId}::uuid)`
-    : Prisma.empty;
+  // A conversation's group: the non-family collectives of its snapshot (the same for all its
+  // recordings), so the group never changes after the first recording. Families are no view of their
+  // own (see README): counting them would split every class into one group per family. The platform
+  // view is one group.
+  const grouped = scope.collectiveId
+    ? Prisma.sql`SELECT l.*, g.grp FROM latest l
+        CROSS JOIN LATERAL (
+          SELECT string_agg(lc.collective_id::text, ',' ORDER BY lc.collective_id) AS grp,
+                 bool_or(lc.collective_id = ${scope.collectiveId}::uuid) AS in_view
+          FROM analytics.conversation_analytics_collective lc
+          JOIN app.collective col ON col.id = lc.collective_id
+          WHERE lc.analytics_id = l.id AND col.type <> 'FAMILY'
+        ) g
+        WHERE g.in_view`
+    : Prisma.sql`SELECT l.*, '' AS grp FROM latest l`;
   const scopeExists = scope.collectiveId
     ? Prisma.sql`EXISTS (SELECT 1 FROM app.collective WHERE id = ${scope.collectiveId}::uuid)`
     : Prisma.sql`true`;
@@ -52,31 +67,31 @@ WITH latest AS (
   WHERE true ${window} ${candidates}
   ORDER BY a.conversation_id, a.recorded_at DESC, a.id DESC
 ),
-scoped AS (SELECT * FROM latest l ${inScope}),
-facts (dimension, value, conversation_id, user_id) AS (
-  SELECT 'CATEGORY', m.category::text, l.conversation_id, l.user_id
+scoped AS (${grouped}),
+facts (grp, dimension, value, conversation_id, user_id) AS (
+  SELECT l.grp, 'CATEGORY', m.category::text, l.conversation_id, l.user_id
     FROM scoped l JOIN analytics.conversation_messages_categorized m ON m.analytics_id = l.id
   UNION ALL
-  SELECT 'STRATEGY', s.strategy::text, l.conversation_id, l.user_id
+  SELECT l.grp, 'STRATEGY', s.strategy::text, l.conversation_id, l.user_id
     FROM scoped l JOIN analytics.conversation_strategies_categorized s ON s.analytics_id = l.id
   UNION ALL
-  SELECT 'STRATEGY', l.strategy::text, l.conversation_id, l.user_id FROM scoped l WHERE l.strategy IS NOT NULL
+  SELECT l.grp, 'STRATEGY', l.strategy::text, l.conversation_id, l.user_id FROM scoped l WHERE l.strategy IS NOT NULL
   UNION ALL
-  SELECT 'ANSWER_TYPE', t.answer_type::text, l.conversation_id, l.user_id
+  SELECT l.grp, 'ANSWER_TYPE', t.answer_type::text, l.conversation_id, l.user_id
     FROM scoped l JOIN analytics.conversation_answer_types_categorized t ON t.analytics_id = l.id
   UNION ALL
-  SELECT 'MOOD', coalesce(l.mood::text, 'UNKNOWN'), l.conversation_id, l.user_id FROM scoped l
+  SELECT l.grp, 'MOOD', coalesce(l.mood::text, 'UNKNOWN'), l.conversation_id, l.user_id FROM scoped l
   UNION ALL
-  SELECT 'LANGUAGE', l.language, l.conversation_id, l.user_id FROM scoped l
+  SELECT l.grp, 'LANGUAGE', l.language, l.conversation_id, l.user_id FROM scoped l
   UNION ALL
-  SELECT 'WEEK', to_char(date_trunc('week', l.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD'), l.conversation_id, l.user_id FROM scoped l
+  SELECT l.grp, 'WEEK', to_char(date_trunc('week', l.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD'), l.conversation_id, l.user_id FROM scoped l
   UNION ALL
-  SELECT 'COLLECTIVE_TYPE', coalesce(col.type::text, 'NONE'), l.conversation_id, l.user_id
+  SELECT l.grp, 'COLLECTIVE_TYPE', coalesce(col.type::text, 'NONE'), l.conversation_id, l.user_id
     FROM scoped l
     LEFT JOIN analytics.conversation_analytics_collective lc ON lc.analytics_id = l.id AND lc.direct
     LEFT JOIN app.collective col ON col.id = lc.collective_id
   UNION ALL
-  SELECT 'MOOD_TREND',
+  SELECT l.grp, 'MOOD_TREND',
     CASE WHEN t.n < 2 THEN 'NOT_MEASURED' WHEN t.last_mood > t.first_mood THEN 'IMPROVED' ELSE 'NOT_IMPROVED' END,
     l.conversation_id, l.user_id
     FROM scoped l
@@ -87,12 +102,12 @@ facts (dimension, value, conversation_id, user_id) AS (
       FROM analytics.conversation_moods_categorized mo WHERE mo.analytics_id = l.id
     ) t
 )
-SELECT dimension, value,
+SELECT GROUPING(grp, dimension, value)::int AS level, grp, dimension, value,
   count(DISTINCT conversation_id)::int AS conversations,
   count(DISTINCT user_id)::int AS contributors,
   ${scopeExists} AS scope_exists
 FROM facts
-GROUP BY GROUPING SETS ((dimension, value), ())`;
+GROUP BY GROUPING SETS ((grp, dimension, value), (grp), ())`;
 }
 
 /**
@@ -101,15 +116,20 @@ GROUP BY GROUPING SETS ((dimension, value), ())`;
  */
 export async function analyticsSummary(prisma: PrismaClient, scope: SummaryScope, k: number): Promise<AnalyticsSummaryResult | null> {
   const rows = await prisma.$queryRaw<Row[]>(statement(scope));
-  // The empty grouping set yields the total row even when nothing matched: every row carries scope_exists.
+  // The empty grouping set yields the grand total row even when nothing matched: every row carries scope_exists.
   if (rows.length > 0 && !rows[0].scope_exists) return null;
-  let total: Cell = { value: 'TOTAL', conversations: 0, contributors: 0 };
-  const cells = new Map<Dimension, Cell[]>(DIMENSIONS.map((d) => [d, []]));
+  const groups = new Map<string, { total: Cell; cells: Map<Dimension, Cell[]> }>();
+  const groupOf = (grp: string) => {
+    let group = groups.get(grp);
+    if (!group) groups.set(grp, (group = { total: { value: 'TOTAL', conversations: 0, contributors: 0 }, cells: new Map(DIMENSIONS.map((d) => [d, []])) }));
+    return group;
+  };
   for (const row of rows) {
+    if (row.level === 7 || row.grp === null) continue;
     const cell = { value: row.value ?? '', conversations: row.conversations, contributors: row.contributors };
-    if (row.dimension === null) total = { ...cell, value: 'TOTAL' };
-    else cells.get(row.dimension)?.push(cell);
+    if (row.level === 3) groupOf(row.grp).total = { ...cell, value: 'TOTAL' };
+    else if (row.dimension) groupOf(row.grp).cells.get(row.dimension)?.push(cell);
   }
-  for (const list of cells.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-  return { k, ...protectAggregates(total, cells, k) };
+  const tables: GroupTable[] = [...groups.values()];
+  return { k, ...protectAggregates(tables, k) };
 }
