@@ -1,5 +1,5 @@
 // Attacks on the analytics aggregates and recording (review of issue 18): free text echoed in
-// errors, odd filters, and the known leak of nested collective views (differencing).
+// errors, odd filters, and differencing between collective views (nested, overlapping, over time).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
@@ -44,31 +44,249 @@ describe(`analytics attacks (${dbKind})`, () => {
     }, { apiKey: writer });
   }
 
-  // KNOWN LEAK, not fixed (review a10): the collective views nest (a school's view holds its classes'
-  // pupils), and each view is protected on its own, so two published views subtract into a group
-  // smaller than k. Here the school publishes NEGATIVE 6 and its class A NEGATIVE 5: the one pupil of
-  // the school outside class A is NEGATIVE. Anyone managing both (a head teacher who teaches class A)
-  // or two colluding managers can do it. `it.fails` keeps the right answer on record: when a fix
-  // lands this test starts failing and must become a plain `it`.
-  it.fails('a manager of a school and of one of its classes cannot subtract the class from the school to read a lone pupil', async () => {
+  // Views nest (a school holds its classes' pupils) and overlap (a club cuts across a class), so two
+  // published views, or a school minus all but one of its classes, could subtract into a group
+  // smaller than k. The fix (src/analytics/suppression.ts, rules 4-5): views are sums of groups of
+  // at least k teenagers, each group protected on its own. These tests play the attacker: the same
+  // manager of several views, managers colluding, the dimensions that narrow a cell (week,
+  // language), and readings at different times.
+  type View = { conversations: number | null; byMood: Cell[]; byLanguage: Cell[]; byWeek: Cell[] };
+  type Cell = { value: string; conversations: number };
+  const FULL = /* GraphQL */ `
+    query Full($filter: AnalyticsSummaryFilter) {
+      analyticsSummary(filter: $filter) { conversations byMood { value conversations } byLanguage { value conversations } byWeek { value conversations } }
+    }
+  `;
+  const readView = async (collectiveId: string, token: string): Promise<View> => {
+    const r = await api.gql(FULL, { filter: { collectiveId: gid('Collective', collectiveId) } }, { token });
+    expect(r.errors).toBeUndefined();
+    return r.data.analyticsSummary;
+  };
+  const count = (v: View, mood: string) => v.byMood.find((m) => m.value === mood)?.conversations;
+  /** Every number two views both publish (total, each mood, language and week) differs by 0 or by at least k. */
+  function expectNoSmallDifference(a: View, b: View, label: string) {
+    const numbers = (v: View) =>
+      new Map<string, number>([
+        ['TOTAL', v.conversations ?? Number.NaN],
+        ...(['byMood', 'byLanguage', 'byWeek'] as const).flatMap((d) => v[d].map((c) => [`${d}:${c.value}`, c.conversations] as [string, number])),
+      ]);
+    const [na, nb] = [numbers(a), numbers(b)];
+    for (const [key, x] of na) {
+      const y = nb.get(key);
+      if (y === undefined || Number.isNaN(x) || Number.isNaN(y)) continue;
+      const d = Math.abs(x - y);
+      expect(d === 0 || d >= 5, `${label} ${key}: ${x} vs ${y}`).toBe(true);
+    }
+  }
+  async function teens(n: number) {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(await person('TEENAGER'));
+    return out;
+  }
+  const members = (list: { user: { id: string } }[], role: 'MEMBER' | 'OWNER' = 'MEMBER') => list.map((t) => ({ userId: t.user.id, role }));
+
+  it('a manager of a school and of one of its classes cannot subtract the class from the school to read a lone pupil', async () => {
     const head = await person();
     const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
-    const classA = [];
-    for (let i = 0; i < 10; i++) classA.push(await person('TEENAGER'));
-    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...classA.map((t) => ({ userId: t.user.id, role: 'MEMBER' as const }))], { type: 'CLASS', parentId: school.id });
+    const classA = await teens(10);
+    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(classA)], { type: 'CLASS', parentId: school.id });
     const lone = await person('TEENAGER');
     await createCollective(db.prisma, [{ userId: lone.user.id, role: 'MEMBER' }], { type: 'CLASS', parentId: school.id });
     for (const [i, t] of classA.entries()) expect((await recordFor(t.user.id, i < 5 ? 'POSITIVE' : 'NEGATIVE')).errors).toBeUndefined();
     expect((await recordFor(lone.user.id, 'NEGATIVE')).errors).toBeUndefined();
 
-    const view = async (id: string) => (await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', id) } }, { token: head.token })).data.analyticsSummary;
-    const [s, c] = [await view(school.id), await view(a.id)];
-    const count = (v: { byMood: { value: string; conversations: number }[] }, mood: string) => v.byMood.find((m) => m.value === mood)?.conversations;
+    const [s, c] = [await readView(school.id, head.token), await readView(a.id, head.token)];
     // Right answer: no mood of the school can be compared with the same mood of the class when they
     // differ by fewer than k teenagers (the difference would be the lone pupil's mood).
     for (const mood of ['NEGATIVE', 'POSITIVE']) {
       const [inSchool, inClass] = [count(s, mood), count(c, mood)];
       if (inSchool !== undefined && inClass !== undefined) expect(inSchool - inClass === 0 || inSchool - inClass >= 5, mood).toBe(true);
+    }
+    expectNoSmallDifference(s, c, 'school/class');
+    // The class keeps its climate; the lone pupil's group (1 < k) is in no view.
+    expect(c).toMatchObject({ conversations: 10, byMood: [{ value: 'NEGATIVE', conversations: 5 }, { value: 'POSITIVE', conversations: 5 }] });
+    expect(s).toEqual(c);
+  });
+
+  it('two managers colluding (school head and two class teachers) cannot subtract both classes from the school, and the lone pupil recording in between changes nothing', async () => {
+    const [head, teacherA, teacherB] = [await person(), await person(), await person()];
+    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const [pa, pb] = [await teens(6), await teens(7)];
+    const a = await createCollective(db.prisma, [{ userId: teacherA.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const b = await createCollective(db.prisma, [{ userId: teacherB.user.id, role: 'ADMIN' }, ...members(pb)], { type: 'CLASS', parentId: school.id });
+    // The lone pupil sits directly in the school (no class): school - A - B would be them.
+    const lone = await person('TEENAGER');
+    await db.prisma.collectiveMembership.create({ data: { userId: lone.user.id, collectiveId: school.id, role: 'MEMBER' } });
+    for (const [i, t] of pa.entries()) await recordFor(t.user.id, i < 5 ? 'NEGATIVE' : 'POSITIVE');
+    for (const [i, t] of pb.entries()) await recordFor(t.user.id, i < 5 ? 'NEGATIVE' : 'NEUTRAL');
+
+    const before = await readView(school.id, head.token);
+    expect((await recordFor(lone.user.id, 'VERY_NEGATIVE')).errors).toBeUndefined();
+    const [s, va, vb] = [await readView(school.id, head.token), await readView(a.id, teacherA.token), await readView(b.id, teacherB.token)];
+    // Across time: the school read before and after the lone pupil's recording is the same.
+    expect(s).toEqual(before);
+    // Right answer: school - A - B is 0 or at least k for every number all three publish.
+    const sum = (...vs: View[]) => ({
+      conversations: vs.reduce((n, v) => n + (v.conversations ?? 0), 0),
+      byMood: ['NEGATIVE', 'NEUTRAL', 'POSITIVE', 'VERY_NEGATIVE'].flatMap((m) => (vs.every((v) => count(v, m) !== undefined) ? [{ value: m, conversations: vs.reduce((n, v) => n + count(v, m)!, 0) }] : [])),
+      byLanguage: [],
+      byWeek: [],
+    });
+    expectNoSmallDifference(s, sum(va, vb), 'school/A+B');
+    expectNoSmallDifference(s, va, 'school/A');
+    expectNoSmallDifference(s, vb, 'school/B');
+    expect(s.conversations).toBe(13);
+    expect(count(s, 'VERY_NEGATIVE')).toBeUndefined();
+  });
+
+  it('a manager of a class and of a club of all but one of its pupils cannot subtract the club from the class', async () => {
+    const teacher = await person();
+    const pupils = await teens(10);
+    const cls = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(pupils)], { type: 'CLASS' });
+    const club = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(pupils.slice(1))], { type: 'OTHER' });
+    for (const [i, t] of pupils.entries()) await recordFor(t.user.id, i === 0 ? 'VERY_NEGATIVE' : i < 5 ? 'NEGATIVE' : 'POSITIVE');
+    const [c, k] = [await readView(cls.id, teacher.token), await readView(club.id, teacher.token)];
+    expectNoSmallDifference(c, k, 'class/club');
+    // Pupils 1-9 form one group (class and club); pupil 0 alone (class only) is in no view.
+    expect(c).toEqual(k);
+    expect(c.conversations).toBe(9);
+  });
+
+  it('narrowing by week or language: a lone pupil with their own week and language shows in no list, and no list of the school differs from its class by fewer than k', async () => {
+    const head = await person();
+    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const pa = await teens(7);
+    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const pb = await teens(2);
+    await createCollective(db.prisma, members(pb), { type: 'CLASS', parentId: school.id });
+    for (const t of pa) await recordFor(t.user.id, 'NEGATIVE');
+    for (const t of pb) {
+      const c = await db.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't', createdAt: new Date('2025-01-15T10:00:00Z') } });
+      await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'pt', mood: 'NEGATIVE' } }, { apiKey: writer });
+    }
+    const [s, c] = [await readView(school.id, head.token), await readView(a.id, head.token)];
+    expectNoSmallDifference(s, c, 'school/class');
+    expect(s.byLanguage).toEqual([{ value: 'fr', conversations: 7 }]);
+    expect(s.byWeek.map((w) => w.value)).not.toContain('2025-01-13');
+    // And no time window narrows a collective's view.
+    const windowed = await api.gql(FULL, { filter: { collectiveId: gid('Collective', school.id), since: '2025-01-13T00:00:00Z' } }, { token: head.token });
+    expect(windowed.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('across time: a pupil moving class, or a class growing past k, changes the school only by a whole group of k or more', async () => {
+    const head = await person();
+    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const [pa, pb] = [await teens(6), await teens(5)];
+    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const b = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pb)], { type: 'CLASS', parentId: school.id });
+    for (const t of pa) await recordFor(t.user.id, 'NEGATIVE');
+    for (const t of pb.slice(0, 4)) await recordFor(t.user.id, 'POSITIVE');
+    const t1 = { s: await readView(school.id, head.token), a: await readView(a.id, head.token), b: await readView(b.id, head.token) };
+    // Class B has 4 contributing pupils: its group is in no view yet.
+    expect(t1.b.conversations).toBeNull();
+    expect(t1.s).toEqual(t1.a);
+
+    // A pupil of A moves to B: their recorded conversation stays where it was (snapshot at first recording).
+    await db.prisma.collectiveMembership.deleteMany({ where: { userId: pa[0].user.id, collectiveId: a.id } });
+    await db.prisma.collectiveMembership.create({ data: { userId: pa[0].user.id, collectiveId: b.id, role: 'MEMBER' } });
+    expect(await readView(school.id, head.token)).toEqual(t1.s);
+    expect(await readView(a.id, head.token)).toEqual(t1.a);
+
+    // Their next conversation, and a fifth pupil of B, bring B's group to k = 5... 6 pupils: B appears
+    // in the school as a whole group, the same numbers B's own view publishes.
+    await recordFor(pa[0].user.id, 'POSITIVE');
+    await recordFor(pb[4].user.id, 'POSITIVE');
+    const t2 = { s: await readView(school.id, head.token), b: await readView(b.id, head.token) };
+    expect(t2.b).toMatchObject({ conversations: 6, byMood: [{ value: 'POSITIVE', conversations: 6 }] });
+    expect(t2.s.conversations! - t1.s.conversations!).toBe(t2.b.conversations);
+    for (const mood of ['NEGATIVE', 'POSITIVE']) expect((count(t2.s, mood) ?? 0) - (count(t1.s, mood) ?? 0), mood).toBe(count(t2.b, mood) ?? 0);
+  });
+
+  it('families are no analytics view and do not split a class: a family of 5 teenagers publishes nothing, its class publishes all its pupils', async () => {
+    const [parent, teacher] = [await person(), await person()];
+    const kids = await teens(5);
+    const others = await teens(5);
+    const family = await createCollective(db.prisma, [{ userId: parent.user.id, role: 'OWNER' }, ...members(kids)], { type: 'FAMILY' });
+    const cls = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(kids), ...members(others.slice(0, 4))], { type: 'CLASS' });
+    for (const t of kids) await recordFor(t.user.id, 'NEGATIVE');
+    for (const t of others.slice(0, 4)) await recordFor(t.user.id, 'NEGATIVE');
+    // A family's view would otherwise be subtractable from any view holding it with a few more pupils.
+    expect(await readView(family.id, parent.token)).toEqual({ conversations: null, byMood: [], byLanguage: [], byWeek: [] });
+    expect(await readView(cls.id, teacher.token)).toMatchObject({ conversations: 9, byMood: [{ value: 'NEGATIVE', conversations: 9 }] });
+  });
+
+  it('an adversary managing every collective of a school (classes, a club, a family, pupils outside any class) derives no count of fewer than k pupils from any combination of views', async () => {
+    // The adversary knows every pupil's collectives and the rules, reads every view, and solves the
+    // linear equations the published numbers give (one unknown per pupil and value): any set of
+    // pupils whose count it can isolate must count 0 or at least k of them.
+    const head = await person();
+    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const [pa, pb, pc, direct] = [await teens(20), await teens(11), await teens(2), await teens(1)];
+    const owner = [{ userId: head.user.id, role: 'OWNER' as const }];
+    const a = await createCollective(db.prisma, [...owner, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const b = await createCollective(db.prisma, [...owner, ...members(pb)], { type: 'CLASS', parentId: school.id });
+    const c = await createCollective(db.prisma, [...owner, ...members(pc)], { type: 'CLASS', parentId: school.id });
+    const club = await createCollective(db.prisma, [...owner, ...members([...pa.slice(0, 10), pb[0]])], { type: 'OTHER', parentId: school.id });
+    const family = await createCollective(db.prisma, [...owner, ...members([pa[9], pb[6]])], { type: 'FAMILY' });
+    for (const t of direct) await db.prisma.collectiveMembership.create({ data: { userId: t.user.id, collectiveId: school.id, role: 'MEMBER' } });
+    const views = { school, a, b, c, club, family };
+    const inView: Record<keyof typeof views, { user: { id: string } }[]> = {
+      school: [...pa, ...pb, ...pc, ...direct], a: pa, b: pb, c: pc, club: [...pa.slice(0, 10), pb[0]], family: [pa[9], pb[6]],
+    };
+    const pupils = [...pa, ...pb, ...pc, ...direct];
+    // The pupils of groups under k (class C, the one outside any class, the one of B in the club) are
+    // VERY_NEGATIVE: the target. The others alternate NEGATIVE and POSITIVE; language and week are
+    // drawn (seeded, so a failure replays) to give small and large cells.
+    let seed = 18;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const targets = new Set([...pc, ...direct, pb[0]]);
+    const truth = new Map<string, string[]>(); // pupil -> the values their conversation counts in
+    for (const [i, t] of pupils.entries()) {
+      const mood = targets.has(t) ? 'VERY_NEGATIVE' : i % 2 ? 'NEGATIVE' : 'POSITIVE';
+      const language = rand() < 0.85 ? 'fr' : 'pt';
+      const createdAt = new Date(rand() < 0.7 ? '2026-10-06T10:00:00Z' : '2026-10-13T10:00:00Z');
+      const conv = await db.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't', createdAt } });
+      const r = await api.gql(RECORD, { input: { conversationId: gid('Conversation', conv.id), chatbotVersion: '1.0', language, mood } }, { apiKey: writer });
+      expect(r.errors).toBeUndefined();
+      truth.set(t.user.id, ['TOTAL', `byMood:${mood}`, `byLanguage:${language}`, `byWeek:${createdAt.getUTCDate() === 6 ? '2026-10-05' : '2026-10-12'}`]);
+    }
+    // The rule the adversary knows: a pupil counts in a view when their group (same non-family
+    // collectives) has at least k pupils.
+    const groupKey = (id: string) => (['school', 'a', 'b', 'c', 'club'] as const).filter((v) => inView[v].some((t) => t.user.id === id)).join(',');
+    const groupSize = (key: string) => pupils.filter((t) => groupKey(t.user.id) === key).length;
+    const counted = (v: keyof typeof views) => new Set(inView[v].map((t) => t.user.id).filter((id) => v !== 'family' && groupSize(groupKey(id)) >= 5));
+
+    const published: { view: keyof typeof views; key: string; n: number }[] = [];
+    for (const v of Object.keys(views) as (keyof typeof views)[]) {
+      const r = await readView(views[v].id, head.token);
+      if (r.conversations !== null) published.push({ view: v, key: 'TOTAL', n: r.conversations });
+      for (const d of ['byMood', 'byLanguage', 'byWeek'] as const) for (const cell of r[d]) published.push({ view: v, key: `${d}:${cell.value}`, n: cell.conversations });
+    }
+    // Enough is published for the attack to mean something (the class climates and the school's).
+    expect(published.filter((p) => p.key.startsWith('byMood')).map((p) => p.view)).toEqual(expect.arrayContaining(['school', 'a', 'b']));
+    const ids = pupils.map((t) => t.user.id);
+    const has = (id: string, key: string) => truth.get(id)!.includes(key);
+    for (const key of new Set(published.map((p) => p.key))) {
+      const rows = published.filter((p) => p.key === key).map((p) => {
+        const set = counted(p.view);
+        // The adversary's model must match what was published.
+        expect(ids.filter((id) => set.has(id) && has(id, key)).length, `${p.view} ${key}`).toBe(p.n);
+        return ids.map((id) => (set.has(id) ? 1 : 0));
+      });
+      // Pupils no row tells apart can only be isolated together: enumerate the unions of these classes.
+      const bySignature = new Map<string, Set<string>>();
+      ids.forEach((id, i) => {
+        const sig = rows.map((r) => r[i]).join('');
+        if (sig.includes('1')) bySignature.set(sig, (bySignature.get(sig) ?? new Set()).add(id));
+      });
+      const classes = [...bySignature.values()];
+      for (let mask = 1; mask < 2 ** classes.length; mask++) {
+        const union = new Set(classes.filter((_, i) => mask & (2 ** i)).flatMap((cl) => [...cl]));
+        const target = ids.map((id) => (union.has(id) ? 1 : 0));
+        if (rank([...rows, target]) !== rank(rows)) continue; // not derivable
+        const n = [...union].filter((id) => has(id, key)).length;
+        expect(n === 0 || n >= 5, `${key}: ${n} pupil(s) derivable among ${union.size}`).toBe(true);
+      }
     }
   });
 
@@ -131,3 +349,21 @@ describe(`analytics attacks (${dbKind})`, () => {
     }
   });
 });
+
+/** The rank of a small 0/1 matrix (Gaussian elimination; exact enough at these sizes). */
+function rank(rows: number[][]): number {
+  const m = rows.map((r) => [...r]);
+  let r = 0;
+  for (let col = 0; col < (m[0]?.length ?? 0) && r < m.length; col++) {
+    const pivot = m.findIndex((row, i) => i >= r && Math.abs(row[col]) > 1e-9);
+    if (pivot < 0) continue;
+    [m[r], m[pivot]] = [m[pivot], m[r]];
+    for (let i = 0; i < m.length; i++) {
+      if (i === r || Math.abs(m[i][col]) < 1e-9) continue;
+      const f = m[i][col] / m[r][col];
+      m[i] = m[i].map((x, j) => x - f * m[r][j]);
+    }
+    r++;
+  }
+  return r;
+}
