@@ -55,7 +55,8 @@ const DIMENSION_FIELDS = {
 
 const AnalyticsSummary = builder.objectRef<AnalyticsSummaryResult>('AnalyticsSummary').implement({
   description:
-    'Protected aggregates of conversation analytics: counts only, never free text. A count is published only when at least k distinct teenagers contribute to it, and further counts are withheld so that no withheld one can be derived by subtraction (README, "Conversation analytics").',
+    'Protected aggregates of conversation analytics: counts only, never free text. A count is published only when at least k distinct teenagers contribute to it, and further counts are withheld so that no withheld one can be derived by subtraction. ' +
+    'A collective\'s view sums whole groups (teenagers who had the same collectives when a conversation was first recorded) of at least k teenagers, and lists a value only when no group withholds it, so that no two views subtract into fewer than k (README, "Conversation analytics").',
   fields: (t) => ({
     k: t.exposeInt('k', { description: 'The distinct teenagers every published count needs (ANALYTICS_MIN_TEENAGERS, at least 3).' }),
     conversations: t.exposeInt('conversations', { nullable: true, description: 'All conversations in scope; null (and every list empty) when fewer than k teenagers contribute.' }),
@@ -76,7 +77,8 @@ const AnalyticsSummaryFilter = builder.inputType('AnalyticsSummaryFilter', {
   fields: (t) => ({
     collectiveId: t.globalID({
       required: false,
-      description: 'One collective\'s view (conversations of teenagers who belonged to it or to a collective under it when recorded). Its OWNERs and ADMINs, or operators with analytics:read.',
+      description:
+        'One collective\'s view (conversations of teenagers who belonged to it or to a collective under it when first recorded, in groups of at least k teenagers; a FAMILY collective\'s view is always empty). Its OWNERs and ADMINs, or operators with analytics:read.',
     }),
     since: t.field({ type: 'DateTime', required: false, description: 'Conversations started at or after this instant. Platform view only.' }),
     until: t.field({ type: 'DateTime', required: false, description: 'Conversations started before this instant. Platform view only.' }),
