@@ -473,6 +473,9 @@ describe(`conversation analytics (${dbKind})`, () => {
       const k3 = createTestApp(db, { ANALYTICS_MIN_TEENAGERS: '3' });
       const r = await k3.gql(SUMMARY, { filter: { collectiveId: schoolGid } }, { token: principal.token });
       expect(r.data.analyticsSummary).toMatchObject({ k: 3, conversations: 3, byCollectiveType: [{ value: 'CLASS', conversations: 3 }] });
+      // A roll-up over groups is still one statement (after the session's).
+      expect(statements(r)).toBe(2);
+      expect(r.sqlLog.filter((q) => q.includes('analytics.'))).toHaveLength(1);
       expect(() => loadConfig({ ANALYTICS_MIN_TEENAGERS: '2' })).toThrow(/ANALYTICS_MIN_TEENAGERS/);
     });
 
