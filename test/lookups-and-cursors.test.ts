@@ -307,7 +307,7 @@ describe(`lookups and cursors (${dbKind})`, () => {
       }
       const feedback = async (args: Record<string, unknown>) => read((await api.gql(`query(${VARS}) { feedback(${ARGS}) { ${CONN} } }`, args, { apiKey: operatorKey })).data.feedback);
       // Feedback ids are raw UUIDs (not a node type).
-      await keepsPlace(feedback, (id) => db.prisma.feedback.delete({ where: { id } }), { forward: 1, backward: 5 });
+      await keepsPlace(feedback, (id) => db.prisma.feedback.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 5 });
     });
 
     it('Conversation.messages and ChatSession.messages (createdAt asc) keep their place', async () => {

@@ -170,6 +170,7 @@ export type NodeQuery = { node:
     | { __typename: 'CollectiveMembership', id: string }
     | { __typename: 'Conversation', id: string }
     | { __typename: 'Document', id: string }
+    | { __typename: 'Feedback', id: string }
     | { __typename: 'Invitation', id: string }
     | { __typename: 'Message', id: string }
     | { __typename: 'ParentalAuthorizationRequest', id: string }
