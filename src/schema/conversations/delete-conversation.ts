@@ -7,6 +7,7 @@ import { deleteConversation, findOwnConversation } from './domain.ts';
 import { globalId, toGlobalId } from './ids.ts';
 
 const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
+  description: 'Input of deleteConversation.',
   fields: (t) => ({
     conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
   }),

@@ -5,6 +5,7 @@ import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { conversationTitle } from './domain.ts';
 
 const StartConversationInput = builder.inputType('StartConversationInput', {
+  description: 'Input of startConversation.',
   fields: (t) => ({
     conversationType: t.field({ type: ConversationTypeEnum, required: true }),
     title: t.string({ required: false, description: 'Trimmed, 1 to 200 characters. Omit or pass null for no title.' }),
@@ -23,6 +24,7 @@ interface Result {
 }
 
 const StartConversationPayload = builder.objectRef<Result>('StartConversationPayload').implement({
+  description: 'Result of startConversation: the conversation, its first chat session, and you (for your conversations\' totalCount).',
   fields: (t) => ({
     conversation: t.prismaField({
       type: 'Conversation',
