@@ -4,8 +4,7 @@
 // its verb, the text with $n placeholders: never the values).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
-import { inSpan, TRACER_NAME } from '../observability/tracing.ts';
+import { inSpan, TRACER_NAME } from '../observability/spans.ts';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 
 export interface SqlCounter {
@@ -48,7 +47,9 @@ function traced<T>(sql: string, send: () => T): T {
   if (!trace.getActiveSpan()) return send();
   const span = trace.getTracer(TRACER_NAME).startSpan(/^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL', {
     kind: SpanKind.CLIENT,
-    attributes: { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL, [ATTR_DB_QUERY_TEXT]: sql.slice(0, 4000) },
+    // Semantic conventions' db.system.name and db.query.text (names inlined: the conventions
+    // package is large, and every script loads this module).
+    attributes: { 'db.system.name': 'postgresql', 'db.query.text': sql.slice(0, 4000) },
   });
   return inSpan(span, send);
 }

@@ -22,38 +22,13 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
-
-/** The instrumentation scope of this server's own spans (request, parse, validate, SQL). */
-export const TRACER_NAME = 'youth-safety-graphql-api';
+import { inSpan, TRACER_NAME } from './spans.ts';
 
 export interface Tracing {
   /** Yoga plugins that open the spans; empty when tracing is off. */
   plugins: Plugin<any>[];
   /** Sends the spans still buffered and stops tracing (shutdown; tests). Resolves at once when off. */
   shutdown(): Promise<void>;
-}
-
-/** Runs fn with span active, then ends it (with an error status when fn throws or rejects). */
-export function inSpan<T>(span: Span, fn: () => T): T {
-  const fail = (err: unknown) => {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : undefined });
-    span.end();
-    throw err;
-  };
-  let result: T;
-  try {
-    result = context.with(trace.setSpan(context.active(), span), fn);
-  } catch (err) {
-    return fail(err);
-  }
-  if (result instanceof Promise) {
-    return result.then((value) => {
-      span.end();
-      return value;
-    }, fail) as T;
-  }
-  span.end();
-  return result;
 }
 
 /** The HTTP request span and the parse and validate spans, through yoga's instrumentation API. */
