@@ -10,6 +10,9 @@ import { countSql } from '../src/db/instrument.ts';
 import { demoIds, isSeeded } from '../src/seed/index.ts';
 import { prepareDatabase } from '../src/server.ts';
 
+/** A first-start seed embeds the whole knowledge base (311 documents): minutes on a loaded machine. */
+const SEEDING = 300_000;
+
 describe(`an interrupted first-start seed is resumed by the next start (${dbKind})`, () => {
   let db: TestDatabase;
   const log = pino({ level: 'silent' });
@@ -30,7 +33,7 @@ describe(`an interrupted first-start seed is resumed by the next start (${dbKind
     expect(await db.prisma.document.count()).toBe(0);
     expect(await isSeeded(db.prisma)).toBe(false);
     expect(await db.query(`SELECT * FROM app.seed_run`)).toEqual([]);
-  });
+  }, SEEDING);
 
   it('the next start completes the seed, keeping the demo rows changed in between', async () => {
     await db.query(`DROP TRIGGER refuse_documents ON rag.document`);
@@ -41,11 +44,11 @@ describe(`an interrupted first-start seed is resumed by the next start (${dbKind
     expect(await isSeeded(db.prisma)).toBe(true);
     expect(await db.prisma.document.count()).toBeGreaterThan(0);
     expect((await db.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } })).title).toBe('renamed before the restart');
-  });
+  }, SEEDING);
 
   it('a start after a completed seed does not seed again (no write at all)', async () => {
     const { counter } = await countSql(() => prepareDatabase(db, testConfig(db), log), true);
     expect(counter.log!.filter((sql) => /^\s*(INSERT|UPDATE|DELETE)/i.test(sql))).toEqual([]);
     expect(await db.query<{ name: string }>(`SELECT name FROM app.seed_run`)).toEqual([{ name: 'demo' }]);
-  });
+  }, SEEDING);
 });
