@@ -7,6 +7,7 @@ import { relationConnection } from '../connections.ts';
 import { dateKey, uuidKey } from '../pagination.ts';
 
 export const ConversationNode = builder.prismaNode('Conversation', {
+  description: 'A teenager\'s conversation with the companion, made of chat sessions. Private to the teenager (not parents, not teachers); operators holding conversations:read see metadata, never the title or messages.',
   id: { field: 'id' },
   authScopes: (conversation, ctx) => canSeeConversation(conversation, ctx),
   fields: (t) => ({

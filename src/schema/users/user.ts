@@ -10,6 +10,7 @@ import { relationConnection, rootConnection } from '../connections.ts';
 import { dateKey, uuidKey } from '../pagination.ts';
 
 export const UserNode = builder.prismaNode('User', {
+  description: 'A teenager or a parent (teachers are parents). Seen by themselves, the parent who consented for them, OWNERs and ADMINs of a collective they share, and operators holding users:read; fellow members see them only in member lists.',
   id: { field: 'id' },
   authScopes: (user, ctx) => canSeeUser(user, ctx),
   fields: (t) => ({
