@@ -69,8 +69,8 @@ export function createApp({
   search = createSearchService(config, db, log),
 }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, notifier, search, background: background.run };
   const metrics = createMetrics(config, db);
+  const services: Services = { config, db, log, messages, notifier, search, background: background.run, onReadPath: metrics.onReadPath };
   // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
   const { maskedErrors, logging } = createErrorMasking(log);
   const databaseReady = readinessCheck(db, log);

@@ -135,7 +135,7 @@ async function main() {
   const fresh = await freshDatabaseEnv({});
   const children: ChildProcess[] = [];
   try {
-    const env = { ...fresh.env, LOG_LEVEL: 'silent', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false', NODE_ENV: 'production' };
+    const env: Record<string, string> = { ...fresh.env, LOG_LEVEL: 'silent', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false', NODE_ENV: 'production' };
     const config = loadConfig(env);
     const db = await openDatabase(config.database);
     let data: Awaited<ReturnType<typeof loadBenchData>>;

@@ -30,13 +30,16 @@ export function currentSqlCounter() {
   return scope.getStore();
 }
 
-function record(query: SqlQuery) {
+/** Counts one statement sent outside Prisma (the fast read path's raw query) like Prisma's own. */
+export function countStatement(sql: string) {
   sqlTotals.statements++;
   for (let counter = scope.getStore(); counter; counter = counter.parent) {
     counter.statements++;
-    counter.log?.push(query.sql);
+    counter.log?.push(sql);
   }
 }
+
+const record = (query: SqlQuery) => countStatement(query.sql);
 
 function wrapQueryable<T extends object>(target: T): T {
   return new Proxy(target, {

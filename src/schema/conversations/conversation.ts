@@ -4,7 +4,7 @@ import { isServableId } from '../../visibility.ts';
 import { ConversationTypeEnum } from '../enums.ts';
 import { canSeeConversation } from './auth.ts';
 import { relationConnection } from '../connections.ts';
-import { dateKey, uuidKey } from '../pagination.ts';
+import { CHAT_SESSION_ORDER } from './orders.ts';
 
 export const ConversationNode = builder.prismaNode('Conversation', {
   id: { field: 'id' },
@@ -21,7 +21,7 @@ export const ConversationNode = builder.prismaNode('Conversation', {
     user: t.relation('user'),
     chatSessions: relationConnection(t, 'chatSessions', {
       type: 'ChatSession',
-      order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
+      order: CHAT_SESSION_ORDER,
       totalCount: true,
       description: 'Oldest first.',
     }),
