@@ -2,7 +2,8 @@
 // This server beside its peers, on one fresh PostgreSQL database (a new database on DATABASE_URL's
 // server, default postgres://postgres@127.0.0.1:5432/postgres) holding the benchmark data
 // (scripts/bench/data.ts):
-// - this server (`npm start`'s flags: NODE_ENV=production, --max-semi-space-size=64);
+// - this server (`npm start`'s flags: NODE_ENV=production, --max-semi-space-size=64), and the
+//   same with FAST_READ_PATH=off (the ordinary path);
 // - PostGraphile V5 over the same `app` schema, with no authorization, on Node 22 (it refuses
 //   Node 20): both installed by this script into ~/.cache/youth-safety-bench (BENCH_CACHE_DIR),
 //   never project dependencies;
@@ -157,12 +158,16 @@ async function main() {
     const dbEnv = { DATABASE_URL: env.DATABASE_URL, POOL_MAX, NODE_ENV: 'production' };
     const ours = await startPeer('this server', process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts'], { ...env, DB_POOL_MAX: POOL_MAX }, '/health');
     children.push(ours.child);
+    // The same server with the fast read path off: the ordinary path, for the before/after.
+    const ordinary = await startPeer('this server, FAST_READ_PATH=off', process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts'], { ...env, DB_POOL_MAX: POOL_MAX, FAST_READ_PATH: 'off' }, '/health');
+    children.push(ordinary.child);
     const postgraphile = await startPeer(`PostGraphile ${peersPackages.version}`, peersPackages.node22, [peersPackages.postgraphile], dbEnv, '/graphql', CACHE);
     children.push(postgraphile.child);
     const sql = await startPeer('single SQL', process.execPath, [path.join(here, 'sql-server.mjs')], dbEnv, '/ready');
     children.push(sql.child);
     const peers: Peer[] = [
       { name: 'this server', ...ours, queries: OURS },
+      { name: 'this server, FAST_READ_PATH=off', ...ordinary, queries: OURS },
       { name: `PostGraphile ${peersPackages.version} (no authorization)`, ...postgraphile, queries: postgraphileQueries(meId) },
       { name: 'one hand-written SQL (pg)', ...sql, queries: OURS },
     ];
@@ -236,7 +241,7 @@ async function main() {
     console.log('\n| operation | this server / PostGraphile (req/s) | this server / single SQL (req/s) | per round (vs PostGraphile) |');
     console.log('|---|---|---|---|');
     for (const op of ['operator', 'me'] as const) {
-      const [ours_, pgl, lim] = peers.map((p) => `${op}\t${p.name}`);
+      const [ours_, , pgl, lim] = peers.map((p) => `${op}\t${p.name}`);
       const perRound = samples.get(ours_)!.map((s, i) => (s.rps / samples.get(pgl)![i].rps).toFixed(2)).join(', ');
       console.log(`| ${op} | ${(rps.get(ours_)! / rps.get(pgl)!).toFixed(2)}x | ${(rps.get(ours_)! / rps.get(lim)!).toFixed(2)}x | ${perRound} |`);
     }
