@@ -70,10 +70,10 @@ export function createApp({
   search = createSearchService(config, db, log),
 }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, notifier, search, background: background.run };
   const metrics = createMetrics(config, db);
   // OpenTelemetry spans when OTEL_EXPORTER_OTLP_ENDPOINT is set; no plugin otherwise.
   const tracing = startTracing(config);
+  const services: Services = { config, db, log, messages, notifier, search, background: background.run, onReadPath: metrics.onReadPath };
   // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
   const { maskedErrors, logging } = createErrorMasking(log);
   const databaseReady = readinessCheck(db, log);

@@ -72,6 +72,8 @@ const EnvSchema = z.object({
   // Trusted documents: off | allow | require (src/http/persisted-operations.ts).
   PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'require']).default('allow'),
   PERSISTED_OPERATIONS_API_KEYS: bool.default(true),
+  // The fast read path (src/read-path): on by default; off answers every read the ordinary way.
+  FAST_READ_PATH: z.enum(['on', 'off']).default('on'),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
   // OpenTelemetry tracing (issue 12): off unless an OTLP/HTTP collector is named. The standard
   // variable names, so the usual collector settings carry over; spans go to <endpoint>/v1/traces.
@@ -194,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** The notification outbox's poll interval and backoff base: the message outbox's. */
       retryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
     }),
+    /** Whether the hot read trees (src/read-path) are answered by one generated SQL statement. */
+    fastReadPath: e.FAST_READ_PATH === 'on',
     /** How long a parental consent code is valid after its mail was sent. */
     consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,
   });

@@ -34,11 +34,12 @@ export function currentSqlCounter() {
   return scope.getStore();
 }
 
-function record(query: SqlQuery) {
+/** Counts one statement sent outside Prisma (the fast read path's raw query) like Prisma's own. */
+export function countStatement(sql: string) {
   sqlTotals.statements++;
   for (let counter = scope.getStore(); counter; counter = counter.parent) {
     counter.statements++;
-    counter.log?.push(query.sql);
+    counter.log?.push(sql);
   }
 }
 
@@ -53,6 +54,7 @@ function traced<T>(sql: string, send: () => T): T {
   });
   return inSpan(span, send);
 }
+const record = (query: SqlQuery) => countStatement(query.sql);
 
 function wrapQueryable<T extends object>(target: T): T {
   return new Proxy(target, {
