@@ -34,6 +34,9 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       poolMax: options.poolMax ?? 10,
       poolTimeoutMs: 10_000,
       statementTimeoutMs: 30_000,
+      replicaUrls: [],
+      readYourWritesMs: 5000,
+      directUrl: undefined,
     };
     const db = await openDatabase(config);
     const close = once(db.close);
