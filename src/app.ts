@@ -125,7 +125,7 @@ export function createApp({
     renderGraphiQL,
     maskedErrors,
     context: async ({ request, ...server }) => {
-      const viewer = await routing.resolveViewer(request.headers, (reader) =>
+      const viewer = await routing.resolveViewer(request, (reader) =>
         resolveViewer(request.headers, { prisma: reader, primary: db.prisma, config, background: background.run }),
       );
       const scope = currentRequest();

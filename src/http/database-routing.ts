@@ -22,23 +22,31 @@ const isUnauthenticated = (err: unknown) => (err as { extensions?: { code?: unkn
 export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
   const writes = new ReadYourWrites(readYourWritesMs);
   const deadlines = new WeakMap<Request, number>();
+  /** Requests whose viewer had to be read on the primary: the replica is behind for them, so all their reads go there. */
+  const onPrimary = new WeakSet<Request>();
 
   /**
    * Resolves the caller on a replica when it may: a token the replica does not know yet (a sign-in
    * it has not replayed) is asked of the primary before it is refused, and a viewer inside its
    * read-your-writes window (it just signed out, or changed its memberships) is resolved again
-   * there. `resolve` must do its writes (activity timestamps) on the primary.
+   * there; either way the rest of the request reads the primary too. `resolve` must do its
+   * writes (activity timestamps) on the primary.
    */
-  async function resolveViewer(headers: Headers, resolve: (reader: PrismaClient) => Promise<Viewer>): Promise<Viewer> {
-    if (!db.hasReplicas || writes.headerPinned(headers)) return resolve(db.prisma);
+  async function resolveViewer(request: Request, resolve: (reader: PrismaClient) => Promise<Viewer>): Promise<Viewer> {
+    if (!db.hasReplicas) return resolve(db.prisma);
+    const onThePrimary = () => {
+      onPrimary.add(request);
+      return resolve(db.prisma);
+    };
+    if (writes.headerPinned(request.headers)) return onThePrimary();
     let viewer: Viewer;
     try {
       viewer = await resolve(db.replica());
     } catch (err) {
-      if (isUnauthenticated(err)) return resolve(db.prisma);
+      if (isUnauthenticated(err)) return onThePrimary();
       throw err;
     }
-    return writes.pinned(viewerKey(viewer)) ? resolve(db.prisma) : viewer;
+    return writes.pinned(viewerKey(viewer)) ? onThePrimary() : viewer;
   }
 
   const plugin: Plugin<Context & { request: Request }> = {
@@ -53,7 +61,7 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
       const ctx = args.contextValue;
       const operation = getOperationAST(args.document, args.operationName)?.operation;
       const before = viewerKey(ctx.viewer);
-      const primary = !db.hasReplicas || operation !== 'query' || writes.pinned(before) || writes.headerPinned(ctx.request.headers);
+      const primary = !db.hasReplicas || operation !== 'query' || onPrimary.has(ctx.request) || writes.pinned(before);
       ctx.prisma = primary ? db.prisma : db.replica();
       const route = currentRoute();
       if (route?.primary === db.prisma) route.client = ctx.prisma;
