@@ -18,7 +18,7 @@ export function postgresBin(): string | undefined {
   return versions.length ? path.join(root, versions[0], 'bin') : undefined;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
