@@ -60,6 +60,7 @@ benchOnFreshServer(async (server) => {
   console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
   console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
   console.log('|---|---|---|---|---|---|');
+  const loads: string[] = [];
   for (const [name, query] of Object.entries(OPERATIONS)) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (name.startsWith('operator')) headers['x-api-key'] = data.key;
@@ -77,10 +78,13 @@ benchOnFreshServer(async (server) => {
       connections: +values.connections,
       duration: +values.duration,
     });
+    loads.push(os.loadavg()[0].toFixed(1));
     const requests = result.requests.total;
     const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
     console.log(
       `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
     );
   }
+  // Figures only mean something next to how busy the machine was (other processes share its cores).
+  console.log(`\nload average (1 min) after each operation: ${loads.join(', ')}; ${os.cpus().length} cores`);
 });
