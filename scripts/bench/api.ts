@@ -1,7 +1,8 @@
 // npm run bench:api [-- --users 200 --conversations 5 --sessions 3 --connections 16 --duration 10]
 // Loads a synthetic data set into a fresh database (a new database on DATABASE_URL's server, or
 // a temporary embedded PGlite folder), starts the server, drives two 3-level read operations
-// with autocannon, and prints req/s, latency and SQL statements per request. Not a test.
+// and one write (sendMessage: a transaction, then the message store) with autocannon, and prints
+// req/s, latency and SQL statements per request, and the load average. Not a test.
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -45,14 +46,21 @@ async function load(prisma: PrismaClient) {
   await prisma.appSession.create({
     data: { userId: users[0].id, origin: 'bench', scope: 'FULL', tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 3600_000) },
   });
-  return { key, token, seconds: (performance.now() - start) / 1000, rows: users.length + conversations.length + sessions.length };
+  // The teenager's first chat session: where the write operation sends its messages.
+  const chatSession = await prisma.chatSession.findFirstOrThrow({ where: { conversation: { userId: users[0].id } }, select: { id: true } });
+  return { key, token, chatSessionId: chatSession.id, seconds: (performance.now() - start) / 1000, rows: users.length + conversations.length + sessions.length };
 }
 
 const CHAT_SESSIONS = 'chatSessions(first: 10) { totalCount edges { node { id createdAt } } }';
-const OPERATIONS = {
-  'operator: 20 users -> 5 newest conversations -> chat sessions': `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id conversationType updatedAt ${CHAT_SESSIONS} } } } } } } }`,
-  'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
-};
+const OPERATIONS = (chatSessionId: string) => ({
+  'operator: 20 users -> 5 newest conversations -> chat sessions': { query: `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id conversationType updatedAt ${CHAT_SESSIONS} } } } } } } }` },
+  'me -> 5 newest conversations -> chat sessions': { query: `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }` },
+  // A write: ownership check and conversation bump in one transaction, then the message store.
+  'sendMessage (write)': {
+    query: `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } conversation { id messageCount } } }`,
+    variables: { input: { chatSessionId: Buffer.from(`ChatSession:${chatSessionId}`).toString('base64'), text: 'Ils se moquent encore de moi dans le bus.' } },
+  },
+});
 
 benchOnFreshServer(async (server) => {
   const data = await load(server.db.prisma);
@@ -61,11 +69,11 @@ benchOnFreshServer(async (server) => {
   console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
   console.log('|---|---|---|---|---|---|');
   const loads: string[] = [];
-  for (const [name, query] of Object.entries(OPERATIONS)) {
+  for (const [name, operation] of Object.entries(OPERATIONS(data.chatSessionId))) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (name.startsWith('operator')) headers['x-api-key'] = data.key;
     else headers.authorization = `Bearer ${data.token}`;
-    const body = JSON.stringify({ query });
+    const body = JSON.stringify(operation);
     // One checked request first: it must succeed, and it warms the caches of the run.
     const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
     if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
@@ -83,6 +91,20 @@ benchOnFreshServer(async (server) => {
     const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
     console.log(
       `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
+    );
+  }
+  // What a stored message costs (docs/scaling.md sizes transcript storage from it): the sendMessage
+  // run above wrote them, all with the same short text.
+  // Row bytes (pg_column_size) do not depend on how full the pages are; the relation total does
+  // (a few hundred rows sit in mostly empty index pages), so it is an upper bound here.
+  const [stored] = await server.db.query<{ messages: number; bytes: string; row: number; text: number }>(
+    `SELECT count(*)::int AS messages, pg_total_relation_size('app.message')::text AS bytes,
+            coalesce(avg(pg_column_size(m.*)), 0)::int AS row, coalesce(avg(length(m.text)), 0)::int AS text FROM app.message m`,
+  );
+  if (stored.messages > 0) {
+    console.log(
+      `\nstored messages: ${stored.messages} (text of ${stored.text} characters): ${stored.row} bytes per row; ` +
+        `app.message with its indexes and TOAST ${Math.round(Number(stored.bytes) / stored.messages)} bytes per message (upper bound at this size)`,
     );
   }
   // Figures only mean something next to how busy the machine was (other processes share its cores).
