@@ -9,12 +9,23 @@ import type { Viewer } from '../auth/viewer.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { ErrorCode } from '../errors.ts';
 import type { Context } from '../context.ts';
+import { hashToken } from '../auth/tokens.ts';
 
 /** Read-your-writes is keyed by who wrote: a user, or an API key (operators). */
 export function viewerKey(viewer: Viewer): string | null {
   if (viewer.kind === 'user') return `user:${viewer.user.id}`;
   if (viewer.kind === 'operator') return `key:${viewer.apiKey.id}`;
   return null;
+}
+
+/**
+ * The credential a request presents (bearer token or API key), hashed: lets the next request with
+ * the same credential go straight to the primary inside its window, without first reading the
+ * replica to learn who it is. Never the raw value.
+ */
+function credentialKey(headers: Headers): string | null {
+  const credential = headers.get('authorization') || headers.get('x-api-key');
+  return credential ? `credential:${hashToken(credential)}` : null;
 }
 
 const isUnauthenticated = (err: unknown) => (err as { extensions?: { code?: unknown } })?.extensions?.code === ErrorCode.UNAUTHENTICATED;
@@ -38,7 +49,7 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
       onPrimary.add(request);
       return resolve(db.prisma);
     };
-    if (writes.headerPinned(request.headers)) return onThePrimary();
+    if (writes.headerPinned(request.headers) || writes.pinned(credentialKey(request.headers))) return onThePrimary();
     let viewer: Viewer;
     try {
       viewer = await resolve(db.replica());
@@ -69,7 +80,7 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
       return {
         onExecuteDone() {
           // The caller before and after (a sign-in becomes a user): both read their writes.
-          deadlines.set(ctx.request, writes.noteWrite([before, viewerKey(ctx.viewer)]));
+          deadlines.set(ctx.request, writes.noteWrite([before, viewerKey(ctx.viewer), credentialKey(ctx.request.headers)]));
         },
       };
     },
