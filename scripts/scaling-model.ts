@@ -28,6 +28,10 @@ const measured = {
   ftsBytesPerChunk: 644,
   // `npm run bench:api` (sendMessage row): one app.message row (pg_column_size) with a 41-character
   // text, and the table with its indexes and TOAST per message (an upper bound at 372 rows).
+  // `npm run bench:subscriptions` (branch i15, its README; 1000 SSE subscriptions, load 24-33):
+  // memory per open subscription on the API process, V8 heap (RSS: 59.7 KiB). Its latencies were
+  // the loaded machine's queue and are not used.
+  subscriptionKiB: 76,
   messageRowBytes: 152,
   messageTotalBytes: 749,
 };
@@ -126,6 +130,7 @@ function tier(teenagers: number) {
     messageGiBPerDay: (messagesPerDay * measured.messageRowBytes) / 2 ** 30,
     messageTotalGiBPerDay: (messagesPerDay * measured.messageTotalBytes) / 2 ** 30,
     redisMessagesOut: events * processes,
+    subscriptionMiBPerProcess: (subscriptions / processes) * measured.subscriptionKiB / 1024,
   };
 }
 
@@ -143,6 +148,7 @@ row('messageAdded events/s at peak', (t) => fmt(t.events));
 row('open subscriptions at peak', (t) => fmt(t.subscriptions));
 row('API CPU at peak (cores busy)', (t) => fmt(t.apiCores, 1));
 row(`API processes (1 core each, ${assumed.targetUtilization * 100} % target, at least 2)`, (t) => fmt(t.processes));
+row('memory for open subscriptions per process (MiB)', (t) => fmt(t.subscriptionMiBPerProcess));
 row('primary CPU busy (cores) / size', (t) => `${fmt(t.primaryCores, 1)} / ${t.primarySize} cores`);
 row('replica CPU busy (cores, search included)', (t) => fmt(t.replicaCores, 1));
 row('read replicas x size', (t) => (t.replicas ? `${t.replicas} x ${t.replicaSize} cores` : 'none (primary serves reads)'));
