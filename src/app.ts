@@ -31,6 +31,8 @@ import { createErrorMasking } from './http/error-masking.ts';
 import { readinessCheck } from './http/database-outage.ts';
 import { useStrictGetParameters } from './http/get-parameters.ts';
 import { useInputRules } from './input/plugin.ts';
+import { createDatabaseRouting } from './http/database-routing.ts';
+import { runUnrouted } from './db/routing.ts';
 
 export interface AppDeps {
   config: Config;
@@ -49,8 +51,8 @@ function backgroundQueue(log: Logger) {
   const pending = new Set<Promise<unknown>>();
   return {
     run(task: () => Promise<unknown>) {
-      const p = Promise.resolve()
-        .then(task)
+      // Outside the operation's route: a query's deferred writes (cache entries) go to the primary.
+      const p = runUnrouted(() => Promise.resolve().then(task))
         .catch((err) => requestLog(log).warn({ err }, 'background task failed'))
         .finally(() => pending.delete(p));
       pending.add(p);
@@ -77,6 +79,8 @@ export function createApp({
   // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
   const { maskedErrors, logging } = createErrorMasking(log);
   const databaseReady = readinessCheck(db, log);
+  // Read replicas (DATABASE_REPLICA_URLS): which server each operation reads (src/db/routing.ts).
+  const routing = createDatabaseRouting(db, config.database.kind === 'postgres' ? config.database.readYourWritesMs : 0);
   let draining = false;
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
@@ -110,6 +114,9 @@ export function createApp({
     // 5. Input rules (issue 11): NUL, lone surrogates, list/JSON bounds refused, String values
     //    normalized to NFC; once the document is valid, before the context (no SQL at all).
     useInputRules(),
+    // 6. Last, so it wraps execution most closely: the operation's database client (primary or a
+    //    replica), and the read-your-writes deadline on a mutation's response.
+    routing.plugin,
   ];
 
   const yoga = createYoga<ServerContext>({
@@ -124,7 +131,9 @@ export function createApp({
     renderGraphiQL,
     maskedErrors,
     context: async ({ request, ...server }) => {
-      const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
+      const viewer = await routing.resolveViewer(request, (reader) =>
+        resolveViewer(request.headers, { prisma: reader, primary: db.prisma, config, background: background.run }),
+      );
       const scope = currentRequest();
       if (scope) scope.viewerKind = viewer.kind;
       return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(request, server, config.trustProxy));

@@ -12,6 +12,17 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   DATABASE_URL: z.string().url().optional(),
+  // Scale-out (issue 17): streaming read replicas for reads outside mutations, the window after
+  // a viewer's own write during which its reads stay on the primary, and a direct (non-pooled)
+  // URL for what needs a session of its own (migrations' advisory lock) when DATABASE_URL is a
+  // transaction pooler such as PgBouncer.
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'comma-separated postgres:// URLs')).max(16, 'at most 16 replicas'))
+    .optional(),
+  READ_YOUR_WRITES_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  DIRECT_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// URL').optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DB_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
@@ -94,6 +105,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // The demo world has public sign-ins and invitation tokens: never in production.
     throw new Error('Invalid configuration: AUTO_SEED: demo data is never loaded when APP_ENV=production');
   }
+  if (parsed.success && !parsed.data.DATABASE_URL && (parsed.data.DATABASE_REPLICA_URLS?.length || parsed.data.DIRECT_DATABASE_URL)) {
+    // Replicas and a direct URL only make sense next to a PostgreSQL primary (PGlite is one process).
+    const name = parsed.data.DIRECT_DATABASE_URL ? 'DIRECT_DATABASE_URL' : 'DATABASE_REPLICA_URLS';
+    throw new Error(`Invalid configuration: ${name}: needs DATABASE_URL (a PostgreSQL primary)`);
+  }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
@@ -114,6 +130,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             poolMax: e.DB_POOL_MAX,
             poolTimeoutMs: e.DB_POOL_TIMEOUT_MS,
             statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+            /** Streaming read replicas (same schema, read-only); empty: every statement goes to url. */
+            replicaUrls: Object.freeze(e.DATABASE_REPLICA_URLS ?? []),
+            /** After a viewer's mutation, its reads stay on the primary this long (ms; 0: never). */
+            readYourWritesMs: e.READ_YOUR_WRITES_MS,
+            /** Session-level work (migrations' advisory lock) bypasses a transaction pooler through this URL; unset: url. */
+            directUrl: e.DIRECT_DATABASE_URL,
           }
         : { kind: 'pglite' as const, dataDir: e.PGLITE_DATA_DIR },
     ),

@@ -27,7 +27,9 @@ export async function loadBenchData(prisma: PrismaClient, n: { users: number; co
   await prisma.appSession.create({
     data: { userId: users[0].id, origin: 'bench', scope: 'FULL', tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 3600_000) },
   });
-  return { key, token, seconds: (performance.now() - start) / 1000, rows: users.length + conversations.length + sessions.length };
+  // The teenager's first chat session: where bench:api's write operation sends its messages.
+  const chatSession = await prisma.chatSession.findFirstOrThrow({ where: { conversation: { userId: users[0].id } }, select: { id: true } });
+  return { key, token, chatSessionId: chatSession.id, seconds: (performance.now() - start) / 1000, rows: users.length + conversations.length + sessions.length };
 }
 
 export const CHAT_SESSIONS = 'chatSessions(first: 10) { totalCount edges { node { id createdAt } } }';

@@ -218,13 +218,27 @@ async function main() {
 
     out(`### ${label}: ${total.toLocaleString('en')} chunks`);
     out();
-    out(`PostgreSQL ${versions.pg}, pgvector ${versions.vector}; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}); hash embedder (384 dimensions); ${TOPIC_COUNT} topics, ${documents.toLocaleString('en')} documents of ${PER_DOC} chunks, half YOUTH, half ADULT`);
+    out(`PostgreSQL ${versions.pg}, pgvector ${versions.vector}; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min) at the end of ingest; hash embedder (384 dimensions); ${TOPIC_COUNT} topics, ${documents.toLocaleString('en')} documents of ${PER_DOC} chunks, half YOUTH, half ADULT`);
     out();
     out('| ingest | chunks | seconds | chunks/s |');
     out('|---|---|---|---|');
     out(`| bulk, HNSW index dropped (chunk, embed, level-1 cache, insert) | ${chunks.toLocaleString('en')} | ${(bulkMs / 1000).toFixed(1)} | ${Math.round(chunks / (bulkMs / 1000))} |`);
     out(`| HNSW index build (m 16, ef_construction 64, maintenance_work_mem 512MB) | ${chunks.toLocaleString('en')} | ${(indexMs / 1000).toFixed(1)} | ${Math.round(chunks / (indexMs / 1000))} |`);
     out(`| incremental, index in place | ${extraChunks.toLocaleString('en')} | ${(incrementalMs / 1000).toFixed(1)} | ${Math.round(extraChunks / (incrementalMs / 1000))} |`);
+    out();
+    // On-disk sizes per chunk (docs/scaling.md sizes pgvector's memory from them): the HNSW
+    // index wants to stay in shared_buffers / the page cache, the heap and GIN less so.
+    const [sizes] = await prisma.$queryRaw<{ hnsw: bigint; heap: bigint; fts: bigint }[]>`
+      SELECT pg_relation_size(${HNSW_INDEX}::regclass) AS hnsw,
+             pg_table_size('rag.document_chunk'::regclass) AS heap,
+             pg_relation_size('rag.document_chunk_content_fts_idx'::regclass) AS fts`;
+    const perChunk = (bytes: bigint) => Math.round(Number(bytes) / total);
+    const perMillion = (bytes: bigint) => ((Number(bytes) / total) * 1e6 / 2 ** 30).toFixed(2);
+    out('| on disk | bytes / chunk | GiB / million chunks |');
+    out('|---|---|---|');
+    out(`| HNSW index (${db.kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}) | ${perChunk(sizes.hnsw)} | ${perMillion(sizes.hnsw)} |`);
+    out(`| chunk table with TOAST (text, 384-d vector, tsvector) | ${perChunk(sizes.heap)} | ${perMillion(sizes.heap)} |`);
+    out(`| full-text GIN index | ${perChunk(sizes.fts)} | ${perMillion(sizes.fts)} |`);
     out();
 
     // 3. Latency. Query embeddings are cached (level 1) during a warm-up, as repeated traffic would.

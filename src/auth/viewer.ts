@@ -38,7 +38,10 @@ function shouldTouch(id: string, last: Date | null, now: Date, intervalMs: numbe
 }
 
 interface Deps {
+  /** Where the session or key is read (a replica may serve it: src/http/database-routing.ts). */
   prisma: PrismaClient;
+  /** Where activity timestamps are written; by default `prisma`. */
+  primary?: PrismaClient;
   config: Config;
   /** Writes that must not delay the response (activity timestamps). */
   background(task: () => Promise<unknown>): void;
@@ -68,10 +71,11 @@ export async function resolveViewer(headers: Headers, deps: Deps, now = new Date
   const { user: userRow, ...rest } = session;
   // Activity timestamps are refreshed at most once per interval, off the response path.
   if (shouldTouch(session.id, session.lastActiveAt, now, deps.config.sessionTouchIntervalMs)) {
+    const writer = deps.primary ?? deps.prisma;
     deps.background(() =>
-      deps.prisma.$transaction([
-        deps.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: now } }),
-        deps.prisma.user.update({ where: { id: userRow.id }, data: { lastSeenAt: now }, select: { id: true } }),
+      writer.$transaction([
+        writer.appSession.update({ where: { id: session.id }, data: { lastActiveAt: now } }),
+        writer.user.update({ where: { id: userRow.id }, data: { lastSeenAt: now }, select: { id: true } }),
       ]),
     );
   }
@@ -98,7 +102,7 @@ async function operatorViewer(key: string, deps: Deps, now: Date): Promise<Viewe
   const row = await deps.prisma.apiKey.findUnique({ where: { keyHash: hashToken(key) } });
   if (!row || !row.isActive || (row.expiresAt && row.expiresAt <= now)) throw unauthenticated('Invalid API key');
   if (shouldTouch(row.id, row.lastUsedAt, now, deps.config.sessionTouchIntervalMs)) {
-    deps.background(() => deps.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now }, select: { id: true } }));
+    deps.background(() => (deps.primary ?? deps.prisma).apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now }, select: { id: true } }));
   }
   return { kind: 'operator', apiKey: { id: row.id, name: row.name }, permissions: new Set(permissionsOf(row.permissions)) };
 }

@@ -1,5 +1,8 @@
 // One Database per process: a Prisma client over the configured driver adapter, plus a raw SQL
-// session for the few things Prisma does not model (vectors, advisory locks, migrations).
+// session for the few things Prisma does not model (vectors, advisory locks, migrations). On
+// PostgreSQL it may also hold one client per streaming read replica (routing.ts decides, per
+// GraphQL operation, which client serves it) and a direct pool for session-level work when the
+// main URL is a transaction pooler.
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -9,6 +12,7 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 import type { DatabaseConfig } from '../config.ts';
 import { openPglite } from './pglite.ts';
 import { instrumentAdapterFactory } from './instrument.ts';
+import { routedClient } from './routing.ts';
 
 export interface SqlSession {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -19,8 +23,19 @@ export interface SqlSession {
 
 export interface Database {
   kind: 'pglite' | 'postgres';
+  /** The primary: every write, mutations, workers, migrations, seeds. */
   prisma: PrismaClient;
-  /** A dedicated connection (the only one, on PGlite). */
+  /** True when DATABASE_REPLICA_URLS named at least one replica. */
+  hasReplicas: boolean;
+  /** The next read replica's client (round robin), or the primary's when there is none. */
+  replica(): PrismaClient;
+  /**
+   * The client of the GraphQL operation running now (the one routing.ts chose for it), the
+   * primary outside one. For process-wide services on the request path (message store, search),
+   * so a request's statements all go to one server. Never for writes in a query's background work.
+   */
+  routed: PrismaClient;
+  /** A dedicated connection (the only one, on PGlite); on DIRECT_DATABASE_URL when set (session state, advisory locks). */
   session(): Promise<SqlSession>;
   /** Single raw query on any connection. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -62,7 +77,13 @@ function poolSession(client: pg.PoolClient): SqlSession {
   };
 }
 
-export function createPgPool(config: Extract<DatabaseConfig, { kind: 'postgres' }>) {
+type PgConfig = Extract<DatabaseConfig, { kind: 'postgres' }>;
+/** What openDatabase needs: scripts and tests may leave out the scale-out settings (none, then). */
+export type OpenConfig =
+  | Extract<DatabaseConfig, { kind: 'pglite' }>
+  | (Omit<PgConfig, 'replicaUrls' | 'readYourWritesMs' | 'directUrl'> & Partial<Pick<PgConfig, 'replicaUrls' | 'directUrl'>>);
+
+export function createPgPool(config: Pick<PgConfig, 'url' | 'poolMax' | 'poolTimeoutMs' | 'statementTimeoutMs'>) {
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolMax,
@@ -76,26 +97,39 @@ export function createPgPool(config: Extract<DatabaseConfig, { kind: 'postgres' 
   return pool;
 }
 
-export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(config: OpenConfig, options: OpenOptions = {}): Promise<Database> {
   let factory: SqlMigrationAwareDriverAdapterFactory;
   if (config.kind === 'postgres') {
     const pool = createPgPool(config);
     factory = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter: instrumentAdapterFactory(factory) });
+    // One pool and client per replica, sized like the primary's.
+    const replicas = (config.replicaUrls ?? []).map((url) => {
+      const replicaPool = createPgPool({ ...config, url });
+      return { pool: replicaPool, prisma: new PrismaClient({ adapter: instrumentAdapterFactory(new PrismaPg(replicaPool)) }) };
+    });
+    // Session-level work cannot go through a transaction pooler: a small pool on the direct URL,
+    // opened on first use (migrations at start-up; nothing on the request path).
+    let direct: pg.Pool | undefined;
+    const sessionPool = () => (config.directUrl ? (direct ??= createPgPool({ ...config, url: config.directUrl, poolMax: 2 })) : pool);
+    let next = 0;
     return {
       kind: 'postgres',
       prisma,
+      hasReplicas: replicas.length > 0,
+      replica: () => (replicas.length ? replicas[next++ % replicas.length].prisma : prisma),
+      routed: routedClient(prisma),
       pool,
       freshlyCreated: false,
       async session() {
-        return poolSession(await pool.connect());
+        return poolSession(await sessionPool().connect());
       },
       async query<T>(sql: string, params?: unknown[]) {
         return (await pool.query(sql, params)).rows as T[];
       },
       async close() {
-        await prisma.$disconnect();
-        await pool.end();
+        await Promise.all([prisma, ...replicas.map((r) => r.prisma)].map((c) => c.$disconnect()));
+        await Promise.all([pool, ...replicas.map((r) => r.pool), ...(direct ? [direct] : [])].map((p) => p.end()));
       },
     };
   }
@@ -106,6 +140,9 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   return {
     kind: 'pglite',
     prisma,
+    hasReplicas: false,
+    replica: () => prisma,
+    routed: prisma,
     pglite: opened.db,
     freshlyCreated: opened.created,
     async session() {

@@ -16,8 +16,9 @@ export function corsOptions(config: Pick<Config, 'cors'>): CorsOption {
     origin: origins.includes('*') ? '*' : [...origins],
     credentials: false,
     methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'accept', 'x-api-key', 'x-request-id', 'x-graphql-yoga-csrf', 'graphql-preflight'],
-    exposedHeaders: ['x-request-id'],
+    // x-primary-until: read-your-writes across instances (src/db/routing.ts), returned and sent back.
+    allowedHeaders: ['authorization', 'content-type', 'accept', 'x-api-key', 'x-request-id', 'x-primary-until', 'x-graphql-yoga-csrf', 'graphql-preflight'],
+    exposedHeaders: ['x-request-id', 'x-primary-until'],
     maxAge: 600,
   };
 }

@@ -18,6 +18,6 @@ export function createEmbeddingProvider(config: Pick<Config, 'embeddings'>, log?
  * Call once per process and configuration: the provider client (and a remote provider's
  * connection reuse) lives as long as the service. No I/O here.
  */
-export function createSearchService(config: Pick<Config, 'embeddings' | 'search'>, db: Pick<Database, 'prisma'>, log?: Logger): SearchService {
-  return new SearchService(db.prisma, createEmbeddingProvider(config, log), config.search);
+export function createSearchService(config: Pick<Config, 'embeddings' | 'search'>, db: Pick<Database, 'routed'>, log?: Logger): SearchService {
+  return new SearchService(db.routed, createEmbeddingProvider(config, log), config.search);
 }

@@ -34,6 +34,11 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       poolMax: options.poolMax ?? 10,
       poolTimeoutMs: 10_000,
       statementTimeoutMs: 30_000,
+      // TEST_READ_ONLY_REPLICA=1: the same database again as a "replica" whose transactions are
+      // read-only, so any write a query operation sends to its replica fails the test that made it.
+      replicaUrls: process.env.TEST_READ_ONLY_REPLICA === '1' ? [readOnly(withDatabaseName(serverUrl, name))] : [],
+      readYourWritesMs: 5000,
+      directUrl: undefined,
     };
     const db = await openDatabase(config);
     const close = once(db.close);
@@ -51,6 +56,12 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
   const db = await openDatabase(config, { loadDataDir: snapshot });
   const close = once(db.close);
   return Object.assign(db, { config, close, destroy: close });
+}
+
+function readOnly(url: string) {
+  const u = new URL(url);
+  u.searchParams.set('options', '-c default_transaction_read_only=on');
+  return u.toString();
 }
 
 function once(fn: () => Promise<void>) {
