@@ -30,6 +30,11 @@ import { createErrorMasking } from './http/error-masking.ts';
 import { readinessCheck } from './http/database-outage.ts';
 import { useStrictGetParameters } from './http/get-parameters.ts';
 import { useInputRules } from './input/plugin.ts';
+import type { RedisConnections } from './redis.ts';
+import { createEventBus } from './events/bus.ts';
+import { createRateLimits } from './rate-limit/limits.ts';
+import { createLiveViewer } from './auth/live-viewer.ts';
+import { requestHeaders, type TransportContext } from './http/websocket.ts';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +46,8 @@ export interface AppDeps {
   notifier?: Notifier;
   /** The process's search service (startServer creates it); by default the one config chooses. */
   search?: SearchService;
+  /** Redis (startServer connects when REDIS_URL is set): events and rate-limit counters shared by instances; none: in-process. */
+  redis?: RedisConnections | null;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -67,9 +74,22 @@ export function createApp({
   messages = createMessageStore(config, db),
   notifier = createNotifier(config, db.prisma),
   search = createSearchService(config, db, log),
+  redis = null,
 }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, notifier, search, background: background.run };
+  const events = createEventBus({ redis, keyPrefix: config.redis.keyPrefix, log });
+  const services: Services = {
+    config,
+    db,
+    log,
+    messages,
+    notifier,
+    search,
+    events,
+    rateLimits: createRateLimits(config, redis),
+    liveViewer: createLiveViewer(db.prisma),
+    background: background.run,
+  };
   const metrics = createMetrics(config, db);
   // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
   const { maskedErrors, logging } = createErrorMasking(log);
@@ -106,7 +126,7 @@ export function createApp({
     useInputRules(),
   ];
 
-  const yoga = createYoga<ServerContext>({
+  const yoga = createYoga<ServerContext & TransportContext>({
     schema,
     plugins,
     logging,
@@ -117,11 +137,14 @@ export function createApp({
     graphiql: config.graphiql ? graphiqlOptions : false,
     renderGraphiQL,
     maskedErrors,
+    // Over HTTP (SSE included) the caller is in the request's headers; over WebSocket in the
+    // connection_init payload (http/websocket.ts turns it into the same headers).
     context: async ({ request, ...server }) => {
-      const viewer = await resolveViewer(request.headers, { prisma: db.prisma, config, background: background.run });
+      const headers = requestHeaders(request, server);
+      const viewer = await resolveViewer(headers, { prisma: db.prisma, config, background: background.run });
       const scope = currentRequest();
       if (scope) scope.viewerKind = viewer.kind;
-      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(request, server, config.trustProxy));
+      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(headers, server, config.trustProxy));
     },
   });
 
@@ -131,6 +154,8 @@ export function createApp({
     services,
     metrics: metrics.registry,
     drainBackground: background.drain,
+    /** Subscription events; close() ends every open subscription stream (shutdown). */
+    events,
     /** Shutdown has begun: /ready answers 503 from now on. */
     startDraining() {
       draining = true;

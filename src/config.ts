@@ -5,6 +5,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Attempts allowed per window; 0: no limit. */
+const rateLimit = z.coerce.number().int().min(0).max(1_000_000);
+
 const EnvSchema = z.object({
   APP_ENV: z.enum(['development', 'staging', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -73,6 +76,23 @@ const EnvSchema = z.object({
   PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'require']).default('allow'),
   PERSISTED_OPERATIONS_API_KEYS: bool.default(true),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
+  // Shared state across instances (issue 15): subscription events and rate-limit counters go
+  // through Redis when REDIS_URL is set; in-process otherwise (one instance only).
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - (at most 64)').default('ysa'),
+  // Rate limits (src/rate-limit): attempts per RATE_LIMIT_WINDOW_SECONDS, per client address and
+  // per user; 0 turns that limit off.
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_SIGN_IN_PER_IP: rateLimit.default(1000),
+  RATE_LIMIT_SIGN_IN_PER_USER: rateLimit.default(60),
+  RATE_LIMIT_PARENTAL_REQUEST_PER_IP: rateLimit.default(300),
+  RATE_LIMIT_PARENTAL_REQUEST_PER_USER: rateLimit.default(30),
+  RATE_LIMIT_CONSENT_CODE_PER_IP: rateLimit.default(300),
+  RATE_LIMIT_CONSENT_CODE_PER_USER: rateLimit.default(30),
+  RATE_LIMIT_INVITATION_PREVIEW_PER_IP: rateLimit.default(1000),
+  RATE_LIMIT_INVITATION_PREVIEW_PER_USER: rateLimit.default(120),
+  RATE_LIMIT_ACCEPT_INVITATION_PER_IP: rateLimit.default(1000),
+  RATE_LIMIT_ACCEPT_INVITATION_PER_USER: rateLimit.default(60),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -181,6 +201,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.MAIL_TIMEOUT_MS,
       /** The notification outbox's poll interval and backoff base: the message outbox's. */
       retryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
+    }),
+    redis: Object.freeze({
+      /** Unset: events and rate-limit counters stay in this process. */
+      url: e.REDIS_URL,
+      /** Prefix of every Redis key and pub/sub channel this deployment uses (several may share one Redis). */
+      keyPrefix: e.REDIS_KEY_PREFIX,
+    }),
+    rateLimits: Object.freeze({
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      /** Attempts per window and per client address / per user (0: unlimited). */
+      signIn: Object.freeze({ perIp: e.RATE_LIMIT_SIGN_IN_PER_IP, perUser: e.RATE_LIMIT_SIGN_IN_PER_USER }),
+      requestParentalAuthorization: Object.freeze({ perIp: e.RATE_LIMIT_PARENTAL_REQUEST_PER_IP, perUser: e.RATE_LIMIT_PARENTAL_REQUEST_PER_USER }),
+      consentCode: Object.freeze({ perIp: e.RATE_LIMIT_CONSENT_CODE_PER_IP, perUser: e.RATE_LIMIT_CONSENT_CODE_PER_USER }),
+      invitationPreview: Object.freeze({ perIp: e.RATE_LIMIT_INVITATION_PREVIEW_PER_IP, perUser: e.RATE_LIMIT_INVITATION_PREVIEW_PER_USER }),
+      acceptInvitation: Object.freeze({ perIp: e.RATE_LIMIT_ACCEPT_INVITATION_PER_IP, perUser: e.RATE_LIMIT_ACCEPT_INVITATION_PER_USER }),
     }),
     /** How long a parental consent code is valid after its mail was sent. */
     consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,

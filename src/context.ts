@@ -9,6 +9,9 @@ import type { Permission } from './auth/permissions.ts';
 import type { MessageStore } from './messages/types.ts';
 import type { Notifier } from './notifications/notifier.ts';
 import type { SearchService } from './search/service.ts';
+import type { EventBus } from './events/bus.ts';
+import type { RateLimits } from './rate-limit/limits.ts';
+import type { LiveViewer } from './auth/live-viewer.ts';
 
 export interface Services {
   config: Config;
@@ -20,6 +23,12 @@ export interface Services {
   notifier: Notifier;
   /** Document search and the configured embedder (search/factory.ts): one per process. */
   search: SearchService;
+  /** Subscription events: Redis pub/sub across instances, or in-process (events/bus.ts). */
+  events: EventBus;
+  /** Attempt budgets of abuse-prone operations, per client address and per user (rate-limit/limits.ts). */
+  rateLimits: RateLimits;
+  /** A subscriber's caller as the database says now (auth/live-viewer.ts); null once signed out or revoked. */
+  liveViewer: LiveViewer;
   /** Runs work after the response; failures are logged, never thrown at a client. */
   background(task: () => Promise<unknown>): void;
 }

@@ -7,6 +7,8 @@ import { currentSession, inTransaction, parseInput, signedIn } from '../mutation
 import { noteRoleChange, noteSession } from './manage.ts';
 import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './invitations.ts';
 import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
+import { afterCommit } from '../../events/after-commit.ts';
+import { collectiveActivity } from '../../events/topics.ts';
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
   fields: (t) => ({
@@ -118,6 +120,9 @@ builder.mutationField('acceptInvitation', (t) =>
           };
           if (Object.keys(filled).length > 0) await tx.user.update({ where: { id: user.id }, data: filled, select: { id: true } });
           if (collective?.parentalConsentGranted) await refreshSessionScopes(tx, [user.id], now);
+          afterCommit(
+            collectiveActivity({ collectiveId: inv.collectiveId, kind: 'MEMBER_JOINED', userId: user.id, role: membership.role, membershipId: membership.id, invitationId: inv.id, occurredAt: now }),
+          );
           return { inv, membership, alreadyMember: false, filled, session: await currentSession(ctx, tx) };
         });
       const result = await attempt().catch((err) => {

@@ -1,0 +1,112 @@
+// The event bus subscriptions listen on: yoga's createPubSub over Redis pub/sub
+// (@graphql-yoga/redis-event-target) when REDIS_URL is set, so an event published on one
+// instance reaches subscribers on every instance; over an in-process event target otherwise.
+// Every open stream is tracked so that shutdown can end them cleanly (the client sees the
+// subscription complete and reconnects elsewhere) instead of cutting connections.
+import { createPubSub, map, pipe, Repeater, type PubSubEventTarget } from 'graphql-yoga';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import type { Logger } from 'pino';
+import type { RedisConnections } from '../redis.ts';
+import type { BusEvent, Topics } from './topics.ts';
+
+type TopicName = keyof Topics;
+/** One topic to listen on: its name and routing id (a chat session, a user, a collective). */
+export type TopicRef = { [K in TopicName]: { topic: K; id: Topics[K][0] } }[TopicName];
+/** What arrives on a stream: the topic and its payload. */
+export type Delivery = { [K in TopicName]: { topic: K; payload: Topics[K][1] } }[TopicName];
+
+/** What a stream does with one delivery: send a value, drop it, or complete the subscription. */
+export type Step<T> = { emit: T } | 'skip' | 'end';
+
+export interface EventBus {
+  readonly kind: 'redis' | 'memory';
+  /** Publishes to every instance's subscribers of the event's topic. Fire-and-forget: never throws. */
+  publish(event: BusEvent): void;
+  /**
+   * A live stream over these topics, resolved once the subscription is in place (Redis acknowledged
+   * it), so that an event published after this resolves is delivered. `handle` runs for each
+   * delivery, one at a time in arrival order; `initial` once before the first. The stream ends when
+   * a step says 'end', when the consumer returns, or when the bus closes.
+   */
+  stream<T>(topics: TopicRef[], handle: (delivery: Delivery) => Promise<Step<T>>, initial?: () => Promise<Step<T>>): Promise<AsyncIterable<T>>;
+  /** Open streams on this instance. */
+  readonly openStreams: number;
+  /** Ends every open stream (each subscriber sees its subscription complete); later streams end at once. */
+  close(): void;
+}
+
+/** Prefixes every channel with the deployment's key prefix, so several deployments (or test runs) share one Redis. */
+function prefixed<T extends PubSubEventTarget<any>>(target: T, prefix: string): T {
+  return {
+    addEventListener: (type: string, listener: any) => target.addEventListener(`${prefix}:${type}`, listener),
+    removeEventListener: (type: string, listener: any) => target.removeEventListener(`${prefix}:${type}`, listener),
+    dispatchEvent: (event: CustomEvent) => target.dispatchEvent(new CustomEvent(`${prefix}:${event.type}`, { detail: event.detail })),
+  } as unknown as T;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnections | null; keyPrefix: string; log: Logger }): EventBus {
+  const pubsub = createPubSub<Topics>(
+    redis ? { eventTarget: prefixed(createRedisEventTarget({ publishClient: redis.commands, subscribeClient: redis.subscriber }), `${keyPrefix}:events`) } : {},
+  );
+  const open = new Set<() => void>();
+  let closed = false;
+
+  // SUBSCRIBE goes out on the subscriber connection once the stream's sources start; a PING sent
+  // after it on the same connection is answered after Redis has acknowledged it.
+  const subscribed = async () => {
+    await turn();
+    if (redis) await redis.subscriber.ping();
+  };
+
+  return {
+    kind: redis ? 'redis' : 'memory',
+    get openStreams() {
+      return open.size;
+    },
+    publish(event) {
+      try {
+        (pubsub.publish as (topic: string, id: string, payload: unknown) => void)(event.topic, event.id, event.payload);
+      } catch (err) {
+        log.error({ err, topic: event.topic }, 'event not published');
+      }
+    },
+    async stream<T>(topics: TopicRef[], handle: (delivery: Delivery) => Promise<Step<T>>, initial?: () => Promise<Step<T>>) {
+      const sources = topics.map((ref) =>
+        pipe(
+          (pubsub.subscribe as (topic: string, id: string) => Repeater<unknown>)(ref.topic, ref.id),
+          map((payload) => ({ topic: ref.topic, payload }) as Delivery),
+        ),
+      );
+      const merged = Repeater.merge(sources)[Symbol.asyncIterator]();
+      // Starting the first read starts every source (and its SUBSCRIBE).
+      const first = merged.next();
+      await subscribed();
+      return new Repeater<T>(async (push, stop) => {
+        const end = () => stop();
+        open.add(end);
+        stop.then(() => merged.return?.());
+        if (closed) stop();
+        try {
+          const opening = initial ? await initial() : 'skip';
+          if (opening === 'end') return;
+          if (opening !== 'skip') await push(opening.emit);
+          for (let next = await first; !next.done; next = await merged.next()) {
+            const step = await handle(next.value as Delivery);
+            if (step === 'end') break;
+            if (step !== 'skip') await push(step.emit);
+          }
+        } finally {
+          open.delete(end);
+          stop();
+          await merged.return?.();
+        }
+      });
+    },
+    close() {
+      closed = true;
+      for (const end of open) end();
+    },
+  };
+}
