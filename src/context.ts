@@ -64,6 +64,22 @@ export function actAs(ctx: Context, viewer: Viewer) {
   if (viewer.kind === 'user') ctx.loaders.rolesByUser.clear(viewer.user.id).prime(viewer.user.id, viewer.roles);
 }
 
+/**
+ * Before a subscription's next event: the caller as the database says now (its session may have
+ * ended or changed scope, its roles moved, its key been revoked), with fresh loaders so nothing
+ * cached from earlier events answers. False when the caller may no longer be served at all.
+ */
+export async function refreshCaller(ctx: Context): Promise<boolean> {
+  const viewer = await ctx.liveViewer(ctx.viewer);
+  if (!viewer) return false;
+  ctx.requestTime = new Date();
+  ctx.loaders = new Loaders(ctx);
+  actAs(ctx, viewer);
+  return true;
+}
+
 export const viewerUserId = (ctx: Pick<Context, 'viewer'>) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null);
+/** A signed-in user whose session is FULL (the consent pipeline's last step). */
+export const sessionReachesFull = (ctx: Pick<Context, 'viewer'>) => ctx.viewer.kind === 'user' && ctx.viewer.session.scope === 'FULL';
 export const hasPermission = (ctx: Pick<Context, 'viewer'>, permission: Permission) =>
   ctx.viewer.kind === 'operator' && (ctx.viewer.permissions.has(permission) || ctx.viewer.permissions.has('*'));

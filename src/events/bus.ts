@@ -15,8 +15,8 @@ export type TopicRef = { [K in TopicName]: { topic: K; id: Topics[K][0] } }[Topi
 /** What arrives on a stream: the topic and its payload. */
 export type Delivery = { [K in TopicName]: { topic: K; payload: Topics[K][1] } }[TopicName];
 
-/** What a stream does with one delivery: send a value, drop it, or complete the subscription. */
-export type Step<T> = { emit: T } | 'skip' | 'end';
+/** What a stream does with one delivery: send these values (none: drop it), or complete the subscription. */
+export type Step<T> = T[] | 'end';
 
 export interface EventBus {
   readonly kind: 'redis' | 'memory';
@@ -89,13 +89,13 @@ export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnecti
         stop.then(() => merged.return?.());
         if (closed) stop();
         try {
-          const opening = initial ? await initial() : 'skip';
+          const opening = initial ? await initial() : [];
           if (opening === 'end') return;
-          if (opening !== 'skip') await push(opening.emit);
+          for (const value of opening) await push(value);
           for (let next = await first; !next.done; next = await merged.next()) {
             const step = await handle(next.value as Delivery);
             if (step === 'end') break;
-            if (step !== 'skip') await push(step.emit);
+            for (const value of step) await push(value);
           }
         } finally {
           open.delete(end);

@@ -24,6 +24,7 @@ import './search/index.ts';
 import './messages/index.ts';
 import './analytics/index.ts';
 import './notifications/mailbox.ts';
+import './subscriptions/index.ts';
 
 export const schema = builder.toSchema();
 

@@ -1,3 +1,4 @@
+import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
@@ -67,6 +68,7 @@ builder.mutationField('acceptInvitation', (t) =>
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
       const { token } = parseInput(schema, args.input);
+      await limitAttempt(ctx, 'acceptInvitation', user.id);
       // An unknown token and a malformed one are the same NOT_FOUND; junk costs no round trip.
       if (!looksLikeToken(token)) throw notFound();
       const now = ctx.requestTime;
