@@ -80,20 +80,62 @@ describe(`subscriptions in one process (${dbKind})`, () => {
     expect(await codes({})).toEqual(['UNAUTHENTICATED']);
   });
 
-  it('withdrawn consent completes a teenager\'s messageAdded; the scope change reaches sessionChanged first', async () => {
+  it('a parent granting consent reaches sessionChanged at once; withdrawing it completes messageAdded', async () => {
     const teen = await teenWithChat('PENDING_CONSENT');
+    await db.prisma.userConsent.create({ data: { userId: teen.user.id } });
     const parent = await createUser(db.prisma, { userType: 'PARENT' });
-    await db.prisma.userConsent.create({ data: { userId: teen.user.id, consentVersion: 'v1' } as never }).catch(() => undefined);
     const { token: parentToken } = await createSession(db.prisma, parent.id, 'FULL');
+    await createCollective(db.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
     const changes = await sse(SESSION_CHANGED, {}, bearer(teen.token));
     expect((await changes.next())!.data!.sessionChanged.scope).toBe('PENDING_CONSENT');
-    await db.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: teen.user.id } });
-    // The grant through the API moves the session and tells the subscriber.
-    const { collective } = await createCollective(db.prisma, { ownerId: parent.id, members: [teen.user.id] } as never).catch(() => ({ collective: null }));
-    void collective;
-    await db.prisma.parentalConsent.deleteMany({ where: { teenagerId: teen.user.id } });
-    const grant = await api.gql(`mutation($input: GrantParentalConsentInput!) { grantParentalConsent(input: $input) { teenager { id } } }`, { input: { teenagerId: gid('User', teen.user.id) } }, { token: parentToken });
-    void grant;
+    const grant = await api.gql(`mutation($input: GrantParentalConsentInput!) { grantParentalConsent(input: $input) { __typename } }`, { input: { teenagerId: gid('User', teen.user.id) } }, { token: parentToken });
+    expect(grant.errors).toBeUndefined();
+    expect((await changes.next())!.data!.sessionChanged.scope).toBe('FULL');
+    const messages = await sse(MESSAGE_ADDED, { id: teen.chatSessionId }, bearer(teen.token));
+    const revoke = await api.gql(`mutation($input: RevokeParentalConsentInput!) { revokeParentalConsent(input: $input) { revoked } }`, { input: { teenagerId: gid('User', teen.user.id) } }, { token: parentToken });
+    expect(revoke.data).toEqual({ revokeParentalConsent: { revoked: true } });
+    expect((await changes.next())!.data!.sessionChanged.scope).toBe('PENDING_CONSENT');
+    expect(await messages.next()).toBeNull();
+    expect(await messages.ended).toBe('complete');
+    changes.close();
+  });
+
+  it('collectiveActivity: owners and admins hear joins and role changes; a member is refused; a demoted admin\'s stream completes', async () => {
+    const owner = await createUser(db.prisma, { userType: 'PARENT' });
+    const admin = await createUser(db.prisma, { userType: 'PARENT' });
+    const member = await createUser(db.prisma, { userType: 'PARENT' });
+    const joiner = await createUser(db.prisma, { userType: 'PARENT' });
+    const [o, a, m, j] = await Promise.all([owner, admin, member, joiner].map((u) => createSession(db.prisma, u.id, 'FULL')));
+    const collective = await createCollective(db.prisma, [
+      { userId: owner.id, role: 'OWNER' },
+      { userId: admin.id, role: 'ADMIN' },
+      { userId: member.id, role: 'MEMBER' },
+    ]);
+    const id = gid('Collective', collective.id);
+    const refused = await sse(ACTIVITY, { id }, bearer(m.token));
+    expect(codesOf((await refused.next())!)).toEqual(['FORBIDDEN']);
+    const ownerStream = await sse(ACTIVITY, { id }, bearer(o.token));
+    const adminStream = await sse(ACTIVITY, { id }, bearer(a.token));
+    const invite = await api.gql(`mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { token invitation { id } } }`, { input: { collectiveId: id, language: 'fr' } }, { token: o.token });
+    expect(invite.errors).toBeUndefined();
+    const accepted = await api.gql(`mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { membership { id } } }`, { input: { token: invite.data.createInvitation.token } }, { token: j.token });
+    expect(accepted.errors).toBeUndefined();
+    for (const stream of [ownerStream, adminStream]) {
+      expect((await stream.next())!.data!.collectiveActivity).toEqual({
+        kind: 'MEMBER_JOINED',
+        role: 'MEMBER',
+        member: { id: gid('User', joiner.id) },
+        membership: { role: 'MEMBER' },
+        invitation: { id: invite.data.createInvitation.invitation.id },
+      });
+    }
+    const adminMembership = await db.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: admin.id, collectiveId: collective.id } });
+    const demote = await api.gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { membership { role } } }`, { input: { membershipId: gid('CollectiveMembership', adminMembership.id), role: 'MEMBER' } }, { token: o.token });
+    expect(demote.errors).toBeUndefined();
+    expect((await ownerStream.next())!.data!.collectiveActivity).toMatchObject({ kind: 'ROLE_CHANGED', role: 'MEMBER', member: { id: gid('User', admin.id) } });
+    expect(await adminStream.next()).toBeNull();
+    expect(await adminStream.ended).toBe('complete');
+    ownerStream.close();
   });
 
   it('sign-out elsewhere ends sessionChanged and messageAdded', async () => {
@@ -114,9 +156,9 @@ describe(`subscriptions in one process (${dbKind})`, () => {
     await changes.next();
     const ctx = createContext(api.app.services, anonymous, null);
     await expect(
-      inTransaction(ctx, async () => {
+      inTransaction(ctx, async (tx) => {
         afterCommit({ topic: 'sessionsChanged', id: teen.user.id, payload: { userId: teen.user.id } });
-        await db.prisma.appSession.updateMany({ where: { userId: teen.user.id }, data: { scope: 'ONBOARDING' } });
+        await tx.appSession.updateMany({ where: { userId: teen.user.id }, data: { scope: 'ONBOARDING' } });
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');
