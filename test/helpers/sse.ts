@@ -12,7 +12,7 @@ export interface SseStream<T = any> {
   close(): void;
 }
 
-type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
+type FetchFn = (url: string, init: RequestInit) => Promise<Response> | Response;
 
 export async function openSse<T = any>(fetchFn: FetchFn, url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<SseStream<T>> {
   const abort = new AbortController();
