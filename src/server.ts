@@ -85,7 +85,7 @@ export async function startServer(config: Config, log: Logger) {
       app.startDraining();
       // Open subscriptions complete (SSE streams end, WebSocket clients get Complete, then a 1001
       // close): their clients reconnect to another instance instead of waiting on this one.
-      app.events.close();
+      await app.events.close();
       await websocket.close();
       // Stop accepting; every request already sent (in flight, or queued behind PGlite's single
       // connection) is answered, then its connection ends (src/http/drain.ts).

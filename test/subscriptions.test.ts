@@ -40,7 +40,7 @@ describe(`subscriptions in one process (${dbKind})`, () => {
     api = createTestApp(db);
   });
   afterAll(async () => {
-    api.app.events.close();
+    await api.app.events.close();
     await db?.close();
   });
 

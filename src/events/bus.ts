@@ -31,8 +31,12 @@ export interface EventBus {
   stream<T>(topics: TopicRef[], handle: (delivery: Delivery) => Promise<Step<T>>, initial?: () => Promise<Step<T>>): Promise<AsyncIterable<T>>;
   /** Open streams on this instance. */
   readonly openStreams: number;
-  /** Ends every open stream (each subscriber sees its subscription complete); later streams end at once. */
-  close(): void;
+  /**
+   * Ends every open stream (each subscriber sees its subscription complete); later streams end at
+   * once. Resolves when every stream has finished and its transport has had a moment to send the
+   * completion (before sockets are closed).
+   */
+  close(): Promise<void>;
 }
 
 /** Prefixes every channel with the deployment's key prefix, so several deployments (or test runs) share one Redis. */
@@ -52,6 +56,7 @@ export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnecti
   );
   const open = new Set<() => void>();
   let closed = false;
+  let allEnded: (() => void) | null = null;
 
   // SUBSCRIBE goes out on the subscriber connection once the stream's sources start; a PING sent
   // after it on the same connection is answered after Redis has acknowledged it.
@@ -99,14 +104,19 @@ export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnecti
           }
         } finally {
           open.delete(end);
+          if (open.size === 0) allEnded?.();
           stop();
           await merged.return?.();
         }
       });
     },
-    close() {
+    async close() {
       closed = true;
+      const ended = new Promise<void>((resolve) => (open.size === 0 ? resolve() : (allEnded = resolve)));
       for (const end of open) end();
+      await ended;
+      // The transports (yoga's SSE writer, graphql-ws) send their completion a few turns later.
+      await new Promise((resolve) => setTimeout(resolve, 100));
     },
   };
 }
