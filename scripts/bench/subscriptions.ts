@@ -56,7 +56,7 @@ async function main() {
   console.log(`bench:subscriptions: ${N} ${TRANSPORT.toUpperCase()} subscriptions on A over ${SESSIONS} chat session(s), ${EVENTS} events sent through B every ${INTERVAL_MS} ms`);
   console.log(`load average before: ${load()} (${os.cpus().length} CPUs)`);
   const database = await freshPostgresDatabase('bench_subs');
-  const env = { DATABASE_URL: database.url, REDIS_URL, REDIS_KEY_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'warn', DB_POOL_MAX: '10' };
+  const env = { DATABASE_URL: database.url, REDIS_URL, REDIS_KEY_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'warn', DB_POOL_MAX: '10', DB_POOL_TIMEOUT_MS: '30000' };
   const instances: Instance[] = [];
   try {
     // A migrates the empty database; B starts once it is done.
@@ -93,14 +93,14 @@ async function main() {
 
     const closers: (() => void)[] = [];
     const opening = performance.now();
-    const BATCH = 50;
+    const BATCH = 20;
     for (let i = 0; i < N; i += BATCH) {
       await Promise.all(
         Array.from({ length: Math.min(BATCH, N - i) }, async (_, j) => {
           const owner = owners[(i + j) % SESSIONS];
           if (TRANSPORT === 'sse') {
             const stream = await openSse(fetch, a.url, SUBSCRIBE, { id: owner.chatSessionId }, { authorization: `Bearer ${owner.token}` });
-            if (stream.status !== 200) throw new Error(`subscription refused: HTTP ${stream.status}`);
+            if (stream.status !== 200) throw new Error(`subscription refused: HTTP ${stream.status} ${JSON.stringify(await stream.next().catch(() => null))}`);
             closers.push(() => stream.close());
             void (async () => {
               for (let r = await stream.next(600_000).catch(() => null); r; r = await stream.next(600_000).catch(() => null)) {
