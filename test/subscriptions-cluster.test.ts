@@ -12,6 +12,7 @@ import { openSse } from './helpers/sse.ts';
 import { connectWs, subscribeWs } from './helpers/ws.ts';
 import { createCollective, createSession, createUser } from './factories/index.ts';
 import { loadConfig } from '../src/config.ts';
+import { followChatSession } from '../examples/follow-chat-session.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
 
 const redisUp = await redisReachable();
@@ -161,6 +162,21 @@ describe.skipIf(!redisUp)('two API instances on one PostgreSQL and Redis', () =>
     expect(refused.retryAfter).toBe(String(retryAfter));
     // And back on A: the budget is the same one.
     expect((await post(a, PREVIEW, { token })).status).toBe(429);
+  });
+
+  it('examples/follow-chat-session.ts follows a chat session over SSE (graphql-sse) and WebSocket (graphql-ws)', async () => {
+    const teen = await teenager('FULL');
+    const got: Record<string, string[]> = { sse: [], ws: [] };
+    const follows = (['ws', 'sse'] as const).map((transport) =>
+      followChatSession({ url: b.url, token: teen.token, chatSessionId: teen.chatSessionId, transport, onMessage: (m) => got[transport].push(`${m.role}: ${m.text}`) }),
+    );
+    await subscribedOnRedis(`messagesAdded:${teen.rawChatSessionId}`);
+    // Neither client library reports a subscription as in place: give the second one a moment.
+    await new Promise((r) => setTimeout(r, 500));
+    await post(a, SEND, { input: { chatSessionId: teen.chatSessionId, text: 'suivi' } }, teen.token);
+    for (let until = Date.now() + 5000; (got.sse.length === 0 || got.ws.length === 0) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual({ sse: ['USER: suivi'], ws: ['USER: suivi'] });
+    await Promise.all(follows.map((f) => f.stop()));
   });
 
   it('stopping A mid-stream ends its subscriptions cleanly; the clients resubscribe on B and keep receiving', async () => {
