@@ -150,6 +150,22 @@ describe(`subscriptions in one process (${dbKind})`, () => {
     expect(await messages.ended).toBe('complete');
   });
 
+  it('a stream given up before its first read, or open at shutdown, releases its sources', async () => {
+    const { createEventBus } = await import('../src/events/bus.ts');
+    const bus = createEventBus({ redis: null, keyPrefix: 't', log: api.app.services.log });
+    const unread = await bus.stream([{ topic: 'sessionsChanged', id: 'u1' }], async () => []);
+    const reading = await bus.stream([{ topic: 'sessionsChanged', id: 'u2' }], async (d) => [d.payload]);
+    expect(bus.openStreams).toBe(2);
+    await (unread as AsyncIterableIterator<unknown>).return!();
+    expect(bus.openStreams).toBe(1);
+    const next = (reading as AsyncIterableIterator<unknown>).next();
+    bus.publish({ topic: 'sessionsChanged', id: 'u2', payload: { userId: 'u2' } });
+    expect(await next).toEqual({ done: false, value: { userId: 'u2' } });
+    await bus.close();
+    expect(bus.openStreams).toBe(0);
+    expect(await (reading as AsyncIterableIterator<unknown>).next()).toMatchObject({ done: true });
+  });
+
   it('events queued in a transaction that rolls back are never published', async () => {
     const teen = await teenWithChat();
     const changes = await sse(SESSION_CHANGED, {}, bearer(teen.token));

@@ -13,7 +13,8 @@ export function createLiveViewer(prisma: PrismaClient): LiveViewer {
   const sessions = new DataLoader<string, Viewer | null>(
     async (ids) => {
       const now = new Date();
-      const rows = await prisma.appSession.findMany({ where: { id: { in: [...ids] }, expiresAt: { gt: now } }, include: { user: { include: viewerUserInclude } } });
+      // Many subscriptions of one session (tabs, devices) check it in the same batch: ask once.
+      const rows = await prisma.appSession.findMany({ where: { id: { in: [...new Set(ids)] }, expiresAt: { gt: now } }, include: { user: { include: viewerUserInclude } } });
       const byId = new Map(rows.map(({ user, ...session }) => [session.id, { kind: 'user' as const, ...viewerParts(user), session }]));
       return ids.map((id) => byId.get(id) ?? null);
     },
@@ -22,7 +23,7 @@ export function createLiveViewer(prisma: PrismaClient): LiveViewer {
   const keys = new DataLoader<string, Viewer | null>(
     async (ids) => {
       const now = new Date();
-      const rows = await prisma.apiKey.findMany({ where: { id: { in: [...ids] }, isActive: true, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
+      const rows = await prisma.apiKey.findMany({ where: { id: { in: [...new Set(ids)] }, isActive: true, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
       const byId = new Map(
         rows.map((row) => [
           row.id,

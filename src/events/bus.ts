@@ -88,11 +88,21 @@ export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnecti
       // Starting the first read starts every source (and its SUBSCRIBE).
       const first = merged.next();
       await subscribed();
-      return new Repeater<T>(async (push, stop) => {
-        const end = () => stop();
-        open.add(end);
-        stop.then(() => merged.return?.());
-        if (closed) stop();
+      // Registered now, not when the consumer first reads: a stream returned (client gone) or
+      // closed (shutdown) before its first read must still release its sources.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const end = () => {
+        if (!open.delete(end)) return;
+        if (open.size === 0) allEnded?.();
+        void merged.return?.();
+        release();
+      };
+      open.add(end);
+      const repeater = new Repeater<T>(async (push, stop) => {
+        void released.then(() => stop());
+        stop.then(end);
+        if (closed) end();
         try {
           const opening = initial ? await initial() : [];
           if (opening === 'end') return;
@@ -103,12 +113,25 @@ export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnecti
             for (const value of step) await push(value);
           }
         } finally {
-          open.delete(end);
-          if (open.size === 0) allEnded?.();
+          end();
           stop();
-          await merged.return?.();
         }
       });
+      const iterator = repeater[Symbol.asyncIterator]();
+      const stream: AsyncIterableIterator<T> = {
+        [Symbol.asyncIterator]: () => stream,
+        next: () => iterator.next(),
+        return: (value?: unknown) => {
+          end();
+          return iterator.return(value as T);
+        },
+        throw: (error?: unknown) => {
+          end();
+          return iterator.throw(error);
+        },
+      };
+      if (closed) end();
+      return stream;
     },
     async close() {
       closed = true;
