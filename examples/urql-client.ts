@@ -32,6 +32,8 @@ export const keys: KeyingConfig = {
   AcceptInvitationPayload: embedded,
   AcceptTermsPayload: embedded,
   AppendMessagesPayload: embedded,
+  // A subscription event: the member, membership and invitation inside are keyed.
+  CollectiveActivity: embedded,
   CreateCollectivePayload: embedded,
   CreateInvitationPayload: embedded,
   DeleteConversationPayload: embedded,

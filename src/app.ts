@@ -33,6 +33,11 @@ import { useStrictGetParameters } from './http/get-parameters.ts';
 import { useInputRules } from './input/plugin.ts';
 import { createDatabaseRouting } from './http/database-routing.ts';
 import { runUnrouted } from './db/routing.ts';
+import type { RedisConnections } from './redis.ts';
+import { createEventBus } from './events/bus.ts';
+import { createRateLimits } from './rate-limit/limits.ts';
+import { createLiveViewer } from './auth/live-viewer.ts';
+import { requestHeaders, type TransportContext } from './http/websocket.ts';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +49,8 @@ export interface AppDeps {
   notifier?: Notifier;
   /** The process's search service (startServer creates it); by default the one config chooses. */
   search?: SearchService;
+  /** Redis (startServer connects when REDIS_URL is set): events and rate-limit counters shared by instances; none: in-process. */
+  redis?: RedisConnections | null;
 }
 
 /** Work scheduled after responses (activity timestamps, cache writes), awaited on shutdown. */
@@ -70,12 +77,26 @@ export function createApp({
   messages = createMessageStore(config, db),
   notifier = createNotifier(config, db.prisma),
   search = createSearchService(config, db, log),
+  redis = null,
 }: AppDeps) {
   const background = backgroundQueue(log);
   const metrics = createMetrics(config, db);
+  const events = createEventBus({ redis, keyPrefix: config.redis.keyPrefix, log });
+  const services: Services = {
+    config,
+    db,
+    log,
+    messages,
+    notifier,
+    search,
+    events,
+    rateLimits: createRateLimits(config, redis),
+    liveViewer: createLiveViewer(db.prisma),
+    background: background.run,
+    onReadPath: (root, outcome) => metrics.onReadPath(root, outcome),
+  };
   // OpenTelemetry spans when OTEL_EXPORTER_OTLP_ENDPOINT is set; no plugin otherwise.
   const tracing = startTracing(config);
-  const services: Services = { config, db, log, messages, notifier, search, background: background.run, onReadPath: metrics.onReadPath };
   // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
   const { maskedErrors, logging } = createErrorMasking(log);
   const databaseReady = readinessCheck(db, log);
@@ -119,7 +140,7 @@ export function createApp({
     routing.plugin,
   ];
 
-  const yoga = createYoga<ServerContext>({
+  const yoga = createYoga<ServerContext & TransportContext>({
     schema,
     plugins,
     logging,
@@ -130,13 +151,16 @@ export function createApp({
     graphiql: config.graphiql ? graphiqlOptions : false,
     renderGraphiQL,
     maskedErrors,
+    // Over HTTP (SSE included) the caller is in the request's headers; over WebSocket in the
+    // connection_init payload (http/websocket.ts turns it into the same headers).
     context: async ({ request, ...server }) => {
-      const viewer = await routing.resolveViewer(request, (reader) =>
-        resolveViewer(request.headers, { prisma: reader, primary: db.prisma, config, background: background.run }),
-      );
+      const headers = requestHeaders(request, server);
+      const resolveOn = (reader: typeof db.prisma) => resolveViewer(headers, { prisma: reader, primary: db.prisma, config, background: background.run });
+      // A WebSocket connection has no Request to route by: its subscriptions read the primary.
+      const viewer = request ? await routing.resolveViewer(request, resolveOn) : await resolveOn(db.prisma);
       const scope = currentRequest();
       if (scope) scope.viewerKind = viewer.kind;
-      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(request, server, config.trustProxy));
+      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(headers, server, config.trustProxy));
     },
   });
 
@@ -148,6 +172,8 @@ export function createApp({
     drainBackground: background.drain,
     /** Flushes the spans still buffered and stops tracing (last step of shutdown). */
     shutdownTracing: tracing.shutdown,
+    /** Subscription events; close() ends every open subscription stream (shutdown). */
+    events,
     /** Shutdown has begun: /ready answers 503 from now on. */
     startDraining() {
       draining = true;

@@ -65,6 +65,8 @@ export const builder = new SchemaBuilder<{
     // One error per refusal (src/auth/scopes.ts): below the root it never says why.
     unauthorizedError: (_parent, ctx, info, result) => refusal(ctx, result.failure, ROOT_TYPES.has(info.parentType.name)),
     authScopes: scopesFor,
+    // Subscription fields are authorized when subscribing (their resolvers re-check the caller per event).
+    authorizeOnSubscribe: true,
   },
   complexity: {
     // Fields cost 1 and lists 10 times what they select, set per field so that no argument is

@@ -5,6 +5,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Attempts allowed per window; 0: no limit. */
+const rateLimit = z.coerce.number().int().min(0).max(1_000_000);
+
 const EnvSchema = z.object({
   APP_ENV: z.enum(['development', 'staging', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -90,6 +93,23 @@ const EnvSchema = z.object({
   // variable names, so the usual collector settings carry over; spans go to <endpoint>/v1/traces.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().regex(/^https?:\/\//, 'an http:// or https:// URL').optional(),
   OTEL_SERVICE_NAME: z.string().trim().min(1).max(100).default('youth-safety-graphql-api'),
+  // Shared state across instances (issue 15): subscription events and rate-limit counters go
+  // through Redis when REDIS_URL is set; in-process otherwise (one instance only).
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - (at most 64)').default('ysa'),
+  // Rate limits (src/rate-limit): attempts per RATE_LIMIT_WINDOW_SECONDS, per client address and
+  // per user; 0 turns that limit off.
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_SIGN_IN_PER_IP: rateLimit.default(1000),
+  RATE_LIMIT_SIGN_IN_PER_USER: rateLimit.default(60),
+  RATE_LIMIT_PARENTAL_REQUEST_PER_IP: rateLimit.default(300),
+  RATE_LIMIT_PARENTAL_REQUEST_PER_USER: rateLimit.default(30),
+  RATE_LIMIT_CONSENT_CODE_PER_IP: rateLimit.default(300),
+  RATE_LIMIT_CONSENT_CODE_PER_USER: rateLimit.default(30),
+  RATE_LIMIT_INVITATION_PREVIEW_PER_IP: rateLimit.default(1000),
+  RATE_LIMIT_INVITATION_PREVIEW_PER_USER: rateLimit.default(120),
+  RATE_LIMIT_ACCEPT_INVITATION_PER_IP: rateLimit.default(1000),
+  RATE_LIMIT_ACCEPT_INVITATION_PER_USER: rateLimit.default(60),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -220,6 +240,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     /** Whether the hot read trees (src/read-path) are answered by one generated SQL statement. */
     fastReadPath: e.FAST_READ_PATH === 'on',
+    redis: Object.freeze({
+      /** Unset: events and rate-limit counters stay in this process. */
+      url: e.REDIS_URL,
+      /** Prefix of every Redis key and pub/sub channel this deployment uses (several may share one Redis). */
+      keyPrefix: e.REDIS_KEY_PREFIX,
+    }),
+    rateLimits: Object.freeze({
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      /** Attempts per window and per client address / per user (0: unlimited). */
+      signIn: Object.freeze({ perIp: e.RATE_LIMIT_SIGN_IN_PER_IP, perUser: e.RATE_LIMIT_SIGN_IN_PER_USER }),
+      requestParentalAuthorization: Object.freeze({ perIp: e.RATE_LIMIT_PARENTAL_REQUEST_PER_IP, perUser: e.RATE_LIMIT_PARENTAL_REQUEST_PER_USER }),
+      consentCode: Object.freeze({ perIp: e.RATE_LIMIT_CONSENT_CODE_PER_IP, perUser: e.RATE_LIMIT_CONSENT_CODE_PER_USER }),
+      invitationPreview: Object.freeze({ perIp: e.RATE_LIMIT_INVITATION_PREVIEW_PER_IP, perUser: e.RATE_LIMIT_INVITATION_PREVIEW_PER_USER }),
+      acceptInvitation: Object.freeze({ perIp: e.RATE_LIMIT_ACCEPT_INVITATION_PER_IP, perUser: e.RATE_LIMIT_ACCEPT_INVITATION_PER_USER }),
+    }),
     /** How long a parental consent code is valid after its mail was sent. */
     consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,
   });

@@ -9,6 +9,9 @@ import type { Permission } from './auth/permissions.ts';
 import type { MessageStore } from './messages/types.ts';
 import type { Notifier } from './notifications/notifier.ts';
 import type { SearchService } from './search/service.ts';
+import type { EventBus } from './events/bus.ts';
+import type { RateLimits } from './rate-limit/limits.ts';
+import type { LiveViewer } from './auth/live-viewer.ts';
 
 export interface Services {
   config: Config;
@@ -22,6 +25,12 @@ export interface Services {
   search: SearchService;
   /** Counts how a fast-read-path root field was answered (src/read-path; the metrics' counter). */
   onReadPath?(root: string, outcome: string): void;
+  /** Subscription events: Redis pub/sub across instances, or in-process (events/bus.ts). */
+  events: EventBus;
+  /** Attempt budgets of abuse-prone operations, per client address and per user (rate-limit/limits.ts). */
+  rateLimits: RateLimits;
+  /** A subscriber's caller as the database says now (auth/live-viewer.ts); null once signed out or revoked. */
+  liveViewer: LiveViewer;
   /** Runs work after the response; failures are logged, never thrown at a client. */
   background(task: () => Promise<unknown>): void;
 }
@@ -57,6 +66,22 @@ export function actAs(ctx: Context, viewer: Viewer) {
   if (viewer.kind === 'user') ctx.loaders.rolesByUser.clear(viewer.user.id).prime(viewer.user.id, viewer.roles);
 }
 
+/**
+ * Before a subscription's next event: the caller as the database says now (its session may have
+ * ended or changed scope, its roles moved, its key been revoked), with fresh loaders so nothing
+ * cached from earlier events answers. False when the caller may no longer be served at all.
+ */
+export async function refreshCaller(ctx: Context): Promise<boolean> {
+  const viewer = await ctx.liveViewer(ctx.viewer);
+  if (!viewer) return false;
+  ctx.requestTime = new Date();
+  ctx.loaders = new Loaders(ctx);
+  actAs(ctx, viewer);
+  return true;
+}
+
 export const viewerUserId = (ctx: Pick<Context, 'viewer'>) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null);
+/** A signed-in user whose session is FULL (the consent pipeline's last step). */
+export const sessionReachesFull = (ctx: Pick<Context, 'viewer'>) => ctx.viewer.kind === 'user' && ctx.viewer.session.scope === 'FULL';
 export const hasPermission = (ctx: Pick<Context, 'viewer'>, permission: Permission) =>
   ctx.viewer.kind === 'operator' && (ctx.viewer.permissions.has(permission) || ctx.viewer.permissions.has('*'));

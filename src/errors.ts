@@ -25,6 +25,8 @@ export const ErrorCode = {
   CONSENT_CODE_EXPIRED: 'CONSENT_CODE_EXPIRED',
   /** grantParentalConsent: five wrong codes locked the request; the teenager asks again for a new one. */
   CONSENT_REQUEST_LOCKED: 'CONSENT_REQUEST_LOCKED',
+  /** Too many attempts of a rate-limited operation: HTTP 429 with Retry-After, and extensions.retryAfterSeconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

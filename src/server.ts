@@ -17,6 +17,8 @@ import { startOutboxWorker } from './messages/outbox.ts';
 import { createNotifier } from './notifications/notifier.ts';
 import { startNotificationWorker } from './notifications/outbox.ts';
 import { connectionDrainer } from './http/drain.ts';
+import { attachWebSocket } from './http/websocket.ts';
+import { connectRedis } from './redis.ts';
 
 /**
  * Migrations, then the demo data when asked for and not yet there, embedded with the search
@@ -63,8 +65,12 @@ export async function startServer(config: Config, log: Logger) {
     log.error('SMTP_URL is not set: consent codes go to the development mailbox table instead of parents');
   }
   const mailOutbox = startNotificationWorker({ db, notifier, log, config });
-  const app = createApp({ config, db, log, messages, notifier, search });
+  // Redis when REDIS_URL is set: subscription events and rate-limit counters shared by instances.
+  const redis = connectRedis(config, log);
+  const app = createApp({ config, db, log, messages, notifier, search, redis });
   const server = createServer(app.yoga);
+  // graphql-ws on the same port and path as HTTP (SSE is yoga's own, on the same endpoint).
+  const websocket = attachWebSocket(server, app.yoga, '/graphql');
   const drainer = connectionDrainer(server, Math.floor(config.shutdownTimeoutMs / 2));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -72,13 +78,17 @@ export async function startServer(config: Config, log: Logger) {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
-  log.info({ url, database: db.kind, messageStore: messages.kind, notifier: notifier.kind }, 'GraphQL API ready');
+  log.info({ url, database: db.kind, messageStore: messages.kind, notifier: notifier.kind, events: app.events.kind }, 'GraphQL API ready');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // /ready turns 503 at once, so a load balancer stops routing here.
       app.startDraining();
+      // Open subscriptions complete (SSE streams end, WebSocket clients get Complete, then a 1001
+      // close): their clients reconnect to another instance instead of waiting on this one.
+      await app.events.close();
+      await websocket.close();
       // Stop accepting; every request already sent (in flight, or queued behind PGlite's single
       // connection) is answered, then its connection ends (src/http/drain.ts).
       await drainer.drain();
@@ -91,6 +101,7 @@ export async function startServer(config: Config, log: Logger) {
       await messages.close();
       await db.close();
       await app.shutdownTracing();
+      await redis?.close();
     })());
-  return { url, port, app, db, server, close };
+  return { url, port, app, db, server, websocket, close };
 }

@@ -40,11 +40,16 @@ function infoFor(type: GraphQLObjectType, field: AnyField): GraphQLResolveInfo {
   return { fieldName: field.name, parentType: type, returnType: field.type, path: { key: field.name, prev: undefined, typename: type.name }, schema } as unknown as GraphQLResolveInfo;
 }
 
-/** Calls a root field's built resolver as this viewer, with no arguments: only its declaration can answer. */
+/**
+ * Calls a root field's built resolver as this viewer, with no arguments: only its declaration can
+ * answer. A Subscription field is authorized when subscribing (scopeAuth authorizeOnSubscribe), so
+ * its built subscribe function is the one called.
+ */
 async function callAs(viewer: Viewer, type: GraphQLObjectType, field: AnyField) {
   const ctx = { viewer, loaders: { rolesByUser: { load: async () => new Map() } } } as unknown as Context;
+  const entry = type.name === 'Subscription' ? field.subscribe! : field.resolve!;
   try {
-    return { value: await field.resolve!({}, {}, ctx, infoFor(type, field)) };
+    return { value: await entry({}, {}, ctx, infoFor(type, field)) };
   } catch (error) {
     return { error };
   }

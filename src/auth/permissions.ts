@@ -10,6 +10,7 @@ export const PERMISSIONS = {
   'documents:read': 'Read every knowledge base document, whatever its collection.',
   'documents:write': 'Write knowledge base documents (ingestion); implies reading them.',
   'messages:write': 'Write chat messages on behalf of the companion agent.',
+  'messages:read': 'Read chat message text of any conversation on behalf of the companion agent (ChatSession.messages, Conversation.messages and lastMessage, Subscription.messageAdded).',
   'analytics:write': 'Record conversation analytics on behalf of the chatbot backend (recordConversationAnalytics).',
   'analytics:read': 'Read k-anonymous conversation analytics aggregates platform-wide or for any collective (analyticsSummary); never free text.',
   'notifications:read': 'Read the development mailbox (Query.mailbox): mails kept instead of sent when SMTP_URL is unset, consent codes included.',

@@ -19,7 +19,7 @@ export function bearerToken(header: string | null) {
   return match[1];
 }
 
-function permissionsOf(json: unknown): string[] {
+export function permissionsOf(json: unknown): string[] {
   return Array.isArray(json) ? json.filter((p): p is string => typeof p === 'string') : [];
 }
 

@@ -2,6 +2,8 @@
 // then a parent is FULL, and a teenager is FULL only with parental consent (a ParentalConsent
 // row naming them, or membership in a collective that grants it), PENDING_CONSENT otherwise.
 import type { Prisma, SessionScope } from '../generated/prisma/client.ts';
+import { afterCommit } from '../events/after-commit.ts';
+import { sessionsChanged } from '../events/topics.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -45,7 +47,8 @@ export async function scopesOf(tx: Tx, userIds: readonly string[]): Promise<Map<
 
 /**
  * Moves every live session of these users to the scope their consents now give them, in the
- * caller's transaction. Returns the scope of each user.
+ * caller's transaction, and announces it to their sessionChanged subscribers once it commits.
+ * Returns the scope of each user.
  */
 export async function refreshSessionScopes(tx: Tx, userIds: readonly string[], now = new Date()) {
   const ids = [...new Set(userIds)];
@@ -62,5 +65,6 @@ export async function refreshSessionScopes(tx: Tx, userIds: readonly string[], n
       data: { scope },
     });
   }
+  for (const userId of ids) afterCommit(sessionsChanged(userId));
   return scopes;
 }

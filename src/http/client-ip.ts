@@ -12,9 +12,14 @@ const normalize = (ip: string | null | undefined) => {
   return isIP(bare) ? bare : null;
 };
 
-export function clientIpOf(request: Request, server: ServerContext, trustProxy: boolean) {
+/**
+ * With TRUST_PROXY, the first X-Forwarded-For entry: the proxy in front must overwrite (not append
+ * to) what the client sent, as load balancers that terminate the connection do. Without it, the
+ * socket peer; a client's own X-Forwarded-For is then ignored, so it cannot pick its rate-limit key.
+ */
+export function clientIpOf(headers: Headers, server: ServerContext, trustProxy: boolean) {
   if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for');
+    const forwarded = headers.get('x-forwarded-for');
     const first = forwarded?.split(',')[0];
     const ip = normalize(first);
     if (ip) return ip;

@@ -25,6 +25,7 @@ import './search/index.ts';
 import './messages/index.ts';
 import './analytics/index.ts';
 import './notifications/mailbox.ts';
+import './subscriptions/index.ts';
 
 export const schema = builder.toSchema();
 // Fields under the fast read path's roots read its results' properties (src/read-path).

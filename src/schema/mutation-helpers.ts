@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Context } from '../context.ts';
 import type { AppSession, Prisma, User } from '../generated/prisma/client.ts';
 import { appError, ErrorCode, fromZod, isAppError } from '../errors.ts';
+import { collectingEvents } from '../events/after-commit.ts';
 
 /**
  * A global ID input (`t.globalID`) as Pothos decodes it, of this type and naming a UUID row.
@@ -45,12 +46,15 @@ function translatePrismaError(err: unknown): unknown {
 
 /**
  * Runs fn in one interactive transaction: it commits whole or not at all. Inside, use only `tx`
- * (on PGlite the root client would wait for the transaction to end: a deadlock).
+ * (on PGlite the root client would wait for the transaction to end: a deadlock). The events fn
+ * queued (events/after-commit.ts) are published once it has committed, never for a rollback.
  */
 export async function inTransaction<T>(ctx: Context, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.prisma.$transaction(fn, { timeout: 15_000, maxWait: 10_000 });
+      const { result, events } = await collectingEvents(() => ctx.prisma.$transaction(fn, { timeout: 15_000, maxWait: 10_000 }));
+      for (const event of events) ctx.events.publish(event);
+      return result;
     } catch (err) {
       if (isAppError(err)) throw err;
       // A write conflict or deadlock rolled everything back: running it again is safe.

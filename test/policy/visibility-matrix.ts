@@ -108,10 +108,10 @@ export const MATRIX: readonly Row[] = [
   },
   {
     name: 'Message',
-    grants: [],
-    cells: cells(V, H, H, H, H, H, H, H, H, H),
+    grants: ['messages:read'],
+    cells: cells(V, H, H, H, H, H, H, V, H, H),
     narrower: { nested: ['self'] },
-    why: 'messages/message.ts: message text is the owner\'s alone, never an operator\'s.',
+    why: 'messages/message.ts: message text is the owner\'s, and the chatbot backend\'s key holding messages:read (issue 15: messageAdded); conversations:read alone never shows it.',
   },
   {
     name: 'Collective',

@@ -1,3 +1,4 @@
+import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
@@ -7,6 +8,8 @@ import { currentSession, inTransaction, parseInput, signedIn } from '../mutation
 import { noteRoleChange, noteSession } from './manage.ts';
 import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './invitations.ts';
 import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
+import { afterCommit } from '../../events/after-commit.ts';
+import { collectiveActivity } from '../../events/topics.ts';
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
   description: 'Input of acceptInvitation: the invitation token from the invitation link.',
@@ -67,6 +70,7 @@ builder.mutationField('acceptInvitation', (t) =>
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
       const { token } = parseInput(schema, args.input);
+      await limitAttempt(ctx, 'acceptInvitation', user.id);
       // An unknown token and a malformed one are the same NOT_FOUND; junk costs no round trip.
       if (!looksLikeToken(token)) throw notFound();
       const now = ctx.requestTime;
@@ -120,6 +124,9 @@ builder.mutationField('acceptInvitation', (t) =>
           };
           if (Object.keys(filled).length > 0) await tx.user.update({ where: { id: user.id }, data: filled, select: { id: true } });
           if (collective?.parentalConsentGranted) await refreshSessionScopes(tx, [user.id], now);
+          afterCommit(
+            collectiveActivity({ collectiveId: inv.collectiveId, kind: 'MEMBER_JOINED', userId: user.id, role: membership.role, membershipId: membership.id, invitationId: inv.id, occurredAt: now }),
+          );
           return { inv, membership, alreadyMember: false, filled, session: await currentSession(ctx, tx) };
         });
       const result = await attempt().catch((err) => {

@@ -1,5 +1,7 @@
 // What a landing page may show before sign-in: the invitation as the token's holder sees it,
 // without any personal data (no ids, no inviter profile, no member list).
+import { viewerUserId } from '../../context.ts';
+import { limitAttempt } from '../../rate-limit/limits.ts';
 import { builder } from '../../builder.ts';
 import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
 import type { AgeClass, CollectiveType, InvitationStatus } from '../../generated/prisma/client.ts';
@@ -39,6 +41,8 @@ builder.queryField('invitationPreview', (t) =>
     description: 'Public (no sign-in). null for an unknown or malformed token, whatever the reason: nothing else is revealed.',
     args: { token: t.arg.string({ required: true }) },
     resolve: async (_root, { token }, ctx) => {
+      // Before the token is looked at: malformed guesses count too.
+      await limitAttempt(ctx, 'invitationPreview', viewerUserId(ctx));
       const trimmed = token.trim();
       if (!looksLikeToken(trimmed)) return null;
       const inv = await ctx.prisma.invitation.findUnique({

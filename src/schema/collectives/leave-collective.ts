@@ -1,3 +1,5 @@
+import { afterCommit } from '../../events/after-commit.ts';
+import { collectiveActivity } from '../../events/topics.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
@@ -54,6 +56,9 @@ builder.mutationField('leaveCollective', (t) =>
           { id: me.membershipId, userId: user.id, collectiveId: input.collectiveId, role: me.role },
           me.parentalConsentGranted,
           ctx.requestTime,
+        );
+        afterCommit(
+          collectiveActivity({ collectiveId: input.collectiveId, kind: 'MEMBER_LEFT', userId: user.id, role: null, membershipId: me.membershipId, occurredAt: ctx.requestTime }),
         );
         return { membershipId: me.membershipId, session: await currentSession(ctx, tx) };
       });

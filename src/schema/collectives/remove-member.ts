@@ -1,3 +1,5 @@
+import { afterCommit } from '../../events/after-commit.ts';
+import { collectiveActivity } from '../../events/topics.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
@@ -69,6 +71,8 @@ builder.mutationField('removeMember', (t) =>
           throw forbidden(me.role === 'ADMIN' ? 'Admins remove plain members only' : 'Only owners and admins remove members');
         }
         await deleteMembership(tx, target, me.parentalConsentGranted, ctx.requestTime);
+        const kind = target.userId === user.id ? 'MEMBER_LEFT' : 'MEMBER_REMOVED';
+        afterCommit(collectiveActivity({ collectiveId: target.collectiveId, kind, userId: target.userId, role: null, membershipId: target.id, occurredAt: ctx.requestTime }));
         return { target, session: await currentSession(ctx, tx) };
       });
       noteRoleChange(ctx, target.userId, target.collectiveId, null);

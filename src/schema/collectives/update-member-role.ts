@@ -1,3 +1,5 @@
+import { afterCommit } from '../../events/after-commit.ts';
+import { collectiveActivity } from '../../events/topics.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
@@ -62,11 +64,15 @@ builder.mutationField('updateMemberRole', (t) =>
         if (target.role === 'OWNER' && (await ownerCount(tx, target.collectiveId)) <= 1) {
           throw lastOwner();
         }
-        return tx.collectiveMembership.update({
+        const updated = await tx.collectiveMembership.update({
           where: { id: target.id },
           data: { role: input.role },
           select: { id: true, userId: true, collectiveId: true, role: true },
         });
+        afterCommit(
+          collectiveActivity({ collectiveId: updated.collectiveId, kind: 'ROLE_CHANGED', userId: updated.userId, role: updated.role, membershipId: updated.id, occurredAt: ctx.requestTime }),
+        );
+        return updated;
       });
       noteRoleChange(ctx, target.userId, target.collectiveId, target.role);
       return { membershipId: target.id };

@@ -1,3 +1,4 @@
+import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { actAs } from '../../context.ts';
@@ -82,6 +83,9 @@ builder.mutationFields((t) => ({
       if (!isVerifiedAdult(parent)) throw forbidden('Only parents give parental consent');
       const input = parseInput(grantSchema, args.input);
       const teenagerId = input.teenagerId.id;
+      // Code attempts (a request id given) are budgeted per parent and per address, on top of the
+      // request's own lock after five wrong codes: guessing across many requests is slowed too.
+      if (input.requestId) await limitAttempt(ctx, 'consentCode', parent.id);
       // A wrong code must be counted even though the grant fails: the transaction returns the
       // refusal, commits the count, and the error is raised after it.
       const refusal = await inTransaction(ctx, async (tx): Promise<CodeCheck | null> => {

@@ -1,3 +1,4 @@
+import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
 import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
 import { appError, ErrorCode, forbidden } from '../../errors.ts';
@@ -50,6 +51,7 @@ builder.mutationField('requestParentalAuthorization', (t) =>
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
       if (user.userType !== 'TEENAGER') throw forbidden('Only teenagers ask for parental consent');
+      await limitAttempt(ctx, 'requestParentalAuthorization', user.id);
       const { parentContact, language } = parseInput(schema, args.input);
       const now = ctx.requestTime;
       const open = { teenagerId: user.id, parentContact, status: 'PENDING' as const };

@@ -2,7 +2,7 @@
 // counts and last messages of a page of conversations are batched per request (one store call
 // each, whatever the number of conversations).
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../builder.ts';
-import { viewerUserId, type Context } from '../../context.ts';
+import { hasPermission, viewerUserId, type Context } from '../../context.ts';
 import type { Message, MessageScope } from '../../messages/types.ts';
 import { PAGING_DESCRIPTION } from '../connections.ts';
 import { cursorOf, pageRequest, toConnection, type ConnectionArgs } from '../pagination.ts';
@@ -33,8 +33,9 @@ builder.prismaObjectField('ChatSession', 'messages', (t) =>
   t.connection(
     {
       type: MessageNode,
-      description: `The messages of this chat session. Only the conversation's owner reads them. ${PAGE_DESCRIPTION}`,
+      description: `The messages of this chat session. Only the conversation's owner (and an API key holding messages:read) reads them. ${PAGE_DESCRIPTION}`,
       authScopes: async (session, _args, ctx) => {
+        if (hasPermission(ctx, 'messages:read')) return true;
         const me = viewerUserId(ctx);
         return !!me && (await ctx.loaders.conversationOwner.load(session.conversationId)) === me;
       },
@@ -48,8 +49,8 @@ builder.prismaObjectFields('Conversation', (t) => ({
   messages: t.connection(
     {
       type: MessageNode,
-      description: `The messages of all this conversation's chat sessions. Only the owner reads them. ${PAGE_DESCRIPTION}`,
-      authScopes: (conversation) => ({ self: conversation.userId }),
+      description: `The messages of all this conversation's chat sessions. Only the owner (and an API key holding messages:read) reads them. ${PAGE_DESCRIPTION}`,
+      authScopes: (conversation) => ({ $any: { self: conversation.userId, operator: 'messages:read' } }),
       resolve: (conversation, args, ctx) => page({ conversationId: conversation.id }, args, ctx),
     },
     MessageConnection,
@@ -71,8 +72,8 @@ builder.prismaObjectFields('Conversation', (t) => ({
   lastMessage: t.loadable({
     type: MessageNode,
     nullable: true,
-    description: 'The newest message, or null for an empty conversation (or, with an error, when the message store is unavailable). Only the owner reads it.',
-    authScopes: (conversation) => ({ self: conversation.userId }),
+    description: 'The newest message, or null for an empty conversation (or, with an error, when the message store is unavailable). Only the owner (and an API key holding messages:read) reads it.',
+    authScopes: (conversation) => ({ $any: { self: conversation.userId, operator: 'messages:read' } }),
     loaderOptions: batched,
     load: async (ids: string[], ctx: Context) => {
       const last = await ctx.messages.lastByConversation(ids);

@@ -1,8 +1,8 @@
 // Messages of a conversation's transcript, served from the message store (MongoDB or PostgreSQL).
-// Private to the conversation's owner, like the conversation itself: not even operators holding
-// conversations:read see message text.
+// Private to the conversation's owner, like the conversation itself: operators holding
+// conversations:read do not see message text; only the chatbot backend's key (messages:read) does.
 import { builder } from '../../builder.ts';
-import { viewerUserId, type Context } from '../../context.ts';
+import { hasPermission, viewerUserId, type Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { dateKey, type SortKey } from '../pagination.ts';
 import { visibleTo } from '../../visibility.ts';
@@ -13,7 +13,7 @@ export const MessageRoleEnum = builder.enumType('MessageRole', {
   description: 'Who wrote a message: the teenager (USER), the companion (ASSISTANT), the platform (SYSTEM) or a tool call (TOOL).',
 });
 
-export const canSeeMessage = visibleTo<Pick<Message, 'userId'>>('Message', (m, ctx) => viewerUserId(ctx) === m.userId, {
+export const canSeeMessage = visibleTo<Pick<Message, 'userId'>>('Message', (m, ctx) => viewerUserId(ctx) === m.userId || hasPermission(ctx, 'messages:read'), {
   key: (id, ctx) => ctx.messages.isValidId(id),
 });
 

@@ -1,5 +1,5 @@
 // What sendMessage and appendMessages share: finding the chat session, storing the messages,
-// and bumping the conversation's updatedAt.
+// bumping the conversation's updatedAt, and announcing them to messageAdded subscribers.
 import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
@@ -45,5 +45,11 @@ export async function appendToChatSession(ctx: Context, session: ChatSessionTarg
     await deleteConversationMessages(ctx, session.conversationId);
     throw notFound();
   }
+  // Stored and the conversation still there: messageAdded subscribers on every instance hear of it.
+  ctx.events.publish({
+    topic: 'messagesAdded',
+    id: session.id,
+    payload: { chatSessionId: session.id, conversationId: session.conversationId, userId: session.userId, messages: stored },
+  });
   return stored;
 }

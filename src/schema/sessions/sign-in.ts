@@ -1,3 +1,4 @@
+import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
@@ -62,6 +63,8 @@ builder.mutationField('signIn', (t) =>
     args: { input: t.arg({ type: SignInInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const input = parseInput(schema, args.input);
+      // Per address, and per account signed into (its hash: the raw login id never reaches Redis).
+      await limitAttempt(ctx, 'signIn', hashToken(`${input.idp}:${input.loginId}`));
       const loginId = await verifyIdentity(ctx.config, input.idp, input.loginId);
       const token = generateToken();
       const now = ctx.requestTime;

@@ -3,6 +3,8 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { decodedGlobalId, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { sessionField } from './payload.ts';
+import { afterCommit } from '../../events/after-commit.ts';
+import { sessionsChanged } from '../../events/topics.ts';
 
 interface SignOutResult {
   endedSessionIds: string[];
@@ -53,6 +55,8 @@ builder.mutationFields((t) => ({
           data: { expiresAt: ctx.requestTime },
         });
         if (count === 0) throw notFound();
+        // Subscriptions of the ended session complete (sessionChanged, and the others at their next check).
+        afterCommit(sessionsChanged(user.id));
         return { endedSessionIds: [target], sessionId: target === session.id ? null : session.id };
       });
     },
@@ -69,6 +73,7 @@ builder.mutationFields((t) => ({
         const where = { userId: user.id, expiresAt: { gt: ctx.requestTime }, ...(keepCurrent ? { id: { not: session.id } } : {}) };
         const ended = await tx.appSession.findMany({ where, select: { id: true } });
         await tx.appSession.updateMany({ where: { id: { in: ended.map((s) => s.id) } }, data: { expiresAt: ctx.requestTime } });
+        if (ended.length > 0) afterCommit(sessionsChanged(user.id));
         return { endedSessionIds: ended.map((s) => s.id), sessionId: keepCurrent ? session.id : null };
       });
     },

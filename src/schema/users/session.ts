@@ -2,7 +2,7 @@ import { builder } from '../../builder.ts';
 import { SessionScopeEnum } from '../enums.ts';
 import { canSeeSession } from './auth.ts';
 
-builder.prismaNode('AppSession', {
+export const AppSessionNode = builder.prismaNode('AppSession', {
   id: { field: 'id' },
   description: 'A signed-in visit. The bearer token is never stored, only its hash, and is never shown again.',
   authScopes: (session, ctx) => canSeeSession(session, ctx),
