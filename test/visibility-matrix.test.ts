@@ -113,6 +113,8 @@ describe(`visibility matrix: every node type and sensitive field, every relation
   const tokens = {} as Record<Exclude<Relation, 'operatorWith' | 'operatorWithout' | 'anonymous'>, string>;
   const ids = {} as Record<string, string>;
   const keys = new Map<string, string>();
+  /** F's members' global User ids, by their relation to T. */
+  const familyUsers = {} as Record<'self' | 'owner' | 'admin' | 'member', string>;
 
   async function keyFor(permissions: readonly Permission[]) {
     const name = [...new Set(permissions)].sort().join(',');
@@ -167,6 +169,7 @@ describe(`visibility matrix: every node type and sensitive field, every relation
     expect(ingested.errors).toBeUndefined();
     const doc = await p.document.findFirstOrThrow({ where: { source: 'youth/moqueries.md' } });
 
+    Object.assign(familyUsers, { self: gid('User', t.id), owner: gid('User', owner.id), admin: gid('User', admin.id), member: gid('User', member.id) });
     Object.assign(ids, {
       User: gid('User', t.id),
       AppSession: gid('AppSession', self.session.id),
@@ -240,6 +243,26 @@ describe(`visibility matrix: every node type and sensitive field, every relation
       });
     }
   }
+
+  it("F's member list: every row for every member, each profile only where the User rules show it (null, no error, elsewhere)", async () => {
+    const LIST = 'query($f: ID!) { collective(id: $f) { members(first: 10) { edges { node { role user { id } } } } } }';
+    const profilesSeen = async (options: { token?: string; apiKey?: string }) => {
+      const r = await api.gql(LIST, { f: ids.Collective }, options);
+      expect(r.errors).toBeUndefined();
+      const rows: { role: string; user: { id: string } | null }[] = r.data.collective.members.edges.map((e: { node: unknown }) => e.node);
+      expect(rows.map((m) => m.role).sort()).toEqual(['ADMIN', 'MEMBER', 'MEMBER', 'OWNER']);
+      return rows.flatMap((m) => (m.user ? [m.user.id] : [])).sort();
+    };
+    const everyone = Object.values(familyUsers).sort();
+    // A plain member (T, and M) sees their own profile only; OWNER and ADMIN see everyone's.
+    expect(await profilesSeen({ token: tokens.self })).toEqual([familyUsers.self]);
+    expect(await profilesSeen({ token: tokens.member })).toEqual([familyUsers.member]);
+    expect(await profilesSeen({ token: tokens.owner })).toEqual(everyone);
+    expect(await profilesSeen({ token: tokens.admin })).toEqual(everyone);
+    // An operator reads the list with collectives:read, the profiles only with users:read too.
+    expect(await profilesSeen({ apiKey: await keyFor(['collectives:read']) })).toEqual([]);
+    expect(await profilesSeen({ apiKey: await keyFor(['collectives:read', 'users:read']) })).toEqual(everyone);
+  });
 
   it('a `narrower` exception never hides what node(id:) would also hide: each one names a relation that sees the object', () => {
     for (const row of MATRIX) for (const relations of Object.values(row.narrower ?? {})) for (const r of relations) expect(row.cells[r], `${row.name} ${r}`).toBe('visible');
