@@ -71,6 +71,14 @@ describe(`credentials (${dbKind})`, () => {
     expect((await api.gql(USERS, {}, { apiKey: wildcard.key })).data.users.totalCount).toBeGreaterThan(0);
   });
 
+  it('below the root a refusal only says FORBIDDEN "Not allowed": it names no permission and no step', async () => {
+    const users = await api.gql('{ users(first: 1) { edges { node { id conversations(first: 1) { totalCount } } } } }', {}, { apiKey: key });
+    expect(codesOf(users)).toEqual(['FORBIDDEN']);
+    expect(users.errors![0].message).toBe('Not allowed');
+    expect(users.errors![0].path).toEqual(['users', 'edges', 0, 'node', 'conversations']);
+    expect(users.errors![0].extensions).toEqual({ code: 'FORBIDDEN' });
+  });
+
   it('anonymous { me { id conversations { totalCount } } } answers me: null with no error, and sends no SQL', async () => {
     const r = await api.gql('{ me { id conversations(first: 1) { totalCount } } }');
     expect(r.errors).toBeUndefined();
