@@ -244,6 +244,20 @@ describe(`visibility matrix: every node type and sensitive field, every relation
     }
   }
 
+  it('for a stranger, node(id:) of a hidden object and of a missing one answer alike, with as many SQL statements', async () => {
+    const NODE = 'query($id: ID!) { node(id: $id) { id } }';
+    const differences: string[] = [];
+    for (const row of MATRIX.filter((r) => !fieldOf(r) && r.cells.stranger === 'hidden')) {
+      const type = typeOf(row);
+      const hidden = await api.gql(NODE, { id: ids[type] }, { token: tokens.stranger });
+      const missing = await api.gql(NODE, { id: gid(type, '00000000-0000-4000-8000-00000000abcd') }, { token: tokens.stranger });
+      if (JSON.stringify(hidden.errors) !== JSON.stringify(missing.errors) || hidden.sql !== missing.sql) {
+        differences.push(`${type}: hidden ${JSON.stringify(hidden.errors)} in ${hidden.sql} statements, missing ${JSON.stringify(missing.errors)} in ${missing.sql}`);
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+
   it("F's member list: every row for every member, each profile only where the User rules show it (null, no error, elsewhere)", async () => {
     const LIST = 'query($f: ID!) { collective(id: $f) { members(first: 10) { edges { node { role user { id } } } } } }';
     const profilesSeen = async (options: { token?: string; apiKey?: string }) => {
