@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isObjectType, type GraphQLInterfaceType } from 'graphql';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
 import { INGEST } from './helpers/search.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import { schema } from '../src/schema/index.ts';
@@ -256,6 +256,22 @@ describe(`visibility matrix: every node type and sensitive field, every relation
       }
     }
     expect(differences).toEqual([]);
+  });
+
+  it("an invitation made by F's ADMIN: the OWNER sees it too (as OWNER, not as its inviter); a plain member and a stranger get NOT_FOUND", async () => {
+    const family = Buffer.from(ids.Collective, 'base64').toString().split(':')[1];
+    const adminId = Buffer.from(familyUsers.admin, 'base64').toString().split(':')[1];
+    const inv = await db.prisma.invitation.create({
+      data: { collectiveId: family, inviterId: adminId, tokenHash: hashToken(generateToken()), language: 'fr', expiresAt: new Date(Date.now() + 86_400_000) },
+    });
+    const NODE = 'query($id: ID!) { node(id: $id) { ... on Invitation { id } } }';
+    const id = gid('Invitation', inv.id);
+    for (const relation of ['owner', 'admin'] as const) {
+      const r = await api.gql(NODE, { id }, { token: tokens[relation] });
+      expect(r.errors, relation).toBeUndefined();
+      expect(r.data.node, relation).toEqual({ id });
+    }
+    for (const relation of ['member', 'self', 'stranger'] as const) expect(codesOf(await api.gql(NODE, { id }, { token: tokens[relation] })), relation).toEqual(['NOT_FOUND']);
   });
 
   it("F's member list: every row for every member, each profile only where the User rules show it (null, no error, elsewhere)", async () => {
