@@ -28,6 +28,8 @@ export default {
   // Two cores shared with other engineers.
   concurrency: 2,
   timeoutMS: 60_000,
+  // The dry run (every test once, with coverage) takes 2 to 6 min on a loaded machine.
+  dryRunTimeoutMinutes: 20,
   reporters: ['clear-text', 'progress-append-only', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',

@@ -5,10 +5,20 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.ts';
 
 // The rule files (visibility.ts, */auth.ts, auth/scopes.ts) need only the first three;
-// STRYKER_TESTS=all adds the consent, invitation and sign-in suites for the other files.
+// STRYKER_TESTS=all adds the consent, invitation and sign-in suites for the other files;
+// STRYKER_TESTS=credentials runs only the credential suites, which kill the mutants of
+// src/auth/{viewer,tokens,api-keys,identity,permissions}.ts without rebuilding the matrix world
+// for each (every request reads the viewer, so every test covers viewer.ts).
 const RULE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts', 'test/visibility-matrix.test.ts'];
 const FLOW_TESTS = ['test/consent.test.ts', 'test/invitations.test.ts', 'test/sign-in.test.ts'];
-export const AUTH_TESTS = process.env.STRYKER_TESTS === 'all' ? [...RULE_TESTS, ...FLOW_TESTS] : RULE_TESTS;
+const CREDENTIAL_TESTS = ['test/auth-edges.test.ts', 'test/sign-in.test.ts', 'test/api-keys.test.ts'];
+// STRYKER_TESTS=scopes: the two suites that kill src/auth/scopes.ts's mutants without the matrix
+// (a lower bound of its score: the matrix kills more).
+const SCOPE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts'];
+const GROUPS: Record<string, string[]> = { rules: RULE_TESTS, all: [...RULE_TESTS, ...FLOW_TESTS], credentials: CREDENTIAL_TESTS, scopes: SCOPE_TESTS };
+const group = process.env.STRYKER_TESTS || 'rules';
+if (!GROUPS[group]) throw new Error(`STRYKER_TESTS must be one of ${Object.keys(GROUPS).join(', ')}; got ${group}`);
+export const AUTH_TESTS = GROUPS[group];
 
 const config = mergeConfig(base, defineConfig({ test: { reporters: ['default'] } }));
 // mergeConfig concatenates arrays: replace the base's include instead.

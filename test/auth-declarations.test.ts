@@ -8,6 +8,7 @@ import { schema } from '../src/schema/index.ts';
 import { anonymous, type Viewer } from '../src/auth/viewer.ts';
 import { scopesFor } from '../src/auth/scopes.ts';
 import type { Context } from '../src/context.ts';
+import type { SessionScope } from '../src/generated/prisma/client.ts';
 
 /** The fields anyone may call, anonymous included. Adding one here is a reviewed decision. */
 const PUBLIC_ROOT_FIELDS = ['Query.health', 'Query.featureFlags', 'Query.localizedContent', 'Query.invitationPreview', 'Mutation.signIn'];
@@ -55,6 +56,18 @@ async function callAs(viewer: Viewer, type: GraphQLObjectType, field: AnyField) 
   }
 }
 
+/** A signed-in user at this step of the consent pipeline, in no collective. */
+const userAt = (scope: SessionScope): Viewer =>
+  ({ kind: 'user', session: { scope }, user: { id: '00000000-0000-4000-8000-000000000001' }, roles: new Map(), consentedFor: new Set() }) as unknown as Viewer;
+const STEPS: SessionScope[] = ['ONBOARDING', 'PENDING_CONSENT', 'FULL'];
+const NEXT_STEP = { ONBOARDING: 'ACCEPT_TERMS', PENDING_CONSENT: 'PARENTAL_CONSENT', FULL: null } as const;
+type Declared = { session?: SessionScope; operator?: string; public?: boolean; authenticated?: boolean; user?: boolean };
+/** A root field's declared scopes, flattened from one level of $any (the only combinator root fields use). */
+const declared = (field: AnyField): Declared => {
+  const scopes = optionsOf(field).authScopes as Record<string, unknown>;
+  return (scopes.$any ?? scopes) as Declared;
+};
+
 const codeOf = (r: { error?: unknown }) => (r.error instanceof GraphQLError ? r.error.extensions.code : r.error ? `not a GraphQLError: ${String(r.error)}` : undefined);
 
 describe('authorization declared on every root field', () => {
@@ -99,6 +112,52 @@ describe('authorization declared on every root field', () => {
       answers[name] = optionsOf(field).unauthorizedResolver ? r.value : codeOf(r);
     }
     for (const [name, answer] of Object.entries(answers)) expect(answer, name).toBe(name === 'Query.me' ? null : 'UNAUTHENTICATED');
+  });
+
+  it('a user short of a field\'s consent step gets CONSENT_REQUIRED naming both steps and the next one; on an operator field, a bare FORBIDDEN', async () => {
+    let refusals = 0;
+    for (const scope of STEPS) {
+      for (const { type, field } of rootFields(schema)) {
+        const name = `${type.name}.${field.name}`;
+        const d = declared(field);
+        const short = d.session !== undefined && STEPS.indexOf(scope) < STEPS.indexOf(d.session);
+        const operatorOnly = d.operator !== undefined && d.session === undefined;
+        if (!short && !operatorOnly) continue; // the resolver would run: the matrix and the flow suites cover those
+        const r = await callAs(userAt(scope), type, field);
+        const error = r.error as GraphQLError;
+        expect(codeOf(r), `${name} at ${scope}`).toBe(short ? 'CONSENT_REQUIRED' : 'FORBIDDEN');
+        if (short) {
+          expect(error.message, name).toBe(`This needs a session in scope ${d.session}; yours is ${scope}`);
+          expect(error.extensions, name).toMatchObject({ requiredScope: d.session, currentScope: scope, nextStep: NEXT_STEP[scope] });
+        } else {
+          expect(error.message, name).toBe('Not allowed');
+        }
+        refusals += 1;
+      }
+    }
+    // A FULL session is short of nothing: only the operator fields refuse it.
+    expect(refusals).toBeGreaterThan(40);
+  });
+
+  it('an operator key is told which permission it lacks, or that the field needs a user session', async () => {
+    const operator: Viewer = { kind: 'operator', apiKey: { id: 'k', name: 'k' }, permissions: new Set() };
+    const messages: Record<string, string> = {};
+    for (const { type, field } of rootFields(schema)) {
+      const d = declared(field);
+      if (d.public || d.authenticated || optionsOf(field).unauthorizedResolver) continue;
+      messages[`${type.name}.${field.name}`] = (await callAs(operator, type, field) as { error: GraphQLError }).error.message;
+    }
+    expect(messages['Query.users']).toBe('This API key lacks the users:read permission');
+    // Under $any, the permission is the way an operator could have passed.
+    expect(messages['Query.searchDocuments']).toBe('This API key lacks the search:diagnostics permission');
+    expect(messages['Mutation.sendMessage']).toBe('This operation needs a user session, not an API key');
+    expect(messages['Mutation.signOut']).toBe('This operation needs a user session, not an API key');
+    for (const { type, field } of rootFields(schema)) {
+      const name = `${type.name}.${field.name}`;
+      if (!(name in messages)) continue;
+      const d = declared(field);
+      expect(messages[name], name).toBe(d.operator ? `This API key lacks the ${d.operator} permission` : 'This operation needs a user session, not an API key');
+    }
   });
 
   it('an operator key without permissions is refused FORBIDDEN by every field that is not public', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isObjectType, type GraphQLInterfaceType } from 'graphql';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
 import { INGEST } from './helpers/search.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import { schema } from '../src/schema/index.ts';
@@ -118,6 +118,8 @@ describe(`visibility matrix: every node type and sensitive field, every relation
   const tokens = {} as Record<Exclude<Relation, 'operatorWith' | 'operatorWithout' | 'anonymous'>, string>;
   const ids = {} as Record<string, string>;
   const keys = new Map<string, string>();
+  /** F's members' global User ids, by their relation to T. */
+  const familyUsers = {} as Record<'self' | 'owner' | 'admin' | 'member', string>;
 
   async function keyFor(permissions: readonly Permission[]) {
     const name = [...new Set(permissions)].sort().join(',');
@@ -176,6 +178,7 @@ describe(`visibility matrix: every node type and sensitive field, every relation
     }, { token: self.token });
     expect(rated.errors).toBeUndefined();
 
+    Object.assign(familyUsers, { self: gid('User', t.id), owner: gid('User', owner.id), admin: gid('User', admin.id), member: gid('User', member.id) });
     Object.assign(ids, {
       User: gid('User', t.id),
       AppSession: gid('AppSession', self.session.id),
@@ -250,6 +253,56 @@ describe(`visibility matrix: every node type and sensitive field, every relation
       });
     }
   }
+
+  it('for a stranger, node(id:) of a hidden object and of a missing one answer alike, with as many SQL statements', async () => {
+    const NODE = 'query($id: ID!) { node(id: $id) { id } }';
+    const differences: string[] = [];
+    for (const row of MATRIX.filter((r) => !fieldOf(r) && r.cells.stranger === 'hidden')) {
+      const type = typeOf(row);
+      const hidden = await api.gql(NODE, { id: ids[type] }, { token: tokens.stranger });
+      const missing = await api.gql(NODE, { id: gid(type, '00000000-0000-4000-8000-00000000abcd') }, { token: tokens.stranger });
+      if (JSON.stringify(hidden.errors) !== JSON.stringify(missing.errors) || hidden.sql !== missing.sql) {
+        differences.push(`${type}: hidden ${JSON.stringify(hidden.errors)} in ${hidden.sql} statements, missing ${JSON.stringify(missing.errors)} in ${missing.sql}`);
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+
+  it("an invitation made by F's ADMIN: the OWNER sees it too (as OWNER, not as its inviter); a plain member and a stranger get NOT_FOUND", async () => {
+    const family = Buffer.from(ids.Collective, 'base64').toString().split(':')[1];
+    const adminId = Buffer.from(familyUsers.admin, 'base64').toString().split(':')[1];
+    const inv = await db.prisma.invitation.create({
+      data: { collectiveId: family, inviterId: adminId, tokenHash: hashToken(generateToken()), language: 'fr', expiresAt: new Date(Date.now() + 86_400_000) },
+    });
+    const NODE = 'query($id: ID!) { node(id: $id) { ... on Invitation { id } } }';
+    const id = gid('Invitation', inv.id);
+    for (const relation of ['owner', 'admin'] as const) {
+      const r = await api.gql(NODE, { id }, { token: tokens[relation] });
+      expect(r.errors, relation).toBeUndefined();
+      expect(r.data.node, relation).toEqual({ id });
+    }
+    for (const relation of ['member', 'self', 'stranger'] as const) expect(codesOf(await api.gql(NODE, { id }, { token: tokens[relation] })), relation).toEqual(['NOT_FOUND']);
+  });
+
+  it("F's member list: every row for every member, each profile only where the User rules show it (null, no error, elsewhere)", async () => {
+    const LIST = 'query($f: ID!) { collective(id: $f) { members(first: 10) { edges { node { role user { id } } } } } }';
+    const profilesSeen = async (options: { token?: string; apiKey?: string }) => {
+      const r = await api.gql(LIST, { f: ids.Collective }, options);
+      expect(r.errors).toBeUndefined();
+      const rows: { role: string; user: { id: string } | null }[] = r.data.collective.members.edges.map((e: { node: unknown }) => e.node);
+      expect(rows.map((m) => m.role).sort()).toEqual(['ADMIN', 'MEMBER', 'MEMBER', 'OWNER']);
+      return rows.flatMap((m) => (m.user ? [m.user.id] : [])).sort();
+    };
+    const everyone = Object.values(familyUsers).sort();
+    // A plain member (T, and M) sees their own profile only; OWNER and ADMIN see everyone's.
+    expect(await profilesSeen({ token: tokens.self })).toEqual([familyUsers.self]);
+    expect(await profilesSeen({ token: tokens.member })).toEqual([familyUsers.member]);
+    expect(await profilesSeen({ token: tokens.owner })).toEqual(everyone);
+    expect(await profilesSeen({ token: tokens.admin })).toEqual(everyone);
+    // An operator reads the list with collectives:read, the profiles only with users:read too.
+    expect(await profilesSeen({ apiKey: await keyFor(['collectives:read']) })).toEqual([]);
+    expect(await profilesSeen({ apiKey: await keyFor(['collectives:read', 'users:read']) })).toEqual(everyone);
+  });
 
   it('a `narrower` exception never hides what node(id:) would also hide: each one names a relation that sees the object', () => {
     for (const row of MATRIX) for (const relations of Object.values(row.narrower ?? {})) for (const r of relations) expect(row.cells[r], `${row.name} ${r}`).toBe('visible');

@@ -10,10 +10,9 @@ import type { Permission } from '../../src/auth/permissions.ts';
  * MEMBER (a teacher owns it). P is a parent who gave consent for T and shares no collective.
  * S shares nothing. Everyone signed in has a FULL session.
  *
- * Known narrowing, kept visible here rather than hidden: the nested path walks F's member list,
- * and CollectiveMembership.user is non-null, so for T (a plain MEMBER of F) the first fellow
- * member's profile T may not see nulls the whole list (FORBIDDEN). Hence `nested: ['self']` on
- * the rows reached through members -> user; it hides more, never less.
+ * The nested path walks F's member list: CollectiveMembership.user is null (no error) for a
+ * member whose profile the viewer may not see, so T (a plain MEMBER of F) reaches their own
+ * profile and nothing of M's, O's or A's; P, who shares no collective, reaches nothing that way.
  */
 export const RELATIONS = [
   'self',
@@ -54,63 +53,55 @@ export const MATRIX: readonly Row[] = [
     name: 'User',
     grants: ['users:read'],
     cells: cells(V, V, V, V, H, H, H, V, H, H),
-    narrower: { nested: ['self', 'consentedParent'] },
+    narrower: { nested: ['consentedParent'] },
     why: 'users/auth.ts: self, the parent who consented, OWNER/ADMIN of a shared collective, users:read. Fellow members see only the member list.',
   },
   {
     name: 'User.hasConsented',
     grants: ['users:read'],
     cells: cells(V, H, V, V, H, H, H, V, H, H),
-    narrower: { nested: ['self'] },
     why: 'users/user.ts: managerOf (self, OWNER/ADMIN) or users:read; a consenting parent sees the teenager, not their consent record.',
   },
   {
     name: 'User.conversations',
     grants: ['conversations:read'],
     cells: cells(V, H, H, H, H, H, H, V, H, H),
-    narrower: { nested: ['self'] },
     why: 'users/user.ts: conversations are private to their owner, also from parents and teachers; operators with conversations:read (metadata).',
   },
   {
     name: 'User.sessions',
     grants: [],
     cells: cells(V, H, H, H, H, H, H, H, H, H),
-    narrower: { nested: ['self'] },
     why: 'users/user.ts: your own live sessions only.',
   },
   {
     name: 'AppSession',
     grants: [],
     cells: cells(V, H, H, H, H, H, H, H, H, H),
-    narrower: { nested: ['self'] },
     why: 'users/auth.ts canSeeSession: the session owner only, no permission grants it.',
   },
   {
     name: 'Conversation',
     grants: ['conversations:read'],
     cells: cells(V, H, H, H, H, H, H, V, H, H),
-    narrower: { nested: ['self'] },
     why: 'conversations/auth.ts: the teenager only (not parents nor teachers: bullying reports); operators with conversations:read see metadata.',
   },
   {
     name: 'Conversation.title',
     grants: ['conversations:read'],
     cells: cells(V, H, H, H, H, H, H, H, H, H),
-    narrower: { nested: ['self'] },
     why: 'conversations/conversation.ts: a title says what was talked about: content, owner only, operators included.',
   },
   {
     name: 'ChatSession',
     grants: ['conversations:read'],
     cells: cells(V, H, H, H, H, H, H, V, H, H),
-    narrower: { nested: ['self'] },
     why: 'conversations/auth.ts canSeeChatSession: as its conversation.',
   },
   {
     name: 'Message',
     grants: ['messages:read'],
     cells: cells(V, H, H, H, H, H, H, V, H, H),
-    narrower: { nested: ['self'] },
     why: 'messages/message.ts: message text is the owner\'s, and the chatbot backend\'s key holding messages:read (issue 15: messageAdded); conversations:read alone never shows it.',
   },
   {
@@ -136,14 +127,14 @@ export const MATRIX: readonly Row[] = [
     name: 'ParentalAuthorizationRequest',
     grants: ['users:read'],
     cells: cells(V, V, H, H, H, H, H, V, H, H),
-    narrower: { typed: ['consentedParent', 'operatorWith'], nested: ['self', 'consentedParent', 'operatorWith'] },
+    narrower: { typed: ['consentedParent', 'operatorWith'], nested: ['consentedParent', 'operatorWith'] },
     why: 'consent/auth.ts: the teenager who asked and the parent it names; users:read. User.authorizationRequests lists only your own.',
   },
   {
     name: 'ParentalAuthorizationRequest.parentContact',
     grants: ['users:read'],
     cells: cells(V, V, H, H, H, H, H, V, H, H),
-    narrower: { typed: ['consentedParent', 'operatorWith'], nested: ['self', 'consentedParent', 'operatorWith'] },
+    narrower: { typed: ['consentedParent', 'operatorWith'], nested: ['consentedParent', 'operatorWith'] },
     why: 'A parent\'s contact details: seen with the request, by the same people.',
   },
   {

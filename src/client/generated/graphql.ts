@@ -160,7 +160,7 @@ export type CollectiveMembersQueryVariables = Exact<{
 }>;
 
 
-export type CollectiveMembersQuery = { collective: { id: string, name: string, members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: MembershipRole, user: { id: string, userType: UserType, language: string | null, ageClass: AgeClass | null, hasConsented: boolean } } }> } } | null };
+export type CollectiveMembersQuery = { collective: { id: string, name: string, members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: MembershipRole, user: { id: string, userType: UserType, language: string | null, ageClass: AgeClass | null, hasConsented: boolean } | null } }> } } | null };
 
 export type CollectiveInvitationsQueryVariables = Exact<{
   id: string | number;
