@@ -38,6 +38,8 @@ export default [
               'ParentalConsent',
               'FeatureFlag',
               'LocalizedContent',
+              // A subscription event: delivered once, never cached or refetched by id.
+              'CollectiveActivity',
             ],
           },
         },

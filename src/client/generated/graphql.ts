@@ -20,6 +20,7 @@ export type AuthorizationRequestStatus =
   | 'LOCKED'
   | 'PENDING';
 
+/** What changed in a collective membership (collectiveActivity events). */
 export type CollectiveActivityKind =
   /** Someone joined by accepting an invitation (`invitation` is set). */
   | 'MEMBER_JOINED'

@@ -10,6 +10,7 @@ import { isManager } from '../collectives/manage.ts';
 import { decodedGlobalId, parseInput, signedIn } from '../mutation-helpers.ts';
 
 const CollectiveActivityKindEnum = builder.enumType('CollectiveActivityKind', {
+  description: 'What changed in a collective membership (collectiveActivity events).',
   values: {
     MEMBER_JOINED: { description: 'Someone joined by accepting an invitation (`invitation` is set).' },
     MEMBER_LEFT: { description: 'A member left (leaveCollective, or removed themselves).' },

@@ -3,7 +3,10 @@
 // caller again, as the database says then, before every event (context.ts refreshCaller).
 import { builder } from '../../builder.ts';
 
-builder.subscriptionType({});
+builder.subscriptionType({
+  description:
+    'Live updates over Server-Sent Events (graphql-sse) or WebSocket (graphql-ws) on /graphql. Each field states who may subscribe; the caller is checked again before every event, and the stream completes once they may no longer read it (signed out, consent withdrawn, role lost).',
+});
 
 import './message-added.ts';
 import './session-changed.ts';
