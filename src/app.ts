@@ -25,6 +25,7 @@ import { useCsrfPrevention } from './http/csrf.ts';
 import { usePersistedDocuments } from './http/persisted-operations.ts';
 import { useRequestScope } from './observability/access-log.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { startTracing } from './observability/tracing.ts';
 import { currentRequest, requestLog } from './observability/request-scope.ts';
 import { createErrorMasking } from './http/error-masking.ts';
 import { readinessCheck } from './http/database-outage.ts';
@@ -69,8 +70,10 @@ export function createApp({
   search = createSearchService(config, db, log),
 }: AppDeps) {
   const background = backgroundQueue(log);
-  const services: Services = { config, db, log, messages, notifier, search, background: background.run };
   const metrics = createMetrics(config, db);
+  // OpenTelemetry spans when OTEL_EXPORTER_OTLP_ENDPOINT is set; no plugin otherwise.
+  const tracing = startTracing(config);
+  const services: Services = { config, db, log, messages, notifier, search, background: background.run, onReadPath: metrics.onReadPath };
   // Client mistakes, database outages and unexpected errors: what is shown and what is logged.
   const { maskedErrors, logging } = createErrorMasking(log);
   const databaseReady = readinessCheck(db, log);
@@ -81,6 +84,9 @@ export function createApp({
     // 0. First, so it wraps everything else: the request id, SQL count and logger of the request,
     //    and one access-log line when it is answered (which also feeds the per-request metrics).
     useRequestScope({ log, onRequestDone: metrics.onRequestDone }),
+    // 0a. Tracing (when configured): the request span, inside the request scope so its SQL
+    //     statements and log lines belong to the same request; parse, validate, execute under it.
+    ...tracing.plugins,
     // 0b. /metrics (behind METRICS_TOKEN) and the Prometheus collectors; early, so they time the rest.
     ...metrics.plugins,
     // 1. /ready answers 503 while the database is unreachable (its body names the failed check,
@@ -131,6 +137,8 @@ export function createApp({
     services,
     metrics: metrics.registry,
     drainBackground: background.drain,
+    /** Flushes the spans still buffered and stops tracing (last step of shutdown). */
+    shutdownTracing: tracing.shutdown,
     /** Shutdown has begun: /ready answers 503 from now on. */
     startDraining() {
       draining = true;

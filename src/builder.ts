@@ -93,6 +93,16 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     pageInfoTypeOptions: { description: CURSOR_FORMAT_DESCRIPTION },
+    nodeTypeOptions: {
+      description:
+        'An object with a global ID (base64 of "Type:key"): node(id:) and nodes(ids:) refetch it, and client caches key it by that id. Two objects of different types never share an id.',
+    },
+    defaultConnectionTypeOptions: {
+      description: 'A page of a list (Relay connection): its edges in order, pageInfo to page on, and totalCount where the list offers it.',
+    },
+    defaultEdgeTypeOptions: {
+      description: 'One item of a page: the node, and its cursor (pass it as after or before to page from this item).',
+    },
     // A connection costs what it may return: its page size multiplies what is selected under it
     // (its edges list adds no second multiplier).
     defaultConnectionFieldOptions: { complexity: connectionComplexity },
@@ -113,5 +123,11 @@ builder.addScalarType('UUID', UUIDResolver);
 builder.addScalarType('CountryCode', CountryCodeResolver);
 builder.addScalarType('LanguageCode', LanguageCode);
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({
+  description:
+    'Reads. Each field states who may call it (signed-in users by session, operators by API key) and what it answers when the object is missing or hidden (NOT_FOUND alike).',
+});
+builder.mutationType({
+  description:
+    'Writes. Each states who may call it; a refused or failed write changes nothing, and its payload returns what a client cache needs to stay true without a refetch.',
+});

@@ -72,7 +72,13 @@ const EnvSchema = z.object({
   // Trusted documents: off | allow | require (src/http/persisted-operations.ts).
   PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'require']).default('allow'),
   PERSISTED_OPERATIONS_API_KEYS: bool.default(true),
+  // The fast read path (src/read-path): on by default; off answers every read the ordinary way.
+  FAST_READ_PATH: z.enum(['on', 'off']).default('on'),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
+  // OpenTelemetry tracing (issue 12): off unless an OTLP/HTTP collector is named. The standard
+  // variable names, so the usual collector settings carry over; spans go to <endpoint>/v1/traces.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().regex(/^https?:\/\//, 'an http:// or https:// URL').optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(100).default('youth-safety-graphql-api'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -160,6 +166,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** When set, /metrics needs `Authorization: Bearer <token>` (any environment). */
       token: e.METRICS_TOKEN,
     }),
+    /** OpenTelemetry traces over OTLP/HTTP (JSON); undefined: tracing off (src/observability/tracing.ts). */
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? Object.freeze({
+          /** Where spans are posted: the endpoint's /v1/traces, as the OTLP exporters' convention. */
+          tracesUrl: `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
+          serviceName: e.OTEL_SERVICE_NAME,
+        })
+      : undefined,
     messages: Object.freeze({
       mongoUrl: e.MONGODB_URL,
       mongoDatabase: e.MONGODB_DATABASE,
@@ -182,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** The notification outbox's poll interval and backoff base: the message outbox's. */
       retryIntervalMs: e.OUTBOX_RETRY_INTERVAL_MS,
     }),
+    /** Whether the hot read trees (src/read-path) are answered by one generated SQL statement. */
+    fastReadPath: e.FAST_READ_PATH === 'on',
     /** How long a parental consent code is valid after its mail was sent. */
     consentCodeTtlMs: e.CONSENT_CODE_TTL_HOURS * 3600_000,
   });

@@ -20,6 +20,8 @@ export interface Services {
   notifier: Notifier;
   /** Document search and the configured embedder (search/factory.ts): one per process. */
   search: SearchService;
+  /** Counts how a fast-read-path root field was answered (src/read-path; the metrics' counter). */
+  onReadPath?(root: string, outcome: string): void;
   /** Runs work after the response; failures are logged, never thrown at a client. */
   background(task: () => Promise<unknown>): void;
 }

@@ -55,6 +55,20 @@ export class Loaders {
     );
   }
 
+  /** chatSessionId -> the userId owning its conversation, or null (no such chat session). */
+  get chatSessionOwner() {
+    return this.#lazy('chatSessionOwner', () =>
+      new DataLoader<string, string | null>(async (ids) => {
+        const rows = await this.#ctx.prisma.chatSession.findMany({
+          where: { id: { in: [...ids] } },
+          select: { id: true, conversation: { select: { userId: true } } },
+        });
+        const map = new Map(rows.map((r) => [r.id, r.conversation.userId]));
+        return ids.map((id) => map.get(id) ?? null);
+      }),
+    );
+  }
+
   /** The latest terms consent of each user, or null. */
   get consentByUser() {
     return this.#lazy('consentByUser', () =>

@@ -28,8 +28,10 @@ export async function prepareDatabase(db: Database, config: Config, log: Logger,
     log.info({ applied: applied.length, total }, 'migrations up to date');
   }
   if (config.autoSeed && !(await isSeeded(db.prisma))) {
-    log.info('loading demo data (first start)');
+    log.info('loading demo data (first start, or resuming one that was interrupted)');
     const summary = await seedDatabase(db.prisma, {
+      // Resuming: insert what is missing, keep demo rows already there as they are now.
+      overwrite: false,
       contentDir: defaultContentDir,
       knowledgeBase: knowledgeBaseSeeder(search.embedder, (line) => log.info(line)),
       log: (line) => log.info(line),
@@ -88,6 +90,7 @@ export async function startServer(config: Config, log: Logger) {
       await notifier.close();
       await messages.close();
       await db.close();
+      await app.shutdownTracing();
     })());
   return { url, port, app, db, server, close };
 }

@@ -57,6 +57,46 @@ describe(`client examples (${dbKind})`, () => {
     expect(alone.data.revokeParentalConsent).toMatchObject({ revoked: true, teenager: null });
   });
 
+  it('starting and deleting a conversation return the owner, whose conversations totalCount is already current', async () => {
+    const { gql } = createTestApp(db);
+    const teen = await createUser(db.prisma);
+    const { token } = await createSession(db.prisma, teen.id);
+    const OWNER = 'owner { id conversations(first: 5) { totalCount edges { node { id } } } }';
+    const started = await gql(`mutation { startConversation(input: { conversationType: GENERAL }) { conversation { id } ${OWNER} } }`, {}, { token });
+    expect(started.errors).toBeUndefined();
+    const { conversation, owner } = started.data.startConversation;
+    expect(owner.id).toBe(Buffer.from(`User:${teen.id}`).toString('base64'));
+    expect(owner.conversations.totalCount).toBe(1);
+    expect(owner.conversations.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([conversation.id]);
+
+    const deleted = await gql(`mutation($id: ID!) { deleteConversation(input: { conversationId: $id }) { deletedConversationId ${OWNER} } }`, { id: conversation.id }, { token });
+    expect(deleted.errors).toBeUndefined();
+    expect(deleted.data.deleteConversation).toEqual({ deletedConversationId: conversation.id, owner: { id: owner.id, conversations: { totalCount: 0, edges: [] } } });
+  });
+
+  it('Feedback is a Node: a global id that node(id:) refetches for the teenager who rated, NOT_FOUND for others as for a missing id', async () => {
+    const { gql } = createTestApp(db);
+    const teen = await createUser(db.prisma);
+    const { token } = await createSession(db.prisma, teen.id);
+    const started = await gql(`mutation { startConversation(input: { conversationType: GENERAL }) { chatSession { id } } }`, {}, { token });
+    const rated = await gql(
+      `mutation($s: ID!) { submitFeedback(input: { chatSessionId: $s, rating: 5, isPositive: true }) { feedback { id rating } } }`,
+      { s: started.data.startConversation.chatSession.id },
+      { token },
+    );
+    expect(rated.errors).toBeUndefined();
+    const id = rated.data.submitFeedback.feedback.id;
+    const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on Feedback { rating } } }`;
+    expect((await gql(NODE, { id }, { token })).data.node).toEqual({ __typename: 'Feedback', id, rating: 5 });
+    const stranger = (await createSession(db.prisma, (await createUser(db.prisma)).id)).token;
+    const hidden = await gql(NODE, { id }, { token: stranger });
+    const missing = await gql(NODE, { id: Buffer.from(`Feedback:${crypto.randomUUID()}`).toString('base64') }, { token: stranger });
+    expect(hidden.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(missing.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(hidden.errors?.[0].message).toBe(missing.errors?.[0].message);
+    expect(hidden.sql).toBe(missing.sql);
+  });
+
   it('the SDK codegen maps every custom scalar of the schema (strictScalars)', () => {
     const schema = buildSchema(readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8'));
     const custom = Object.values(schema.getTypeMap()).filter((t) => isScalarType(t) && !specifiedScalarTypes.some((s) => s.name === t.name)).map((t) => t.name);

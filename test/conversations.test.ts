@@ -335,12 +335,15 @@ describe(`conversation mutations (${dbKind})`, () => {
       const r = await api.gql(FEEDBACK, { input: { chatSessionId: chatSessionGid(sessionId), rating: 4, comment: '  Merci, ça aide ', isPositive: true } }, { token });
       expect(r.errors).toBeUndefined();
       expect(r.data.submitFeedback.feedback).toMatchObject({ sessionId, rating: 4, comment: 'Merci, ça aide', isPositive: true });
-      const row = await db.prisma.feedback.findUniqueOrThrow({ where: { id: r.data.submitFeedback.feedback.id } });
+      // A Node: its id is a global ID (Feedback:<uuid>), as every cached entity's.
+      const [typename, rawFeedbackId] = Buffer.from(r.data.submitFeedback.feedback.id, 'base64').toString().split(':');
+      expect(typename).toBe('Feedback');
+      const row = await db.prisma.feedback.findUniqueOrThrow({ where: { id: rawFeedbackId } });
       expect(row).toMatchObject({ sessionId, rating: 4, comment: 'Merci, ça aide', isPositive: true });
       // Operators with feedback:read see it.
       const { key } = await createApiKey(db.prisma, ['feedback:read']);
       const list = await api.gql('{ feedback(first: 50) { edges { node { id } } } }', {}, { apiKey: key });
-      expect(list.data.feedback.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(row.id);
+      expect(list.data.feedback.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(r.data.submitFeedback.feedback.id);
     });
 
     it('a blank comment is no comment; 2000 characters fit', async () => {

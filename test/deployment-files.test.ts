@@ -35,7 +35,7 @@ describe('Dockerfile', () => {
     expect(steps('RUN', build).join('\n')).toMatch(/npm run -s build/);
     expect(steps('RUN', build).join('\n')).toMatch(/npm prune --omit=dev/);
     expect(JSON.parse(read('package.json')).scripts.build).toMatch(/^tsc -p tsconfig\.build\.json/);
-    expect(JSON.parse(steps('CMD')[0])).toEqual(['node', 'src/main.js']);
+    expect(JSON.parse(steps('CMD')[0])).toEqual(['node', '--max-semi-space-size=64', 'src/main.js']);
     expect(steps('COPY').some((c) => /--from=build .*\/app\/dist\/src \.\/src$/.test(c))).toBe(true);
     // No TypeScript loader at run time.
     expect(steps('CMD').join(' ') + steps('ENTRYPOINT').join(' ')).not.toMatch(/tsx|ts-node|--import/);

@@ -55,7 +55,7 @@ describe(`lookups and cursors (${dbKind})`, () => {
       const ids = [
         ...types.flatMap((t) => [gid(t, ZERO), gid(t, randomUUID()), gid(t, '12'), gid(t, 'abc'), gid(t, `${ZERO}x`)]),
         gid('Nope', ZERO),
-        gid('Feedback', ZERO), // an object type, not served by id
+        gid('FeatureFlag', ZERO), // an object type, not served by id
         gid('Query', 'x'),
       ];
       for (const id of ids) {
@@ -65,7 +65,7 @@ describe(`lookups and cursors (${dbKind})`, () => {
         expect(r.errors![0].path).toEqual(['node']);
       }
       // A key that cannot name a row, or a type not served by id, costs no query.
-      for (const id of [gid('User', '12'), gid('Nope', ZERO), gid('Feedback', ZERO)]) {
+      for (const id of [gid('User', '12'), gid('Nope', ZERO), gid('FeatureFlag', ZERO)]) {
         expect((await api.gql(NODE, { id }, { token: lea })).sql).toBe(baseline.sql);
       }
     });
@@ -100,6 +100,7 @@ describe(`lookups and cursors (${dbKind})`, () => {
         ['Invitation', (await db.prisma.invitation.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
         ['Message', message.id],
         ['AppSession', (await db.prisma.appSession.findFirstOrThrow({ where: { userId: other.id } })).id],
+        ['Feedback', (await db.prisma.feedback.create({ data: { sessionId: session.id, rating: 3, isPositive: true } })).id],
       ];
       for (const [type, id] of hidden) {
         const h = await api.gql(NODE, { id: gid(type, id) }, { token: lea });
@@ -306,8 +307,8 @@ describe(`lookups and cursors (${dbKind})`, () => {
         await db.prisma.feedback.create({ data: { sessionId: randomUUID(), rating: 4, isPositive: true, createdAt } });
       }
       const feedback = async (args: Record<string, unknown>) => read((await api.gql(`query(${VARS}) { feedback(${ARGS}) { ${CONN} } }`, args, { apiKey: operatorKey })).data.feedback);
-      // Feedback ids are raw UUIDs (not a node type).
-      await keepsPlace(feedback, (id) => db.prisma.feedback.delete({ where: { id } }), { forward: 1, backward: 5 });
+      // Feedback is a Node: its ids are global, like the others.
+      await keepsPlace(feedback, (id) => db.prisma.feedback.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 5 });
     });
 
     it('Conversation.messages and ChatSession.messages (createdAt asc) keep their place', async () => {

@@ -82,6 +82,11 @@ const PATHS: Record<string, { typed: (s: string) => string; nested: (s: string) 
     nested: (s) => MEMBERS_USER(`id authorizationRequests { ${s} }`),
     entrance: { node: [], typed: [], nested: ['collectives:read'] },
   },
+  Feedback: {
+    typed: (s) => `feedback(first: 50) { edges { node { ${s} } } }`,
+    nested: (s) => `nodes(ids: [$id]) { ... on Feedback { ${s} } }`,
+    entrance: { node: [], typed: [], nested: [] },
+  },
   Document: {
     typed: (s) => `nodes(ids: [$id]) { ... on Document { ${s} } }`,
     nested: (s) => `searchDocuments(query: "moqueries physique récréation", collection: YOUTH) { document { ${s} } }`,
@@ -166,6 +171,10 @@ describe(`visibility matrix: every node type and sensitive field, every relation
     }, { apiKey: await keyFor(['documents:write']) });
     expect(ingested.errors).toBeUndefined();
     const doc = await p.document.findFirstOrThrow({ where: { source: 'youth/moqueries.md' } });
+    const rated = await api.gql(`mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { feedback { id } } }`, {
+      input: { chatSessionId: gid('ChatSession', conversation.chatSessions[0].id), rating: 2, comment: 'Feedback secret comment', isPositive: false },
+    }, { token: self.token });
+    expect(rated.errors).toBeUndefined();
 
     Object.assign(ids, {
       User: gid('User', t.id),
@@ -178,6 +187,7 @@ describe(`visibility matrix: every node type and sensitive field, every relation
       Invitation: gid('Invitation', invitation.id),
       ParentalAuthorizationRequest: gid('ParentalAuthorizationRequest', request.id),
       Document: gid('Document', doc.id),
+      Feedback: rated.data.submitFeedback.feedback.id,
     });
   });
   afterAll(() => db.destroy());

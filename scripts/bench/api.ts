@@ -1,15 +1,15 @@
 // npm run bench:api [-- --users 200 --conversations 5 --sessions 3 --connections 16 --duration 10]
 // Loads a synthetic data set into a fresh database (a new database on DATABASE_URL's server, or
 // a temporary embedded PGlite folder), starts the server, drives two 3-level read operations
-// with autocannon, and prints req/s, latency and SQL statements per request. Not a test.
+// with autocannon (in its own process: scripts/bench/load.ts), and prints req/s, latency, server
+// CPU per request and SQL statements per request. Not a test. `npm run bench:api` runs it with the
+// production flags of `npm start` (NODE_ENV=production, --max-semi-space-size).
 import { parseArgs } from 'node:util';
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
 import { sqlTotals } from '../../src/db/instrument.ts';
 import { benchOnFreshServer } from './fresh-database.ts';
-import { generateToken, hashToken } from '../../src/auth/tokens.ts';
-import type { PrismaClient } from '../../src/generated/prisma/client.ts';
+import { runLoad } from './load.ts';
+import { loadBenchData, OPERATIONS } from './data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,44 +22,12 @@ const { values } = parseArgs({
 });
 const n = { users: +values.users, conversations: +values.conversations, sessions: +values.sessions };
 
-async function load(prisma: PrismaClient) {
-  const start = performance.now();
-  const base = Date.UTC(2026, 9, 1);
-  const users = Array.from({ length: n.users }, (_, i) => ({ id: randomUUID(), userType: 'TEENAGER' as const, language: 'fr', createdAt: new Date(base + i * 1000) }));
-  await prisma.user.createMany({ data: users });
-  const conversations = users.flatMap((u, i) =>
-    Array.from({ length: n.conversations }, (_, c) => ({
-      id: randomUUID(),
-      userId: u.id,
-      title: `Conversation ${c + 1}`,
-      conversationType: c % 2 ? ('INCIDENT' as const) : ('GENERAL' as const),
-      updatedAt: new Date(base + (i * 100 + c) * 60_000),
-    })),
-  );
-  for (let i = 0; i < conversations.length; i += 5000) await prisma.conversation.createMany({ data: conversations.slice(i, i + 5000) });
-  const sessions = conversations.flatMap((c) => Array.from({ length: n.sessions }, () => ({ conversationId: c.id })));
-  for (let i = 0; i < sessions.length; i += 5000) await prisma.chatSession.createMany({ data: sessions.slice(i, i + 5000) });
-  const key = generateToken();
-  await prisma.apiKey.create({ data: { name: 'bench', keyHash: hashToken(key), permissions: ['users:read', 'conversations:read'] } });
-  const token = generateToken();
-  await prisma.appSession.create({
-    data: { userId: users[0].id, origin: 'bench', scope: 'FULL', tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 3600_000) },
-  });
-  return { key, token, seconds: (performance.now() - start) / 1000, rows: users.length + conversations.length + sessions.length };
-}
-
-const CHAT_SESSIONS = 'chatSessions(first: 10) { totalCount edges { node { id createdAt } } }';
-const OPERATIONS = {
-  'operator: 20 users -> 5 newest conversations -> chat sessions': `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id conversationType updatedAt ${CHAT_SESSIONS} } } } } } } }`,
-  'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
-};
-
 benchOnFreshServer(async (server) => {
-  const data = await load(server.db.prisma);
+  const data = await loadBenchData(server.db.prisma, n);
   console.log(`database: ${server.db.kind}; data: ${n.users} users x ${n.conversations} conversations x ${n.sessions} chat sessions (${data.rows} rows, loaded in ${data.seconds.toFixed(1)} s)`);
-  console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in the same process as the server; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
-  console.log('| operation | req/s | p50 ms | p99 ms | SQL statements / request | errors |');
-  console.log('|---|---|---|---|---|---|');
+  console.log(`load: autocannon, ${values.connections} connections, ${values.duration} s per operation, in its own process; node ${process.version} (NODE_ENV=${process.env.NODE_ENV ?? ''}, ${process.execArgv.join(' ')}), ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})\n`);
+  console.log('| operation | req/s | p50 ms | p99 ms | server CPU ms / request | SQL statements / request | errors |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const [name, query] of Object.entries(OPERATIONS)) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (name.startsWith('operator')) headers['x-api-key'] = data.key;
@@ -69,18 +37,12 @@ benchOnFreshServer(async (server) => {
     const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();
     if (check.errors) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
     const before = sqlTotals.statements;
-    const result = await autocannon({
-      url: server.url,
-      method: 'POST',
-      headers,
-      body,
-      connections: +values.connections,
-      duration: +values.duration,
-    });
-    const requests = result.requests.total;
-    const perRequest = (sqlTotals.statements - before) / Math.max(requests, 1);
-    console.log(
-      `| ${name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest.toFixed(2)} | ${result.errors + result.non2xx} |`,
-    );
+    const cpu = process.cpuUsage();
+    const result = await runLoad({ url: server.url, headers, body, connections: +values.connections, duration: +values.duration });
+    const used = process.cpuUsage(cpu);
+    const requests = Math.max(result.requests, 1);
+    const perRequest = (sqlTotals.statements - before) / requests;
+    const cpuMs = (used.user + used.system) / 1000 / requests;
+    console.log(`| ${name} | ${result.rps.toFixed(0)} | ${result.p50} | ${result.p99} | ${cpuMs.toFixed(2)} | ${perRequest.toFixed(2)} | ${result.errors} |`);
   }
 });

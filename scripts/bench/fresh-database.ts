@@ -10,7 +10,7 @@ import { startServer } from '../../src/server.ts';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
-async function freshDatabaseEnv(env: Record<string, string>) {
+export async function freshDatabaseEnv(env: Record<string, string>) {
   const serverUrl = process.env.DATABASE_URL;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });

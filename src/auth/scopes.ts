@@ -8,6 +8,7 @@ import type { MembershipRole, SessionScope } from '../generated/prisma/client.ts
 import { appError, ErrorCode, forbidden, unauthenticated } from '../errors.ts';
 import { nextStep } from '../consent/pipeline.ts';
 import type { Permission } from './permissions.ts';
+import type { SqlParam } from '../visibility.ts';
 
 /** The consent pipeline's steps in order (seed 001): a session at a step may do what earlier steps allow. */
 const STEP: Record<SessionScope, number> = { ONBOARDING: 0, PENDING_CONSENT: 1, FULL: 2 };
@@ -61,6 +62,19 @@ export function scopesFor(ctx: Context): ScopeLoaders {
     },
   };
 }
+
+/**
+ * The SQL forms of the scopes the fast read path meets on fields below its roots (src/read-path),
+ * beside scopesFor's JS forms: `self` over a column holding a user id, `operator` decided by the
+ * viewer alone (TRUE or FALSE).
+ */
+export const scopeSql = {
+  self: (ctx: Context, column: string, param: SqlParam) => {
+    const userId = viewerUserId(ctx);
+    return userId ? `${column} = ${param(userId)}::uuid` : 'FALSE';
+  },
+  operator: (ctx: Context, permission: Permission) => (hasPermission(ctx, permission) ? 'TRUE' : 'FALSE'),
+};
 
 /** Every single-scope failure under a (possibly nested $any/$all) failure. */
 function leaves(failure: AuthFailure): AuthFailure[] {

@@ -1,6 +1,10 @@
 // Counts the SQL statements Prisma sends through a driver adapter, per request when asked.
 // Tests and benchmarks use it to prove that round trips depend on a query's shape, not its rows.
+// With tracing on, each statement sent inside a traced request is also a span (CLIENT, named by
+// its verb, the text with $n placeholders: never the values).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { inSpan, TRACER_NAME } from '../observability/spans.ts';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 
 export interface SqlCounter {
@@ -30,13 +34,27 @@ export function currentSqlCounter() {
   return scope.getStore();
 }
 
-function record(query: SqlQuery) {
+/** Counts one statement sent outside Prisma (the fast read path's raw query) like Prisma's own. */
+export function countStatement(sql: string) {
   sqlTotals.statements++;
   for (let counter = scope.getStore(); counter; counter = counter.parent) {
     counter.statements++;
-    counter.log?.push(query.sql);
+    counter.log?.push(sql);
   }
 }
+
+/** A span around one statement, only inside a traced request (so: never when tracing is off). */
+function traced<T>(sql: string, send: () => T): T {
+  if (!trace.getActiveSpan()) return send();
+  const span = trace.getTracer(TRACER_NAME).startSpan(/^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL', {
+    kind: SpanKind.CLIENT,
+    // Semantic conventions' db.system.name and db.query.text (names inlined: the conventions
+    // package is large, and every script loads this module).
+    attributes: { 'db.system.name': 'postgresql', 'db.query.text': sql.slice(0, 4000) },
+  });
+  return inSpan(span, send);
+}
+const record = (query: SqlQuery) => countStatement(query.sql);
 
 function wrapQueryable<T extends object>(target: T): T {
   return new Proxy(target, {
@@ -46,7 +64,7 @@ function wrapQueryable<T extends object>(target: T): T {
       if (prop === 'queryRaw' || prop === 'executeRaw') {
         return (query: SqlQuery) => {
           record(query);
-          return value.call(obj, query);
+          return traced(query.sql, () => value.call(obj, query));
         };
       }
       if (prop === 'startTransaction') {

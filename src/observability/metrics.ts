@@ -3,6 +3,7 @@
 //   execute) by operation name and type; errors are counted by extensions.code.
 // - Per request: SQL statements sent (histogram by operation name).
 // - Database pool: connections in use, idle, and requests waiting for one (PostgreSQL only).
+// - Fast read path: root fields answered by one statement, and fallbacks by reason.
 // - Document search: cache lookups by level (embedding, result) and outcome, recorded by the resolver.
 // - Message-deletion outbox: rows waiting and the age of the oldest, read from the table at scrape.
 // Operation names come from clients: only names that look like GraphQL names are labels, and at
@@ -63,6 +64,12 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
+  });
+  const readPath = new Counter({
+    name: 'graphql_fast_read_path_total',
+    help: 'Root fields the fast read path (src/read-path) could serve, by root and outcome: fast, or the reason the ordinary path answered (off, viewer, field, argument, directive, fragment, hidden)',
+    labelNames: ['root', 'outcome'],
+    registers: [registry],
   });
   const outboxRows = new Gauge({ name: 'message_deletion_outbox_rows', help: 'Message deletions owed to the message store and not yet done', registers: [registry] });
   new Gauge({
@@ -153,6 +160,10 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
   return {
     registry,
     plugins: [endpoint, prometheus],
+    /** Counts one fast-read-path outcome (Services.onReadPath). */
+    onReadPath(root: string, outcome: string) {
+      readPath.inc({ root, outcome });
+    },
     onRequestDone(scope: RequestScope) {
       for (const trace of scope.searchTraces) {
         searchCache.inc({ level: 'embedding', outcome: trace.embeddingCache });

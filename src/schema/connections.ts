@@ -95,6 +95,8 @@ export interface RootConnectionOptions {
   findMany: (ctx: Context, query: object) => Promise<Row[]>;
   /** How many rows there are; read only when totalCount is selected. */
   count?: (ctx: Context) => Promise<number>;
+  /** The whole connection from another source (the fast read path), or undefined for the ordinary read. */
+  fastRead?: (ctx: Context, info: GraphQLResolveInfo) => Promise<unknown>;
   description?: string;
   authScopes?: unknown;
 }
@@ -114,6 +116,8 @@ export function rootConnection(t: AnyFieldBuilder, options: RootConnectionOption
       description: [options.description, PAGING_DESCRIPTION].filter(Boolean).join(' '),
       ...(options.authScopes ? { authScopes: options.authScopes } : {}),
       resolve: async (_root: unknown, args: ConnectionArgs, ctx: Context, info: GraphQLResolveInfo) => {
+        const fast = await options.fastRead?.(ctx, info);
+        if (fast !== undefined) return fast;
         const request = pageRequest(args, order, SIZES);
         const query = queryFromInfo({ context: ctx, info, typeName: options.typeName, path: ['edges', 'node'], select: keySelect(order) });
         const rows = await options.findMany(ctx, { ...query, where: pageWhere(request, order), orderBy, take: pageTake(request) });

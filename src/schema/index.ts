@@ -1,6 +1,7 @@
 // Imports every domain file (each registers its types and fields), then builds the schema.
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from '../builder.ts';
+import { installFastFields } from '../read-path/index.ts';
 import './enums.ts';
 import './system/health.ts';
 import './system/nodes.ts';
@@ -26,6 +27,8 @@ import './analytics/index.ts';
 import './notifications/mailbox.ts';
 
 export const schema = builder.toSchema();
+// Fields under the fast read path's roots read its results' properties (src/read-path).
+installFastFields(schema);
 
 /** The SDL committed as schema.graphql: sorted, so diffs show real changes only. */
 export const printSchemaSdl = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,10 +1,11 @@
 // Seeding entry point: the demo world, then the content files, then (when given) the knowledge
-// base. Every step is idempotent; each logs what it wrote.
+// base, then the completion marker (app.seed_run). Every step is idempotent; each logs what it
+// wrote. The marker is written last, so a seed interrupted at any step is resumed by the next start.
 import { fileURLToPath } from 'node:url';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { seedContent } from './content.ts';
 import { describeCount } from './sync.ts';
-import { buildDemoWorld, DEMO_REFERENCE_DATE, demoIds, seedDemoWorld } from './world.ts';
+import { buildDemoWorld, DEMO_REFERENCE_DATE, seedDemoWorld } from './world.ts';
 import { seedDemoAnalytics } from './analytics.ts';
 
 export { seedDemoWorld, buildDemoWorld, demoIds, demoLogins, demoInvitationTokens, DEMO_REFERENCE_DATE } from './world.ts';
@@ -83,6 +84,10 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions = 
     log(`knowledge base: ${documents} documents (${elapsed(start)})`);
   }
 
+  // Last: only a seed that ran every step counts as done (isSeeded). Read first, so a second run
+  // writes nothing; skipDuplicates, so two processes finishing together do not collide.
+  if (!(await isSeeded(prisma))) await prisma.seedRun.createMany({ data: [{ name: DEMO_SEED_RUN }], skipDuplicates: true });
+
   return {
     users: world.users.total,
     collectives: world.collectives.total,
@@ -96,7 +101,13 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions = 
   };
 }
 
-/** True once the demo world has been seeded (its first parent exists). */
+/** The app.seed_run row seedDatabase writes once every step has completed. */
+export const DEMO_SEED_RUN = 'demo';
+
+/**
+ * True once seedDatabase has run to its end on this database (its app.seed_run row exists).
+ * Rows alone prove nothing: an interrupted first start leaves the demo parent without the rest.
+ */
 export async function isSeeded(prisma: PrismaClient): Promise<boolean> {
-  return (await prisma.user.count({ where: { id: demoIds.parentMoreau } })) > 0;
+  return (await prisma.seedRun.count({ where: { name: DEMO_SEED_RUN } })) > 0;
 }

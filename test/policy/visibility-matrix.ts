@@ -147,6 +147,13 @@ export const MATRIX: readonly Row[] = [
     why: 'A parent\'s contact details: seen with the request, by the same people.',
   },
   {
+    name: 'Feedback',
+    grants: ['feedback:read'],
+    cells: cells(V, H, H, H, H, H, H, V, H, H),
+    narrower: { typed: ['self'] },
+    why: 'feedback/feedback.ts canSeeFeedback: the teenager who rated (owner of the chat session) and feedback:read. Query.feedback lists for operators only.',
+  },
+  {
     name: 'Document',
     grants: ['documents:read', 'documents:write', 'search:diagnostics'],
     cells: cells(V, V, V, V, V, V, V, V, H, H),

@@ -4,12 +4,14 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** A user's age band, youngest first: CHILD, PRETEEN (the demo world: under 13) and TEENAGER (13 and over) for teenager accounts; ADULT for parents. */
 export type AgeClass =
   | 'ADULT'
   | 'CHILD'
   | 'PRETEEN'
   | 'TEENAGER';
 
+/** Where a parental authorization request stands: PENDING (a code was mailed to the parent), GRANTED, DECLINED, CANCELLED, EXPIRED (its code is too old) or LOCKED (too many wrong codes). */
 export type AuthorizationRequestStatus =
   | 'CANCELLED'
   | 'DECLINED'
@@ -18,12 +20,14 @@ export type AuthorizationRequestStatus =
   | 'LOCKED'
   | 'PENDING';
 
+/** What a collective is: FAMILY, SCHOOL, CLASS (its parent is a school) or OTHER. */
 export type CollectiveType =
   | 'CLASS'
   | 'FAMILY'
   | 'OTHER'
   | 'SCHOOL';
 
+/** The kind of a localized content entry: UI_MESSAGES, PROMPTS, PROMPT_SNIPPETS, CONTEXT_QUESTIONS or TOOLS (one file each under content/localized/). */
 export type ContentCategory =
   | 'CONTEXT_QUESTIONS'
   | 'PROMPTS'
@@ -31,22 +35,27 @@ export type ContentCategory =
   | 'TOOLS'
   | 'UI_MESSAGES';
 
+/** Why a conversation was started: INCIDENT (something happened, e.g. bullying) or GENERAL. */
 export type ConversationType =
   | 'GENERAL'
   | 'INCIDENT';
 
+/** A knowledge-base collection: YOUTH (for teenagers) or ADULT (parenting guides, for parents). */
 export type DocumentCollection =
   | 'ADULT'
   | 'YOUTH';
 
+/** The users a feature flag applies to: TEENAGER, PARENT, or ALL. */
 export type FlagVariant =
   | 'ALL'
   | 'PARENT'
   | 'TEENAGER';
 
+/** The identity provider that vouched for a login. MOCK_IDP is the development provider (off in production unless ENABLE_MOCK_IDP). */
 export type IdentityProvider =
   | 'MOCK_IDP';
 
+/** An invitation's state: PENDING (never used), ACTIVE (used, uses left), ACCEPTED (used up), REVOKED, or EXPIRED (past expiresAt). */
 export type InvitationStatus =
   | 'ACCEPTED'
   | 'ACTIVE'
@@ -54,6 +63,7 @@ export type InvitationStatus =
   | 'PENDING'
   | 'REVOKED';
 
+/** A member's role in a collective: OWNER and ADMIN manage it (members, invitations); MEMBER belongs to it. */
 export type MembershipRole =
   | 'ADMIN'
   | 'MEMBER'
@@ -72,6 +82,7 @@ export type SessionScope =
   | 'ONBOARDING'
   | 'PENDING_CONSENT';
 
+/** Input of signIn: the identity provider and the login it vouches for, and the profile a new account starts with. */
 export type SignInInput = {
   /** What the client supports, kept on the session. */
   capabilities?: unknown;
@@ -86,6 +97,7 @@ export type SignInInput = {
   userType?: UserType | null | undefined;
 };
 
+/** The kind of account: TEENAGER (the chat's users) or PARENT (parents and teachers). */
 export type UserType =
   | 'PARENT'
   | 'TEENAGER';
@@ -170,6 +182,7 @@ export type NodeQuery = { node:
     | { __typename: 'CollectiveMembership', id: string }
     | { __typename: 'Conversation', id: string }
     | { __typename: 'Document', id: string }
+    | { __typename: 'Feedback', id: string }
     | { __typename: 'Invitation', id: string }
     | { __typename: 'Message', id: string }
     | { __typename: 'ParentalAuthorizationRequest', id: string }

@@ -74,6 +74,7 @@ const AnalyticsSummary = builder.objectRef<AnalyticsSummaryResult>('AnalyticsSum
 });
 
 const AnalyticsSummaryFilter = builder.inputType('AnalyticsSummaryFilter', {
+  description: 'Which recordings analyticsSummary aggregates: one collective or all of them, within a period.',
   fields: (t) => ({
     collectiveId: t.globalID({
       required: false,

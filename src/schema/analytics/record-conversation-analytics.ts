@@ -17,6 +17,7 @@ const indexDescription = `The message's 0-based index in the conversation (0 to 
 
 const item = <V extends string>(name: string, valueField: V, type: typeof MessageCategoryEnum | typeof AnalyticsMoodEnum | typeof CopingStrategyEnum | typeof AnswerTypeEnum) =>
   builder.inputType(name, {
+    description: `One message's ${valueField}, by the message's index in the conversation.`,
     fields: (t) => ({
       messageIndex: t.int({ required: true, description: indexDescription }),
       [valueField]: t.field({ type, required: true }),
@@ -29,6 +30,7 @@ const StrategyInput = item('CategorizedStrategyInput', 'strategy', CopingStrateg
 const AnswerTypeInput = item('CategorizedAnswerTypeInput', 'answerType', AnswerTypeEnum);
 
 const RecordConversationAnalyticsInput = builder.inputType('RecordConversationAnalyticsInput', {
+  description: 'Input of recordConversationAnalytics: what the chatbot extracted from one conversation (categories, moods, strategies, answer types).',
   fields: (t) => ({
     conversationId: t.globalID({ required: true, description: 'Global ID of the conversation analysed.' }),
     chatbotVersion: t.string({

@@ -9,6 +9,7 @@ import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './inv
 import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
+  description: 'Input of acceptInvitation: the invitation token from the invitation link.',
   fields: (t) => ({
     token: t.string({ required: true, description: 'The token from the shared link.' }),
   }),
@@ -24,6 +25,7 @@ interface Result {
 }
 
 const AcceptInvitationPayload = builder.objectRef<Result>('AcceptInvitationPayload').implement({
+  description: 'Result of acceptInvitation: your membership of the collective (alreadyMember when you already were one) and your session.',
   fields: (t) => ({
     membership: t.prismaField({
       type: 'CollectiveMembership',

@@ -8,6 +8,7 @@ import { relationConnection } from '../connections.ts';
 import { dateKey, uuidKey } from '../pagination.ts';
 
 export const CollectiveNode = builder.prismaNode('Collective', {
+  description: 'A group of users: a FAMILY, a SCHOOL, a CLASS (under a school) or OTHER. Members have a role (OWNER, ADMIN, MEMBER). Seen by its members and by operators holding collectives:read.',
   id: { field: 'id' },
   authScopes: (collective, ctx) => canSeeCollective(collective, ctx),
   fields: (t) => ({

@@ -7,6 +7,7 @@ import { CollectiveNode } from './collective.ts';
 import { displayName, globalUuid, isManager, noteRoleChange } from './manage.ts';
 
 const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
+  description: 'Input of createCollective: its name, type and optional parent collective.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Trimmed; 1 to 120 characters.' }),
     type: t.field({ type: CollectiveTypeEnum, required: true }),
@@ -30,6 +31,7 @@ interface Result {
 }
 
 const CreateCollectivePayload = builder.objectRef<Result>('CreateCollectivePayload').implement({
+  description: 'Result of createCollective: the new collective, with you as its OWNER.',
   fields: (t) => ({
     collective: t.prismaField({
       type: 'Collective',

@@ -9,6 +9,7 @@ import { displayName, globalUuid, isManager } from './manage.ts';
 import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
 
 const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
+  description: 'Input of createInvitation: the collective, the age class it admits, its label and language, its usage limit and expiry.',
   fields: (t) => ({
     collectiveId: t.globalID({ for: CollectiveNode, required: true }),
     ageClass: t.field({
@@ -51,6 +52,7 @@ interface Result {
 }
 
 const CreateInvitationPayload = builder.objectRef<Result>('CreateInvitationPayload').implement({
+  description: 'Result of createInvitation: the invitation, its token (shown this once: only its hash is stored) and the link to share.',
   fields: (t) => ({
     invitation: t.prismaField({
       type: 'Invitation',

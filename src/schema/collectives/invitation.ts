@@ -5,6 +5,7 @@ import { effectiveStatus } from './invitation-status.ts';
 import { invitationGrant } from './invitations.ts';
 
 builder.prismaNode('Invitation', {
+  description: 'A link that admits new members to a collective with a given role and age class, until it expires, is revoked or is used up. Only the hash of its token is stored.',
   id: { field: 'id' },
   // Also readable where a field granted it: acceptInvitation's payload shows the accepted invitation to its acceptor.
   authScopes: async (invitation, ctx) => (await canSeeInvitation(invitation, ctx)) || { $granted: invitationGrant(invitation.id) },

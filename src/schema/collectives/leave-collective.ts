@@ -5,6 +5,7 @@ import { CollectiveNode } from './collective.ts';
 import { deleteMembership, globalUuid, lockAsMember, noteRoleChange, noteSession } from './manage.ts';
 
 const LeaveCollectiveInput = builder.inputType('LeaveCollectiveInput', {
+  description: 'Input of leaveCollective.',
   fields: (t) => ({
     collectiveId: t.globalID({ for: CollectiveNode, required: true }),
   }),
@@ -19,6 +20,7 @@ interface Result {
 }
 
 const LeaveCollectivePayload = builder.objectRef<Result>('LeaveCollectivePayload').implement({
+  description: 'Result of leaveCollective.',
   fields: (t) => ({
     collectiveId: t.globalID({
       description: 'The collective you left (you no longer see it).',

@@ -3,6 +3,7 @@ import { MembershipRoleEnum } from '../enums.ts';
 import { canSeeMembership } from './auth.ts';
 
 builder.prismaNode('CollectiveMembership', {
+  description: 'One user\'s membership of one collective, with their role. Seen by the member, fellow members and operators holding collectives:read.',
   id: { field: 'id' },
   authScopes: (membership, ctx) => canSeeMembership(membership, ctx),
   fields: (t) => ({

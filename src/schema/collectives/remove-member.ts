@@ -6,6 +6,7 @@ import { CollectiveNode } from './collective.ts';
 import { deleteMembership, globalUuid, lockAsMember, mayManage, MembershipRef, noteRoleChange, noteSession } from './manage.ts';
 
 const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
+  description: 'Input of removeMember: the membership to end.',
   fields: (t) => ({
     membershipId: t.globalID({ for: MembershipRef, required: true }),
   }),
@@ -21,6 +22,7 @@ interface Result {
 }
 
 const RemoveMemberPayload = builder.objectRef<Result>('RemoveMemberPayload').implement({
+  description: 'Result of removeMember.',
   fields: (t) => ({
     removedMembershipId: t.globalID({
       description: 'The id of the membership that no longer exists.',

@@ -5,6 +5,7 @@ import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalUuid, InvitationRef, isManager } from './manage.ts';
 
 const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
+  description: 'Input of revokeInvitation.',
   fields: (t) => ({
     invitationId: t.globalID({ for: InvitationRef, required: true }),
   }),
@@ -13,6 +14,7 @@ const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
 const schema = z.object({ invitationId: globalUuid });
 
 const RevokeInvitationPayload = builder.objectRef<{ invitationId: string }>('RevokeInvitationPayload').implement({
+  description: 'Result of revokeInvitation: the invitation, now REVOKED.',
   fields: (t) => ({
     invitation: t.prismaField({
       type: 'Invitation',

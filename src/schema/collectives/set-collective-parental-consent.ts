@@ -8,6 +8,7 @@ import { CollectiveNode } from './collective.ts';
 import { globalUuid, lockAsMember, noteSession } from './manage.ts';
 
 const SetCollectiveParentalConsentInput = builder.inputType('SetCollectiveParentalConsentInput', {
+  description: 'Input of setCollectiveParentalConsent: the collective and whether it holds parental consent for its teenagers.',
   fields: (t) => ({
     collectiveId: t.globalID({ for: CollectiveNode, required: true }),
     granted: t.boolean({ required: true }),
@@ -19,6 +20,7 @@ const schema = z.object({ collectiveId: globalUuid, granted: z.boolean() });
 const SetCollectiveParentalConsentPayload = builder
   .objectRef<{ collectiveId: string; sessionId: string }>('SetCollectiveParentalConsentPayload')
   .implement({
+    description: 'Result of setCollectiveParentalConsent: the collective after the change.',
     fields: (t) => ({
       collective: t.prismaField({
         type: 'Collective',

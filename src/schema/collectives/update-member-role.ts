@@ -6,6 +6,7 @@ import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalUuid, lastOwner, lockAsMember, mayManage, MembershipRef, noteRoleChange, ownerCount } from './manage.ts';
 
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
+  description: 'Input of updateMemberRole: the membership and its new role.',
   fields: (t) => ({
     membershipId: t.globalID({ for: MembershipRef, required: true }),
     role: t.field({ type: MembershipRoleEnum, required: true }),
@@ -18,6 +19,7 @@ const schema = z.object({
 });
 
 const UpdateMemberRolePayload = builder.objectRef<{ membershipId: string }>('UpdateMemberRolePayload').implement({
+  description: 'Result of updateMemberRole: the membership with its new role.',
   fields: (t) => ({
     membership: t.prismaField({
       type: 'CollectiveMembership',

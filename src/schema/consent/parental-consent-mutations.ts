@@ -11,6 +11,7 @@ import { UserNode } from '../users/user.ts';
 import { isVisible } from '../../visibility.ts';
 
 const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput', {
+  description: 'Input of grantParentalConsent: the teenager, the request and the one-time code the parent received by mail.',
   fields: (t) => ({
     teenagerId: t.globalID({ required: true, for: UserNode }),
     requestId: t.globalID({
@@ -32,6 +33,7 @@ const grantSchema = z.object({
 });
 
 const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenagerId: string }>('GrantParentalConsentPayload').implement({
+  description: 'Result of grantParentalConsent: the consent given and the teenager it unblocks.',
   fields: (t) => ({
     parentalConsent: t.prismaField({
       type: 'ParentalConsent',
@@ -43,11 +45,13 @@ const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenag
 });
 
 const RevokeParentalConsentInput = builder.inputType('RevokeParentalConsentInput', {
+  description: 'Input of revokeParentalConsent: the teenager whose consent you withdraw.',
   fields: (t) => ({ teenagerId: t.globalID({ required: true, for: UserNode }) }),
 });
 const revokeSchema = z.object({ teenagerId: decodedGlobalId('User') });
 
 const RevokeParentalConsentPayload = builder.objectRef<{ teenagerId: string; revoked: boolean }>('RevokeParentalConsentPayload').implement({
+  description: 'Result of revokeParentalConsent: whether a consent was revoked, and the teenager for client caches.',
   fields: (t) => ({
     teenagerId: t.globalID({ resolve: (p) => ({ type: 'User', id: p.teenagerId }) }),
     teenager: t.prismaField({

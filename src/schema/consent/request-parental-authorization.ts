@@ -6,6 +6,7 @@ import { mailLanguage } from '../../notifications/templates.ts';
 import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 
 const RequestParentalAuthorizationInput = builder.inputType('RequestParentalAuthorizationInput', {
+  description: 'Input of requestParentalAuthorization: how to reach the parent to ask, and the language of the mail.',
   fields: (t) => ({
     parentContact: t.string({
       required: true,
@@ -20,6 +21,7 @@ const RequestParentalAuthorizationInput = builder.inputType('RequestParentalAuth
 });
 
 const RequestParentalAuthorizationPayload = builder.objectRef<{ requestId: string }>('RequestParentalAuthorizationPayload').implement({
+  description: 'Result of requestParentalAuthorization: the open request (a code was mailed to the parent, or an earlier one still stands).',
   fields: (t) => ({
     authorizationRequest: t.prismaField({
       type: 'ParentalAuthorizationRequest',

@@ -6,6 +6,7 @@ import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
 export const DEFAULT_LANGUAGE = 'fr';
 
 builder.prismaObject('LocalizedContent', {
+  description: 'One localized text or JSON value of the chatbot\'s content (UI messages, prompts...), identified by category, language, variant and key (no global ID: client caches key it by those four).',
   fields: (t) => ({
     category: t.expose('category', { type: ContentCategoryEnum }),
     key: t.exposeString('key'),

@@ -4,9 +4,10 @@ import { isServableId } from '../../visibility.ts';
 import { ConversationTypeEnum } from '../enums.ts';
 import { canSeeConversation } from './auth.ts';
 import { relationConnection } from '../connections.ts';
-import { dateKey, uuidKey } from '../pagination.ts';
+import { CHAT_SESSION_ORDER } from './orders.ts';
 
 export const ConversationNode = builder.prismaNode('Conversation', {
+  description: 'A teenager\'s conversation with the companion, made of chat sessions. Private to the teenager (not parents, not teachers); operators holding conversations:read see metadata, never the title or messages.',
   id: { field: 'id' },
   authScopes: (conversation, ctx) => canSeeConversation(conversation, ctx),
   fields: (t) => ({
@@ -21,7 +22,7 @@ export const ConversationNode = builder.prismaNode('Conversation', {
     user: t.relation('user'),
     chatSessions: relationConnection(t, 'chatSessions', {
       type: 'ChatSession',
-      order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
+      order: CHAT_SESSION_ORDER,
       totalCount: true,
       description: 'Oldest first.',
     }),

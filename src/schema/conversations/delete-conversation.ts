@@ -7,6 +7,7 @@ import { deleteConversation, findOwnConversation } from './domain.ts';
 import { globalId, toGlobalId } from './ids.ts';
 
 const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
+  description: 'Input of deleteConversation.',
   fields: (t) => ({
     conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
   }),
@@ -14,9 +15,16 @@ const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
 
 const schema = z.object({ conversationId: globalId('Conversation') });
 
-const DeleteConversationPayload = builder.objectRef<{ deletedConversationId: string }>('DeleteConversationPayload').implement({
+const DeleteConversationPayload = builder.objectRef<{ deletedConversationId: string; ownerId: string }>('DeleteConversationPayload').implement({
+  description: 'What deleteConversation changed: the id to evict from a client cache, and the owner to refresh.',
   fields: (t) => ({
     deletedConversationId: t.exposeID('deletedConversationId', { description: 'The global ID the conversation had.' }),
+    owner: t.prismaField({
+      type: 'User',
+      description:
+        'You, after the deletion: select `conversations { totalCount }` (and the first page) here so a client cache drops the conversation without a refetch.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.ownerId } }),
+    }),
   }),
 });
 
@@ -38,7 +46,7 @@ builder.mutationField('deleteConversation', (t) =>
       // Never throws and is bounded in time: a store that is down leaves the work to the outbox worker.
       await deleteConversationMessages(ctx, conversationId);
       ctx.loaders.conversationOwner.clear(conversationId);
-      return { deletedConversationId: toGlobalId('Conversation', conversationId) };
+      return { deletedConversationId: toGlobalId('Conversation', conversationId), ownerId: user.id };
     },
   }),
 );

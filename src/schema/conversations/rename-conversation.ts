@@ -5,6 +5,7 @@ import { conversationTitle, updateOwnConversation } from './domain.ts';
 import { globalId } from './ids.ts';
 
 const RenameConversationInput = builder.inputType('RenameConversationInput', {
+  description: 'Input of renameConversation.',
   fields: (t) => ({
     conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
     title: t.string({ required: true, description: 'Trimmed, 1 to 200 characters.' }),
@@ -14,6 +15,7 @@ const RenameConversationInput = builder.inputType('RenameConversationInput', {
 const schema = z.object({ conversationId: globalId('Conversation'), title: conversationTitle });
 
 const RenameConversationPayload = builder.objectRef<{ conversationId: string }>('RenameConversationPayload').implement({
+  description: 'Result of renameConversation: the conversation with its new title.',
   fields: (t) => ({
     conversation: t.prismaField({
       type: 'Conversation',

@@ -5,6 +5,7 @@ import { updateOwnConversation } from './domain.ts';
 import { globalId } from './ids.ts';
 
 const StartChatSessionInput = builder.inputType('StartChatSessionInput', {
+  description: 'Input of startChatSession: one of your conversations.',
   fields: (t) => ({
     conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
   }),
@@ -18,6 +19,7 @@ interface Result {
 }
 
 const StartChatSessionPayload = builder.objectRef<Result>('StartChatSessionPayload').implement({
+  description: 'Result of startChatSession: the new chat session and its conversation (now first in your list).',
   fields: (t) => ({
     chatSession: t.prismaField({
       type: 'ChatSession',

@@ -5,6 +5,7 @@ import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { conversationTitle } from './domain.ts';
 
 const StartConversationInput = builder.inputType('StartConversationInput', {
+  description: 'Input of startConversation.',
   fields: (t) => ({
     conversationType: t.field({ type: ConversationTypeEnum, required: true }),
     title: t.string({ required: false, description: 'Trimmed, 1 to 200 characters. Omit or pass null for no title.' }),
@@ -19,9 +20,11 @@ const schema = z.object({
 interface Result {
   conversationId: string;
   chatSessionId: string;
+  ownerId: string;
 }
 
 const StartConversationPayload = builder.objectRef<Result>('StartConversationPayload').implement({
+  description: 'Result of startConversation: the conversation, its first chat session, and you (for your conversations\' totalCount).',
   fields: (t) => ({
     conversation: t.prismaField({
       type: 'Conversation',
@@ -31,6 +34,12 @@ const StartConversationPayload = builder.objectRef<Result>('StartConversationPay
       type: 'ChatSession',
       description: 'The first chat session of the conversation.',
       resolve: (query, p, _a, ctx) => ctx.prisma.chatSession.findUniqueOrThrow({ ...query, where: { id: p.chatSessionId } }),
+    }),
+    owner: t.prismaField({
+      type: 'User',
+      description:
+        'You, after the change: select `conversations { totalCount }` (and the first page) here so a client cache shows the new conversation without a refetch.',
+      resolve: (query, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.ownerId } }),
     }),
   }),
 });
@@ -50,7 +59,7 @@ builder.mutationField('startConversation', (t) =>
           select: { id: true },
         });
         const chatSession = await tx.chatSession.create({ data: { conversationId: conversation.id }, select: { id: true } });
-        return { conversationId: conversation.id, chatSessionId: chatSession.id };
+        return { conversationId: conversation.id, chatSessionId: chatSession.id, ownerId: user.id };
       });
       ctx.loaders.conversationOwner.prime(result.conversationId, user.id);
       return result;

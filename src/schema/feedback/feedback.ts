@@ -1,11 +1,29 @@
+// Ratings of chat sessions. A Node (global id, node(id:)), so client caches key and refetch it
+// like every other entity; seen by the teenager who rated (the chat session's owner) and by
+// operators holding feedback:read.
 import { builder } from '../../builder.ts';
+import { hasPermission, viewerUserId } from '../../context.ts';
+import { visibleTo } from '../../visibility.ts';
 import { rootConnection } from '../connections.ts';
 import { dateKey, uuidKey } from '../pagination.ts';
 
-const FeedbackObject = builder.prismaObject('Feedback', {
-  description: 'A rating of a chat session. sessionId is the agent thread id (a chat session id), with no foreign key on purpose.',
+export const canSeeFeedback = visibleTo<{ sessionId: string }>(
+  'Feedback',
+  async (f, ctx) => {
+    if (hasPermission(ctx, 'feedback:read')) return true;
+    const me = viewerUserId(ctx);
+    return !!me && (await ctx.loaders.chatSessionOwner.load(f.sessionId)) === me;
+  },
+  // A missing row costs the owner lookup a hidden one does.
+  { missing: (id) => ({ sessionId: id }) },
+);
+
+const FeedbackObject = builder.prismaNode('Feedback', {
+  id: { field: 'id' },
+  description:
+    'A rating of a chat session (1 to 5, with an optional comment). sessionId is the raw id of the chat session (the agent thread), with no foreign key on purpose. Seen by the teenager who rated and by operators holding feedback:read.',
+  authScopes: (f, ctx) => canSeeFeedback(f, ctx),
   fields: (t) => ({
-    id: t.exposeID('id'),
     sessionId: t.expose('sessionId', { type: 'UUID' }),
     rating: t.exposeInt('rating'),
     comment: t.exposeString('comment', { nullable: true }),

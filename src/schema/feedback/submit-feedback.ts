@@ -6,6 +6,7 @@ import { globalId } from '../conversations/ids.ts';
 import { optionalText } from '../users/validation.ts';
 
 const SubmitFeedbackInput = builder.inputType('SubmitFeedbackInput', {
+  description: 'Input of submitFeedback: a rating of one of your chat sessions.',
   fields: (t) => ({
     chatSessionId: t.id({ required: true, description: 'Global ID of one of your chat sessions.' }),
     rating: t.int({ required: true, description: '1 (bad) to 5 (great).' }),
@@ -22,6 +23,7 @@ const schema = z.object({
 });
 
 const SubmitFeedbackPayload = builder.objectRef<{ feedbackId: string }>('SubmitFeedbackPayload').implement({
+  description: 'Result of submitFeedback: the stored feedback.',
   fields: (t) => ({
     feedback: t.prismaField({
       type: 'Feedback',

@@ -12,6 +12,7 @@ function subjectOf(ctx: Context): FlagSubject {
 }
 
 export const FeatureFlagType = builder.prismaObject('FeatureFlag', {
+  description: 'A feature switch, identified by its unique name (no global ID: client caches key it by name, see examples/urql-client.ts). `enabled` is evaluated for the caller.',
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description'),

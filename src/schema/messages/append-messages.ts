@@ -9,6 +9,7 @@ import { MessageRoleEnum } from './message.ts';
 import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
 
 const ToolDataInput = builder.inputType('ToolDataInput', {
+  description: 'One tool execution attached to an appended message: the tool, its data and when it ran.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'The tool, e.g. "knowledge_base_search".' }),
     data: t.field({ type: 'JSON', required: true }),
@@ -17,6 +18,7 @@ const ToolDataInput = builder.inputType('ToolDataInput', {
 });
 
 const AppendMessageInput = builder.inputType('AppendMessageInput', {
+  description: 'One message written by the platform (ASSISTANT, SYSTEM or TOOL) into a chat session.',
   fields: (t) => ({
     role: t.field({ type: MessageRoleEnum, required: true, description: 'ASSISTANT, SYSTEM or TOOL (USER messages come from sendMessage).' }),
     text: t.string({ required: true }),
@@ -28,6 +30,7 @@ const AppendMessageInput = builder.inputType('AppendMessageInput', {
 });
 
 const AppendMessagesInput = builder.inputType('AppendMessagesInput', {
+  description: 'Input of appendMessages: the chat session and the messages to add, in order.',
   fields: (t) => ({
     chatSessionId: t.globalID({ required: true }),
     messages: t.field({

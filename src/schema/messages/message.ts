@@ -37,7 +37,9 @@ export const MessageNode = builder.loadableNode('Message', {
   }),
 });
 
-export const MessageConnection = builder.connectionObject({ type: MessageNode, name: 'MessageConnection' }, { name: 'MessageEdge' });
+export const MessageConnection = builder.connectionObject(
+  { type: MessageNode, name: 'MessageConnection', description: 'A page of messages (Relay connection): edges, pageInfo and totalCount.' },
+  { name: 'MessageEdge', description: 'One message of a page and its cursor.' });
 
 /** Transcript order, the message store's: (createdAt, id); ids are checked by the store in use, in the lowercase both stores issue. */
 export const messageOrder = (ctx: Context): SortKey[] => [

@@ -8,6 +8,7 @@ import { MessageNode } from './message.ts';
 import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'Input of sendMessage: the teenager\'s message to one of their chat sessions.',
   fields: (t) => ({
     chatSessionId: t.globalID({ required: true, description: 'One of your chat sessions.' }),
     text: t.string({ required: true, description: `What you write: 1 to ${MESSAGE_LIMITS.userTextMax} characters.` }),
@@ -24,6 +25,7 @@ const schema = z.object({
 });
 
 const SendMessagePayload = builder.objectRef<{ message: Message; conversationId: string }>('SendMessagePayload').implement({
+  description: 'Result of sendMessage: the stored message.',
   fields: (t) => ({
     message: t.field({ type: MessageNode, resolve: (p) => p.message }),
     conversation: t.prismaField({

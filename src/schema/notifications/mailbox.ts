@@ -8,7 +8,7 @@ import { parseInput } from '../mutation-helpers.ts';
 
 export const MAX_MAILBOX_PAGE = 100;
 
-const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
+const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind', description: 'What a notification mail is about. PARENTAL_CONSENT_CODE: the one-time code a parent enters to consent.' });
 
 builder.prismaObject('MailboxMessage', {
   description: 'A mail the development mailbox kept instead of sending it.',

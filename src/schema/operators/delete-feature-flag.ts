@@ -3,6 +3,7 @@ import { builder } from '../../builder.ts';
 import { inTransaction, parseInput, operatorKey } from '../mutation-helpers.ts';
 
 const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
+  description: 'Input of deleteFeatureFlag: the flag name.',
   fields: (t) => ({
     name: t.string({ required: true }),
   }),
@@ -12,6 +13,7 @@ const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
 const schema = z.object({ name: z.string().min(1).max(100) });
 
 const DeleteFeatureFlagPayload = builder.objectRef<{ deletedName: string; deleted: boolean }>('DeleteFeatureFlagPayload').implement({
+  description: 'Result of deleteFeatureFlag (idempotent).',
   fields: (t) => ({
     deletedName: t.exposeString('deletedName'),
     deleted: t.exposeBoolean('deleted', { description: 'False when there was no flag of that name (deleting is idempotent).' }),

@@ -41,6 +41,7 @@ interface Result {
 }
 
 const UpsertFeatureFlagPayload = builder.objectRef<Result>('UpsertFeatureFlagPayload').implement({
+  description: 'Result of upsertFeatureFlag: the flag as stored.',
   fields: (t) => ({
     featureFlag: t.prismaField({
       type: 'FeatureFlag',

@@ -8,6 +8,7 @@ import { languageCode } from '../users/validation.ts';
 import { contentKey, jsonValue } from './validation.ts';
 
 const UpsertLocalizedContentInput = builder.inputType('UpsertLocalizedContentInput', {
+  description: 'Input of upsertLocalizedContent: one entry, identified by category, language, variant and key.',
   fields: (t) => ({
     category: t.field({ type: ContentCategoryEnum, required: true }),
     language: t.field({ type: 'LanguageCode', required: true, description: 'An ISO 639-1 code.' }),
@@ -28,6 +29,7 @@ const schema = z.object({
 type Id = Prisma.LocalizedContentCategoryLanguageVariantKeyCompoundUniqueInput;
 
 const UpsertLocalizedContentPayload = builder.objectRef<{ id: Id; created: boolean }>('UpsertLocalizedContentPayload').implement({
+  description: 'Result of upsertLocalizedContent: the entry as stored.',
   fields: (t) => ({
     localizedContent: t.prismaField({
       type: 'LocalizedContent',

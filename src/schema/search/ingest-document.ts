@@ -12,6 +12,7 @@ export const MAX_DOCUMENT_CHARACTERS = 500_000;
 const MAX_METADATA_CHARACTERS = 20_000;
 
 export const IngestStatusEnum = builder.enumType('IngestStatus', {
+  description: 'What ingestDocument did with a document.',
   values: {
     CREATED: { description: 'A new document.' },
     UPDATED: { description: 'An existing document (same collection and source) changed; only its changed chunks were embedded.' },
@@ -20,6 +21,7 @@ export const IngestStatusEnum = builder.enumType('IngestStatus', {
 });
 
 const IngestDocumentInput = builder.inputType('IngestDocumentInput', {
+  description: 'Input of ingestDocument: one knowledge-base document, identified by its collection and source.',
   fields: (t) => ({
     collection: t.field({ type: DocumentCollectionEnum, required: true }),
     title: t.string({ required: true, description: '1 to 300 characters.' }),
@@ -52,6 +54,7 @@ interface IngestPayloadShape {
 }
 
 const IngestDocumentPayload = builder.objectRef<IngestPayloadShape>('IngestDocumentPayload').implement({
+  description: 'Result of ingestDocument: the document, what happened to it (status), and how many of its chunks were embedded, kept and deleted.',
   fields: (t) => ({
     document: t.field({ type: DocumentNode, resolve: (p) => p.document }),
     status: t.expose('status', { type: IngestStatusEnum }),
@@ -89,6 +92,7 @@ builder.mutationField('ingestDocument', (t) =>
 );
 
 const DeleteDocumentInput = builder.inputType('DeleteDocumentInput', {
+  description: 'Input of deleteDocument: the global ID of a knowledge-base document.',
   fields: (t) => ({
     id: t.globalID({ for: DocumentNode, required: true }),
   }),
@@ -97,6 +101,7 @@ const DeleteDocumentInput = builder.inputType('DeleteDocumentInput', {
 const deleteSchema = z.object({ id: z.object({ id: z.guid('not a valid id') }).transform((g) => g.id) });
 
 const DeleteDocumentPayload = builder.objectRef<{ id: string; deleted: boolean }>('DeleteDocumentPayload').implement({
+  description: 'Result of deleteDocument (idempotent: deleting a missing document is not an error).',
   fields: (t) => ({
     deletedDocumentId: t.globalID({ resolve: (p) => ({ type: 'Document', id: p.id }) }),
     deleted: t.exposeBoolean('deleted', { description: 'False when there was no such document (deleting is idempotent).' }),

@@ -11,12 +11,14 @@ interface AcceptTermsResult {
 }
 
 const AcceptTermsInput = builder.inputType('AcceptTermsInput', {
+  description: 'Input of acceptTerms.',
   fields: (t) => ({
     accepted: t.boolean({ required: true, description: 'Must be true: the user read and accepts the terms.' }),
   }),
 });
 
 const AcceptTermsPayload = builder.objectRef<AcceptTermsResult>('AcceptTermsPayload').implement({
+  description: 'Result of acceptTerms: your session with its new scope (FULL, or PENDING_CONSENT for a teenager still waiting for a parent) and you.',
   fields: (t) => ({
     user: t.prismaField({ type: 'User', resolve: (q, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...q, where: { id: p.userId } }) }),
   }),

@@ -11,6 +11,7 @@ import { ErrorCode, isAppError } from '../../errors.ts';
 import { LANGUAGE_PATTERN } from '../../builder.ts';
 
 const SignInInput = builder.inputType('SignInInput', {
+  description: 'Input of signIn: the identity provider and the login it vouches for, and the profile a new account starts with.',
   fields: (t) => ({
     idp: t.field({ type: IdpEnum, required: true }),
     loginId: t.string({ required: true, description: 'The identity provider\'s subject for this person.' }),
@@ -38,6 +39,7 @@ interface SignInResult {
 }
 
 const SignInPayload = builder.objectRef<SignInResult>('SignInPayload').implement({
+  description: 'Result of signIn: the new session\'s bearer token (shown this once), the session, the user, and whether the account was created.',
   fields: (t) => ({
     token: t.exposeString('token', { description: 'The bearer token. Shown once: only its hash is stored.' }),
     created: t.exposeBoolean('created', { description: 'Whether this sign-in registered a new user.' }),

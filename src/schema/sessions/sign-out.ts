@@ -10,6 +10,7 @@ interface SignOutResult {
 }
 
 const SignOutPayload = builder.objectRef<SignOutResult>('SignOutPayload').implement({
+  description: 'Result of signOut and signOutEverywhere: the sessions that were ended.',
   fields: (t) => ({
     endedSessionIds: t.globalIDList({
       description: 'Global ids of the sessions ended.',
@@ -20,12 +21,14 @@ const SignOutPayload = builder.objectRef<SignOutResult>('SignOutPayload').implem
 sessionField(SignOutPayload);
 
 const SignOutInput = builder.inputType('SignOutInput', {
+  description: 'Input of signOut.',
   fields: (t) => ({
     sessionId: t.globalID({ required: false, description: 'One of your other sessions to end (another device); default: this one.' }),
   }),
 });
 
 const SignOutEverywhereInput = builder.inputType('SignOutEverywhereInput', {
+  description: 'Input of signOutEverywhere.',
   fields: (t) => ({
     keepCurrent: t.boolean({ required: false, defaultValue: false, description: 'End every session but this one.' }),
   }),

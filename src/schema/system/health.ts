@@ -14,6 +14,7 @@ const DependencyStatus = builder.enumType('DependencyStatus', {
 });
 
 const Health = builder.objectRef<HealthShape>('Health').implement({
+  description: 'The service\'s state: its database and environment. Answers without signing in; keyed by nothing (a singleton).',
   fields: (t) => ({
     status: t.exposeString('status', { description: 'ok, or degraded when a dependency (the database) is down.' }),
     database: t.exposeString('database', { description: 'pglite (embedded) or postgres.' }),

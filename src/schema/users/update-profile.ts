@@ -40,6 +40,7 @@ const schemaFor = (userType: UserType) =>
   });
 
 const UpdateProfilePayload = builder.objectRef<{ userId: string }>('UpdateProfilePayload').implement({
+  description: 'Result of updateProfile: you, after the change.',
   fields: (t) => ({
     user: t.prismaField({
       type: 'User',

@@ -7,9 +7,11 @@ import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
 import { canSeeUser } from './auth.ts';
 import { CollectiveNode } from '../collectives/collective.ts';
 import { relationConnection, rootConnection } from '../connections.ts';
-import { dateKey, uuidKey } from '../pagination.ts';
+import { CONVERSATION_ORDER, USER_ORDER } from './orders.ts';
+import { readFast } from '../../read-path/index.ts';
 
 export const UserNode = builder.prismaNode('User', {
+  description: 'A teenager or a parent (teachers are parents). Seen by themselves, the parent who consented for them, OWNERs and ADMINs of a collective they share, and operators holding users:read; fellow members see them only in member lists.',
   id: { field: 'id' },
   authScopes: (user, ctx) => canSeeUser(user, ctx),
   fields: (t) => ({
@@ -24,7 +26,7 @@ export const UserNode = builder.prismaNode('User', {
     // Conversations are private to their owner, also from parents and teachers.
     conversations: relationConnection<{ type?: ConversationType | null }>(t, 'conversations', {
       type: 'Conversation',
-      order: [dateKey('updatedAt', 'desc'), uuidKey('id', 'desc')],
+      order: CONVERSATION_ORDER,
       totalCount: true,
       description: 'Most recently updated first.',
       authScopes: (user: { id: string }) => ({ $any: { self: user.id, operator: 'conversations:read' } }),
@@ -77,7 +79,15 @@ builder.queryFields((t) => ({
     // query planned for the selection is never built (it would be "unused" and fail).
     authScopes: { user: true },
     unauthorizedResolver: () => null,
-    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: signedIn(ctx).user.id } }),
+    resolve: async (query, _root, _args, ctx, info) => {
+      const fast = await readFast('me', ctx, info);
+      if (fast !== undefined) {
+        // Answered by the fast read path: the planned Prisma query is left unused on purpose.
+        void { ...query };
+        return fast as never;
+      }
+      return ctx.prisma.user.findUnique({ ...query, where: { id: signedIn(ctx).user.id } });
+    },
   }),
   user: t.prismaField({
     authScopes: { authenticated: true },
@@ -96,7 +106,9 @@ builder.queryFields((t) => ({
   users: rootConnection(t, {
     type: UserNode,
     typeName: 'User',
-    order: [dateKey('createdAt', 'asc'), uuidKey('id', 'asc')],
+    order: USER_ORDER,
+    // The tree under it, when the fast read path knows the selection and the viewer (src/read-path).
+    fastRead: (ctx, info) => readFast('users', ctx, info),
     description: 'Every user, oldest first. Operators with the users:read permission only.',
     authScopes: { operator: 'users:read' },
     findMany: (ctx, query) => ctx.prisma.user.findMany(query),

@@ -1,0 +1,68 @@
+// The fast read path for hot trees: `users -> conversations -> chatSessions` (operators) and
+// `me -> conversations -> chatSessions` (signed-in users). The root field's resolver (after its
+// own scope and the operation's limits ran) asks readFast; when the selection, arguments and
+// viewer are all known (compile.ts), ONE SQL statement returns the selected subtree as JSON, and
+// the fields below read its properties (installFastFields) instead of running their resolvers
+// and per-object checks: the statement applied the same rules in their SQL forms. Anything
+// else, or any object a rule would hide, is answered by the ordinary path (the fallback counter
+// says why). FAST_READ_PATH=off turns it off.
+import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import type { Context } from '../context.ts';
+import { countStatement } from '../db/instrument.ts';
+import { compileRead, FAST_TYPES, MARK, Unsupported, type FallbackReason, type FastRoot } from './compile.ts';
+
+export { compileRead, MARK, type FastRoot } from './compile.ts';
+
+/** Outcome of one root field: answered fast, or the reason it fell back. */
+export type ReadPathOutcome = 'fast' | FallbackReason;
+
+/** Whether every object of a fast result passed its rules (MARK true). */
+function allVisible(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(allVisible);
+  const object = value as Record<string, unknown>;
+  if (object[MARK] !== true) return false;
+  for (const key in object) if (!allVisible(object[key])) return false;
+  return true;
+}
+
+/**
+ * The value of root field `root` from one SQL statement, or undefined when the ordinary path must
+ * answer (switched off, unsupported selection or viewer, or a hidden object in the tree).
+ */
+export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
+  const outcome = (o: ReadPathOutcome) => ctx.onReadPath?.(root, o);
+  if (!ctx.config.fastReadPath) return outcome('off');
+  let statement;
+  try {
+    statement = compileRead(root, ctx, info);
+  } catch (err) {
+    if (err instanceof Unsupported) return outcome(err.reason);
+    throw err;
+  }
+  countStatement(statement.sql);
+  const [row] = await ctx.db.query<{ result: unknown }>(statement.sql, statement.params);
+  const result = row ? row.result : null;
+  if (!allVisible(result)) return outcome('hidden');
+  outcome('fast');
+  return result;
+}
+
+/**
+ * Makes the fields of the fast path's types read a fast result's properties (by response key)
+ * when their parent is one (it carries MARK), before any of their own resolvers or checks run.
+ * Called once on the built schema; other parents resolve as before.
+ */
+export function installFastFields(schema: GraphQLSchema) {
+  for (const name of FAST_TYPES) {
+    const type = schema.getType(name) as GraphQLObjectType | undefined;
+    if (!type) throw new Error(`fast read path: no type ${name} in the schema`);
+    for (const field of Object.values(type.getFields())) {
+      const resolve: GraphQLFieldResolver<unknown, Context> = field.resolve ?? defaultFieldResolver;
+      field.resolve = (parent, args, ctx, info) =>
+        (parent as Record<string, unknown>)[MARK] === true ? (parent as Record<string, unknown>)[info.path.key as string] : resolve(parent, args, ctx, info);
+    }
+    const isTypeOf = type.isTypeOf;
+    if (isTypeOf) type.isTypeOf = (value, ctx, info) => (value as Record<string, unknown>)?.[MARK] === true || isTypeOf(value, ctx, info);
+  }
+}
