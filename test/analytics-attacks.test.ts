@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
+import { randomUUID } from 'node:crypto';
+import { codesOf, createTestApp } from './helpers/app.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import type { AnalyticsMood, UserType } from '../src/generated/prisma/client.ts';
 
@@ -341,6 +342,8 @@ describe(`analytics attacks (${dbKind})`, () => {
       { conversationId: gid('Conversation', c.id), chatbotVersion: '1', language: 'fr\u0000', summary: SECRET },
       { conversationId: gid('Conversation', c.id), chatbotVersion: '1', language: 'fr', summary: SECRET, messages: [{ messageIndex: 1, category: SECRET }] },
       { conversationId: gid('Conversation', c.id), chatbotVersion: SECRET.repeat(3), language: 'fr', summary: SECRET },
+      // Refused by our own LanguageCode scalar, whose error graphql-js wraps with the value echoed.
+      { conversationId: gid('Conversation', c.id), chatbotVersion: '1', language: SECRET, summary: 'x' },
     ];
     for (const input of bad) {
       const r = await api.gql(RECORD, { input }, { apiKey: writer });
@@ -348,6 +351,102 @@ describe(`analytics attacks (${dbKind})`, () => {
       expect(JSON.stringify(r)).not.toContain(SECRET);
     }
   });
+});
+
+describe(`analytics attacks, second review (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  let writer: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+    writer = (await createApiKey(db.prisma, ['analytics:write'])).key;
+  });
+  afterAll(() => db.destroy());
+
+  async function person(userType: UserType = 'PARENT') {
+    const user = await createUser(db.prisma, { userType });
+    return { user, token: (await createSession(db.prisma, user.id)).token };
+  }
+  const conversationOf = (userId: string) => db.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't' } });
+  const recordInput = (conversationId: string, extra: Record<string, unknown> = {}) => ({
+    conversationId: gid('Conversation', conversationId), chatbotVersion: '1.0', language: 'fr', mood: 'NEGATIVE', ...extra,
+  });
+
+  it('a long conversation records its documented maximum of categorized items in every list, and one more is refused', async () => {
+    const teen = await person('TEENAGER');
+    const c = await conversationOf(teen.user.id);
+    const n = 1000;
+    const full = {
+      messages: Array.from({ length: n }, (_, i) => ({ messageIndex: i, category: 'INSULTS' })),
+      moods: Array.from({ length: n }, (_, i) => ({ messageIndex: i, mood: 'NEUTRAL' })),
+      strategies: Array.from({ length: n }, (_, i) => ({ messageIndex: i, strategy: 'KEEP_EVIDENCE' })),
+      answerTypes: Array.from({ length: n }, (_, i) => ({ messageIndex: i, answerType: 'EMPATHY' })),
+    };
+    const r = await api.gql(RECORD, { input: recordInput(c.id, full) }, { apiKey: writer });
+    expect(r.errors).toBeUndefined();
+    const stored = await db.prisma.conversationAnalytics.findFirstOrThrow({
+      where: { conversationId: c.id },
+      select: { _count: { select: { messages: true, moods: true, strategies: true, answerTypes: true } } },
+    });
+    expect(stored._count).toEqual({ messages: n, moods: n, strategies: n, answerTypes: n });
+    for (const list of ['messages', 'moods', 'strategies', 'answerTypes'] as const) {
+      const over = [...full[list], { ...full[list][0], messageIndex: n }];
+      const refused = await api.gql(RECORD, { input: recordInput(c.id, { [list]: over }) }, { apiKey: writer });
+      expect(codesOf(refused), list).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors?.[0].message, list).toContain(`at most ${n} items`);
+    }
+  }, 60_000);
+
+  it('a teenager who owns or administers a collective of k teenagers reads nothing of it: NOT_FOUND, as for a missing collective', async () => {
+    const owner = await person('TEENAGER');
+    const admin = await person('TEENAGER');
+    const friends = [];
+    for (let i = 0; i < 4; i++) friends.push(await person('TEENAGER'));
+    const adult = await person('PARENT');
+    const club = await createCollective(
+      db.prisma,
+      [{ userId: owner.user.id, role: 'OWNER' }, { userId: admin.user.id, role: 'ADMIN' }, { userId: adult.user.id, role: 'ADMIN' }, ...friends.map((f) => ({ userId: f.user.id, role: 'MEMBER' as const }))],
+      { type: 'OTHER' },
+    );
+    for (const t of [owner, admin, ...friends]) {
+      const r = await api.gql(RECORD, { input: recordInput((await conversationOf(t.user.id)).id) }, { apiKey: writer });
+      expect(r.errors).toBeUndefined();
+    }
+    // The club's 6 teenagers form a group of k or more: its adult admin reads it.
+    const seen = await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', club.id) } }, { token: adult.token });
+    expect(seen.data?.analyticsSummary.conversations).toBe(6);
+    const missing = await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', randomUUID()) } }, { token: owner.token });
+    for (const teen of [owner, admin]) {
+      const r = await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', club.id) } }, { token: teen.token });
+      expect(codesOf(r)).toEqual(['NOT_FOUND']);
+      expect({ ...r, sql: 0, sqlLog: [] }).toEqual({ ...missing, sql: 0, sqlLog: [] });
+    }
+  });
+
+  it.skipIf(dbKind !== 'postgres')('a recording racing the deletion of its conversation is NOT_FOUND and leaves nothing, never an internal error', async () => {
+    const teen = await person('TEENAGER');
+    const c = await conversationOf(teen.user.id);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The deletion holds its row lock until the recording has reached the conversation and waits.
+    const deleting = db.prisma.$transaction(async (tx) => {
+      await tx.conversation.delete({ where: { id: c.id } });
+      await gate;
+    }, { timeout: 30_000 });
+    const recording = api.gql(RECORD, { input: recordInput(c.id) }, { apiKey: writer });
+    for (let waiting = 0, deadline = Date.now() + 20_000; waiting === 0 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      [{ waiting }] = await db.prisma.$queryRaw<{ waiting: number }[]>`
+        SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    }
+    release();
+    await deleting;
+    const r = await recording;
+    expect(codesOf(r)).toEqual(['NOT_FOUND']);
+    expect(await db.prisma.conversationAnalytics.count({ where: { conversationId: c.id } })).toBe(0);
+  }, 60_000);
 });
 
 /** The rank of a small 0/1 matrix (Gaussian elimination; exact enough at these sizes). */

@@ -283,6 +283,21 @@ describe(`conversation analytics (${dbKind})`, () => {
       expect(n).toBe(0);
     });
 
+    it('deleting a user (the API has no account deletion: the database cascade) erases their analytics, and the views no longer count them', async () => {
+      const c = await classWith([{}, {}, {}, {}, {}]);
+      expect((await summaryOf(c.collectiveGid, c.teacher.token)).data.analyticsSummary.conversations).toBe(5);
+      const leaver = c.teens[0].user.id;
+      const ids = (await db.prisma.conversationAnalytics.findMany({ where: { conversation: { userId: leaver } } })).map((a) => a.id);
+      expect(ids).toHaveLength(1);
+      await db.prisma.user.delete({ where: { id: leaver } });
+      const where = { analyticsId: { in: ids } };
+      expect(await db.prisma.conversationAnalytics.count({ where: { id: { in: ids } } })).toBe(0);
+      expect(await db.prisma.conversationMoodCategorized.count({ where })).toBe(0);
+      expect(await db.prisma.conversationAnalyticsCollective.count({ where })).toBe(0);
+      // Four teenagers left: the class shows nothing.
+      expect((await summaryOf(c.collectiveGid, c.teacher.token)).data.analyticsSummary.conversations).toBeNull();
+    });
+
     it('a conversation deletion that fails keeps its analytics (one transaction)', async () => {
       const teen = await person('TEENAGER');
       const conversation = await conversationOf(teen.user.id);

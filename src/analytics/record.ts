@@ -28,10 +28,15 @@ const MAX_ANCESTOR_DEPTH = 8;
  * conversation and version had analytics already (they are replaced).
  */
 export async function recordConversationAnalytics(tx: Tx, input: ConversationAnalyticsInput): Promise<{ id: string; created: boolean } | null> {
-  const conversation = await tx.conversation.findUnique({
-    where: { id: input.conversationId },
-    select: { userId: true, user: { select: { userType: true } } },
-  });
+  // The row lock serializes every recording of one conversation (so a first recording of another
+  // version sees this one's snapshot, committed) and orders it with a deletion: a conversation
+  // deleted meanwhile is found missing here (NOT_FOUND) instead of failing the insert below on its
+  // foreign key. NO KEY UPDATE leaves the conversation's other readers and key-sharers alone.
+  const [conversation] = await tx.$queryRaw<{ userId: string; userType: string }[]>`
+    SELECT c.user_id::text AS "userId", u.user_type::text AS "userType"
+    FROM app.conversation c JOIN app."user" u ON u.id = c.user_id
+    WHERE c.id = ${input.conversationId}::uuid
+    FOR NO KEY UPDATE OF c`;
   if (!conversation) return null;
 
   // ON CONFLICT makes concurrent recordings of the same key wait for each other instead of failing;
@@ -78,7 +83,7 @@ export async function recordConversationAnalytics(tx: Tx, input: ConversationAna
     return { id: analyticsId, created: true };
   }
   // Collective views count teenagers only: an adult's own conversations never enter a class climate.
-  if (conversation.user.userType === 'TEENAGER') {
+  if (conversation.userType === 'TEENAGER') {
     await tx.$executeRaw`
       WITH RECURSIVE up (collective_id, direct, depth) AS (
         SELECT m.collective_id, true, 0 FROM app.collective_membership m WHERE m.user_id = ${conversation.userId}::uuid

@@ -109,7 +109,11 @@ export function createErrorMasking(processLog: Logger) {
     }
     // The located error carries path and locations, and the original's extensions.
     if (isAppError(original)) {
-      const shown = located ?? original;
+      // A scalar of ours refusing a variable (LanguageCode): graphql-js still echoes the value.
+      const shown =
+        located && !located.path && VARIABLE_PREFIX.test(located.message)
+          ? new GraphQLError(withoutEchoedValue(located.message, original.message), { nodes: located.nodes, extensions: located.extensions })
+          : (located ?? original);
       logger().debug(summary(shown), 'client error');
       return shown;
     }

@@ -104,14 +104,19 @@ builder.queryField('analyticsSummary', (t) =>
     type: AnalyticsSummary,
     description:
       'Conversation analytics as protected aggregates (one SQL statement per request). Without a collective: operators with analytics:read only (FORBIDDEN otherwise). ' +
-      'With filter.collectiveId: that collective\'s OWNERs and ADMINs, or operators with analytics:read; NOT_FOUND for anyone else and for a missing collective alike.',
+      'With filter.collectiveId: that collective\'s adult (not TEENAGER) OWNERs and ADMINs, or operators with analytics:read; NOT_FOUND for anyone else and for a missing collective alike.',
     authScopes: { operator: 'analytics:read', session: 'FULL' },
     args: { filter: t.arg({ type: AnalyticsSummaryFilter, required: false }) },
     resolve: async (_root, args, ctx) => {
       const filter = parseInput(filterSchema, args.filter ?? {}, 'filter');
       const operator = hasPermission(ctx, 'analytics:read');
       if (!filter.collectiveId && !operator) throw forbidden('The platform-wide view needs an API key holding analytics:read');
-      if (filter.collectiveId && !operator && !isManagerRole(await roleIn(ctx, filter.collectiveId))) throw notFound();
+      // A teenager who manages a collective (a club they created) is one of its contributors and a
+      // peer of the others: with k - 1 friends' own answers, a published cell gives the last child's.
+      // Collective views are for the adults responsible for a collective; teenagers get what a
+      // stranger gets.
+      const adult = ctx.viewer.kind === 'user' && ctx.viewer.user.userType !== 'TEENAGER';
+      if (filter.collectiveId && !operator && !(adult && isManagerRole(await roleIn(ctx, filter.collectiveId)))) throw notFound();
       const summary = await analyticsSummary(
         ctx.prisma,
         { collectiveId: filter.collectiveId ?? undefined, since: filter.since ?? undefined, until: filter.until ?? undefined },

@@ -7,7 +7,10 @@ import { decodedGlobalId, inTransaction, operatorKey, parseInput } from '../muta
 import { languageCode, optionalText } from '../users/validation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
 
-/** Bounds of one recording: generous for a long conversation, small enough for one transaction. */
+/**
+ * Bounds of one recording: generous for a long conversation, small enough for one transaction. The
+ * lists declare `maxItems` (src/input/bounds.ts): the input rules' default of 100 would refuse them first.
+ */
 export const ANALYTICS_LIMITS = { freeTextMax: 5000, itemsMax: 1000, messageIndexMax: 99_999, chatbotVersionMax: 50 } as const;
 const L = ANALYTICS_LIMITS;
 const indexDescription = `The message's 0-based index in the conversation (0 to ${L.messageIndexMax}).`;
@@ -39,10 +42,10 @@ const RecordConversationAnalyticsInput = builder.inputType('RecordConversationAn
     summary: t.string({ required: false, description: `At most ${L.freeTextMax} characters. Stored; never returned by this API.` }),
     mood: t.field({ type: AnalyticsMoodEnum, required: false, description: 'The overall mood of the conversation.' }),
     strategy: t.field({ type: CopingStrategyEnum, required: false, description: 'The main strategy proposed.' }),
-    messages: t.field({ type: [MessageCategoryInput], required: false, description: `Message categories, at most ${L.itemsMax}; a message may have several, each once.` }),
-    moods: t.field({ type: [MoodInput], required: false, description: `The mood at each categorized message, at most ${L.itemsMax}, one per message index.` }),
-    strategies: t.field({ type: [StrategyInput], required: false, description: `Strategies proposed, at most ${L.itemsMax}; each (index, strategy) once.` }),
-    answerTypes: t.field({ type: [AnswerTypeInput], required: false, description: `Companion answer types, at most ${L.itemsMax}; each (index, type) once.` }),
+    messages: t.field({ extensions: { maxItems: L.itemsMax }, type: [MessageCategoryInput], required: false, description: `Message categories, at most ${L.itemsMax}; a message may have several, each once.` }),
+    moods: t.field({ extensions: { maxItems: L.itemsMax }, type: [MoodInput], required: false, description: `The mood at each categorized message, at most ${L.itemsMax}, one per message index.` }),
+    strategies: t.field({ extensions: { maxItems: L.itemsMax }, type: [StrategyInput], required: false, description: `Strategies proposed, at most ${L.itemsMax}; each (index, strategy) once.` }),
+    answerTypes: t.field({ extensions: { maxItems: L.itemsMax }, type: [AnswerTypeInput], required: false, description: `Companion answer types, at most ${L.itemsMax}; each (index, type) once.` }),
   }),
 });
 
