@@ -15,6 +15,7 @@ import { connectWs, subscribeWs } from './helpers/ws.ts';
 import { freePort, redisReachable } from './helpers/instances.ts';
 import { createCollective, createSession, createUser } from './factories/index.ts';
 import { attachWebSocket, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/http/websocket.ts';
+import { loadManifest, persistedDocumentResolver } from '../src/http/persisted-operations.ts';
 import { createApp } from '../src/app.ts';
 import { connectRedis } from '../src/redis.ts';
 import { collectiveActivity } from '../src/events/topics.ts';
@@ -123,6 +124,43 @@ describe(`subscription attacks (${dbKind})`, () => {
     expect(got!.errors).toBeUndefined();
     expect(got!.data.collectiveActivity).toEqual({ kind: 'MEMBER_LEFT', member: null });
     stream.close();
+  });
+});
+
+describe(`WebSocket under PERSISTED_OPERATIONS=require (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  let server: Server;
+  let ws: ReturnType<typeof attachWebSocket>;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db, { PERSISTED_OPERATIONS: 'require' });
+    server = createServer(api.app.yoga);
+    ws = attachWebSocket(server, api.app.yoga, '/graphql', persistedDocumentResolver(api.app.services.config));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    await api?.app.events.close();
+    await ws?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await db?.close();
+  });
+
+  it('a full document is refused as over HTTP; a manifest hash runs; an unknown hash is PERSISTED_QUERY_NOT_FOUND', async () => {
+    const user = await createUser(db.prisma);
+    const { token } = await createSession(db.prisma, user.id, 'FULL');
+    const [hash] = Object.entries(loadManifest()).find(([, doc]) => doc.startsWith('subscription SessionChanged'))!;
+    const connection = connectWs(wsUrl, { authorization: `Bearer ${token}` });
+    expect(codesOf((await subscribeWs(connection, SESSION_CHANGED).next())!)).toEqual(['PERSISTED_QUERY_ONLY']);
+    expect(codesOf((await subscribeWs(connection, `{ __typename }`).next())!)).toEqual(['PERSISTED_QUERY_ONLY']);
+    const unknown = subscribeWs(connection, '', {}, { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } });
+    expect(codesOf((await unknown.next())!)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+    const trusted = subscribeWs(connection, '', {}, { persistedQuery: { version: 1, sha256Hash: hash.slice(7) } });
+    expect((await trusted.next())!.data.sessionChanged.scope).toBe('FULL');
+    await connection.client.dispose();
   });
 });
 

@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { appError, ErrorCode, isAppError } from '../errors.ts';
+import type { DocumentResolver } from './persisted-operations.ts';
 
 /**
  * Operations one WebSocket connection may have running at once. Each open subscription holds a
@@ -57,8 +58,8 @@ function operationErrors(err: unknown): GraphQLError[] | null {
 
 type EnvelopedArgs = ExecutionArgs & { rootValue: { execute: (args: ExecutionArgs) => any; subscribe: (args: ExecutionArgs) => any } };
 
-/** Serves graphql-ws on `path` of this HTTP server. close() ends every socket with 1001 (going away). */
-export function attachWebSocket(server: Server, yoga: YogaServerInstance<any, any>, path: string) {
+/** Serves graphql-ws on `path` of this HTTP server; documentOf applies trusted documents (persisted-operations.ts). close() ends every socket with 1001 (going away). */
+export function attachWebSocket(server: Server, yoga: YogaServerInstance<any, any>, path: string, documentOf: DocumentResolver = (params) => params.query) {
   const wss = new WebSocketServer({ server, path });
   const disposable = useServer(
     {
@@ -81,9 +82,12 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<any, an
         // connection with 4500 and end its other subscriptions.
         let args;
         try {
+          // Trusted documents (PERSISTED_OPERATIONS) hold here as over HTTP.
+          const text = documentOf(params, requestHeaders(undefined, { connectionParams: ctx.connectionParams, req: ctx.extra.request }));
+          if (text instanceof GraphQLError) return [text];
           let document;
           try {
-            document = parse(params.query);
+            document = parse(text);
           } catch (err) {
             // Over HTTP yoga answers a syntax error with this code; the same here.
             if (err instanceof GraphQLError && !err.extensions?.code) return [new GraphQLError(err.message, { ...err, extensions: { ...err.extensions, code: 'GRAPHQL_PARSE_FAILED' } })];
