@@ -260,17 +260,20 @@ describe(`operator mutations (${dbKind})`, () => {
 
   describe('scripts/create-api-key.ts', () => {
     const exec = promisify(execFile);
+    // A child process that migrates a fresh embedded database: about 30 s on a quiet machine, far
+    // more when other work shares the two cores. The test bounds correctness, not speed.
+    const SCRIPT_MS = 200_000;
     const tsx = path.resolve('node_modules/.bin/tsx');
     let tmp: string;
     beforeAll(async () => {
       tmp = await mkdtemp(path.join(os.tmpdir(), 'api-key-script-'));
-    });
+    }, SCRIPT_MS + 30_000);
     afterAll(() => rm(tmp, { recursive: true, force: true }));
 
     async function run(args: string[], env: Record<string, string>) {
       const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && k !== 'PGLITE_DATA_DIR'));
       try {
-        const { stdout, stderr } = await exec(tsx, ['scripts/create-api-key.ts', ...args], { env: { ...base, APP_ENV: 'test', ...env }, timeout: 60_000 });
+        const { stdout, stderr } = await exec(tsx, ['scripts/create-api-key.ts', ...args], { env: { ...base, APP_ENV: 'test', ...env }, timeout: SCRIPT_MS });
         return { code: 0, stdout, stderr };
       } catch (err) {
         const e = err as { code: number; stdout: string; stderr: string };
@@ -310,7 +313,7 @@ describe(`operator mutations (${dbKind})`, () => {
           await opened.close();
         }
       }
-    });
+    }, SCRIPT_MS + 30_000);
 
     it('refuses unknown permissions and bad arguments before touching the database (exit 1)', async () => {
       const before = dbKind === 'postgres' ? await db.prisma.apiKey.count() : 0;
@@ -331,7 +334,7 @@ describe(`operator mutations (${dbKind})`, () => {
       expect(outs[0].stderr).toContain('Unknown permission(s): root');
       if (dbKind === 'postgres') expect(await db.prisma.apiKey.count()).toBe(before);
       else await expect(import('node:fs/promises').then((fs) => fs.stat(untouched))).rejects.toThrow();
-    });
+    }, SCRIPT_MS + 30_000);
 
     it('on an embedded folder held by a running process, says so and exits 1', async () => {
       const held = path.join(tmp, 'held');
@@ -343,6 +346,6 @@ describe(`operator mutations (${dbKind})`, () => {
       expect(out.stdout).toBe('');
       expect(out.stderr).toContain(`is in use by process ${process.pid}`);
       expect(out.stderr).toMatch(/stop the server first/);
-    });
+    }, SCRIPT_MS + 30_000);
   });
 });
