@@ -28,10 +28,16 @@ const measured = {
   ftsBytesPerChunk: 644,
   // `npm run bench:api` (sendMessage row): one app.message row (pg_column_size) with a 41-character
   // text, and the table with its indexes and TOAST per message (an upper bound at 372 rows).
-  // `npm run bench:subscriptions` (branch i15, its README; 1000 SSE subscriptions, load 24-33):
-  // memory per open subscription on the API process, V8 heap (RSS: 59.7 KiB). Its latencies were
-  // the loaded machine's queue and are not used.
-  subscriptionKiB: 76,
+  // `npm run bench:subscriptions` (defaults: 1000 SSE subscriptions on A, one chat session, 20
+  // events through B every 250 ms) on main at load average 4.9, 2 cores: 20000 of 20000
+  // deliveries; per delivery p50 455.2 ms, p99 856.0 ms. Memory per open subscription on A: 74.6
+  // KiB RSS (used: what the machine must provide), 71.0 KiB V8 heap.
+  subscriptionKiB: 74.6,
+  // The same run offered 4 events/s x 1000 subscribers = 4000 deliveries/s and A kept up (every
+  // event reached its last subscriber within 0.9 s at p99, the backlog did not grow): at most
+  // 2 cores x 1000 / 4000 = 0.5 core-ms per delivery, whole machine (A, B, PostgreSQL, Redis and
+  // the 1000 clients shared the 2 cores with other sessions' work): an upper bound.
+  fanoutDeliveriesPerSecond: (20 / 5) * 1000,
   messageRowBytes: 152,
   messageTotalBytes: 749,
 };
@@ -50,6 +56,8 @@ const assumed = {
   peakSecondFactor: 2,
   /** Share of daily actives with the chat open (one messageAdded subscription each) at the peak. */
   openAtPeak: 0.1,
+  /** Subscribers a messageAdded event reaches (the chat session's own teenager when its chat is open; counted as always). */
+  subscribersPerEvent: 1,
   /** CPU kept free for spikes and failover. */
   targetUtilization: 0.6,
   /** Share of non-search reads that follow the viewer's own write within READ_YOUR_WRITES_MS (they read the primary). */
@@ -73,6 +81,10 @@ const readCoreMs = (measured.cores * 1000) / measured.readRps;
 const writeRps = measured.readRps * measured.writeToReadRatio;
 const writeCoreMs = (measured.cores * 1000) / writeRps;
 const apiShare = 1 - measured.dbShare;
+// One delivery (re-check the subscriber, execute its selection, write the SSE frame), core-ms, upper bound.
+const deliveryCoreMs = (measured.cores * 1000) / measured.fanoutDeliveriesPerSecond;
+/** Deliveries per second one API process (1 core, at the CPU target) can make, from that cost. */
+const deliveriesPerProcess = (assumed.targetUtilization * 1000) / deliveryCoreMs;
 
 const perTeen = {
   writes: assumed.messagesSent * (1 + assumed.repliesPerMessage),
@@ -93,7 +105,10 @@ function tier(teenagers: number) {
   const events = writes;
   const subscriptions = active * assumed.openAtPeak;
 
-  const apiCores = (apiShare * (writes * writeCoreMs + (reads + searches) * readCoreMs)) / 1000;
+  const deliveries = events * assumed.subscribersPerEvent;
+  // Requests (their API share) plus fan-out (counted whole: its cost is already an upper bound).
+  const fanoutCores = (deliveries * deliveryCoreMs) / 1000;
+  const apiCores = (apiShare * (writes * writeCoreMs + (reads + searches) * readCoreMs)) / 1000 + fanoutCores;
   const primaryReads = reads * assumed.readsInWriteWindow;
   const replicaReads = reads - primaryReads;
   const primaryCores = (measured.dbShare * (writes * writeCoreMs + primaryReads * readCoreMs)) / 1000;
@@ -118,7 +133,7 @@ function tier(teenagers: number) {
   const messagesPerDay = active * perTeen.writes;
   return {
     teenagers, active, requests, writes, reads, searches, events, subscriptions,
-    apiCores, processes, primaryCores, primarySize, replicaCores, replicaSize, replicas,
+    deliveries, fanoutCores, apiCores, processes, primaryCores, primarySize, replicaCores, replicaSize, replicas,
     primaryBusy, replicaBusy,
     primaryPool: Math.max(5, ceil(primaryBusy * assumed.poolHeadroom)),
     replicaPool: Math.max(5, ceil((replicas ? replicaBusy / (replicas - 1 || 1) : replicaBusy) * assumed.poolHeadroom)),
@@ -138,6 +153,7 @@ const tiers = [10_000, 100_000, 1_000_000].map(tier);
 const row = (label: string, f: (t: ReturnType<typeof tier>) => string) => console.log(`| ${label} | ${tiers.map(f).join(' | ')} |`);
 
 console.log(`Derived per request (core-ms, whole machine): read ${fmt(readCoreMs, 1)}, write ${fmt(writeCoreMs, 1)}; database share ${fmt(measured.dbShare * 100)} %; search ${measured.searchMs} ms of database time.`);
+console.log(`Fan-out: ${fmt(measured.fanoutDeliveriesPerSecond)} deliveries/s kept up on ${measured.cores} cores -> at most ${fmt(deliveryCoreMs, 2)} core-ms per delivery; one API process (1 core, ${assumed.targetUtilization * 100} % target) delivers ${fmt(deliveriesPerProcess)}/s: ${fmt(deliveriesPerProcess)} events/s at one subscriber each, ${fmt(deliveriesPerProcess / 1000, 1)} events/s at 1000 subscribers each.`);
 console.log(`Per active teenager per day: ${perTeenTotal} requests (${perTeen.writes} writes, ${perTeen.reads} reads, ${perTeen.searches} searches); peak factor ${fmt(peakFactor, 1)} x the daily mean.\n`);
 console.log('| | 10k teenagers | 100k teenagers | 1M teenagers |');
 console.log('|---|---|---|---|');
@@ -146,7 +162,8 @@ row('requests/s at peak', (t) => fmt(t.requests));
 row('  writes / reads / searches per s', (t) => `${fmt(t.writes)} / ${fmt(t.reads)} / ${fmt(t.searches)}`);
 row('messageAdded events/s at peak', (t) => fmt(t.events));
 row('open subscriptions at peak', (t) => fmt(t.subscriptions));
-row('API CPU at peak (cores busy)', (t) => fmt(t.apiCores, 1));
+row(`subscription deliveries/s at peak (${assumed.subscribersPerEvent} subscriber per event)`, (t) => fmt(t.deliveries));
+row('API CPU at peak (cores busy; fan-out included)', (t) => `${fmt(t.apiCores, 1)} (${fmt(t.fanoutCores, 2)})`);
 row(`API processes (1 core each, ${assumed.targetUtilization * 100} % target, at least 2)`, (t) => fmt(t.processes));
 row('memory for open subscriptions per process (MiB)', (t) => fmt(t.subscriptionMiBPerProcess));
 row('primary CPU busy (cores) / size', (t) => `${fmt(t.primaryCores, 1)} / ${t.primarySize} cores`);

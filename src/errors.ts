@@ -27,6 +27,8 @@ export const ErrorCode = {
   CONSENT_REQUEST_LOCKED: 'CONSENT_REQUEST_LOCKED',
   /** Too many attempts of a rate-limited operation: HTTP 429 with Retry-After, and extensions.retryAfterSeconds. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A WebSocket connection already holds its maximum of open subscriptions (src/http/websocket.ts): complete one first, or open another connection. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

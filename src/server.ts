@@ -18,6 +18,7 @@ import { createNotifier } from './notifications/notifier.ts';
 import { startNotificationWorker } from './notifications/outbox.ts';
 import { connectionDrainer } from './http/drain.ts';
 import { attachWebSocket } from './http/websocket.ts';
+import { persistedDocumentResolver } from './http/persisted-operations.ts';
 import { connectRedis } from './redis.ts';
 
 /**
@@ -70,7 +71,7 @@ export async function startServer(config: Config, log: Logger) {
   const app = createApp({ config, db, log, messages, notifier, search, redis });
   const server = createServer(app.yoga);
   // graphql-ws on the same port and path as HTTP (SSE is yoga's own, on the same endpoint).
-  const websocket = attachWebSocket(server, app.yoga, '/graphql');
+  const websocket = attachWebSocket(server, app.yoga, '/graphql', persistedDocumentResolver(config));
   const drainer = connectionDrainer(server, Math.floor(config.shutdownTimeoutMs / 2));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -12,7 +12,7 @@ import { createApp, type App } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrate/runner.ts';
-import { PRIMARY_UNTIL_HEADER } from '../src/db/routing.ts';
+import { PRIMARY_UNTIL_HEADER, ReadYourWrites } from '../src/db/routing.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
 import { INGEST, SEARCH } from './helpers/search.ts';
 import { postgresBin, startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres.ts';
@@ -61,6 +61,8 @@ describe.skipIf(!process.env.CI && !postgresBin())('read replicas (private prima
     standby = await startPrivatePostgres({ replicaOf: primary });
     replicaAdmin = new pg.Client({ connectionString: standby.url('app') });
     await replicaAdmin.connect();
+    // The last test stops the standby: its termination must not be an uncaught error.
+    replicaAdmin.on('error', () => {});
     const env = { APP_ENV: 'test', LOG_LEVEL: 'silent', RAG_CACHE_ENABLED: 'true' };
     const database = {
       kind: 'postgres' as const,
@@ -226,10 +228,79 @@ describe.skipIf(!process.env.CI && !postgresBin())('read replicas (private prima
     }
   });
 
+  it('a forged X-Primary-Until (far future, negative, NaN, huge, not a number) is ignored; a valid one pins only its own request', async () => {
+    // The teenager's own earlier writes on `other` must be out of their window first.
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 100));
+    await pause();
+    try {
+      const started = await post(app, START, { input: { conversationType: 'INCIDENT', title: 'Falsifié' } }, asTeen());
+      expect(started.body.errors).toBeUndefined();
+      for (const forged of ['99999999999999999', '9999999999999999', '-1', `-${Date.now() + 500}`, 'NaN', 'Infinity', '1e13', ` ${Date.now() + 500}x`, '0x1', '']) {
+        const r = await post(other, MY_TITLES, {}, asTeen({ [PRIMARY_UNTIL_HEADER]: forged }));
+        expect(r.status, forged).toBe(200);
+        expect(r.body.errors, forged).toBeUndefined();
+        expect(titles(r), forged).not.toContain('Falsifié');
+      }
+      // A valid deadline sent by an operator's request moves that request only: the teenager's
+      // next request on the same instance still reads the replica.
+      const id = started.body.data.startConversation.conversation.id;
+      const pinned = await post(other, `query($id: ID!) { conversation(id: $id) { id } }`, { id }, { 'x-api-key': reader, [PRIMARY_UNTIL_HEADER]: started.primaryUntil! });
+      expect(pinned.body.data.conversation.id).toBe(id);
+      expect(titles(await post(other, MY_TITLES, {}, asTeen()))).not.toContain('Falsifié');
+    } finally {
+      await resume();
+    }
+  });
+
   it('names a bad replica list in one line', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://a/b', DATABASE_REPLICA_URLS: 'postgres://r1/b, http://r2' })).toThrow(/^Invalid configuration: DATABASE_REPLICA_URLS/);
     expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'postgres://r1/b' })).toThrow(/^Invalid configuration: DATABASE_REPLICA_URLS: needs DATABASE_URL/);
     const ok = loadConfig({ DATABASE_URL: 'postgres://a/b', DATABASE_REPLICA_URLS: 'postgres://r1/b,postgresql://r2/b', READ_YOUR_WRITES_MS: '250' });
     expect(ok.database).toMatchObject({ replicaUrls: ['postgres://r1/b', 'postgresql://r2/b'], readYourWritesMs: 250 });
+  });
+
+  // Last: it stops the standby.
+  it('a replica that is down: 503 SERVICE_UNAVAILABLE at most once, then queries fall back to the primary; /ready stays up, mutations are unaffected', async () => {
+    standby.stop('immediate');
+    // An anonymous caller is resolved without SQL, so its query meets the dead replica mid-operation:
+    // a clear 503 SERVICE_UNAVAILABLE (no stack), and the replica is left out for the retry.
+    const CONTENT = `{ localizedContent(category: PROMPTS) { key } }`;
+    const failed = await post(other, CONTENT);
+    expect(failed.status).toBe(503);
+    expect(failed.body.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(JSON.stringify(failed.body)).not.toMatch(/ECONNREFUSED|at .*\.ts:|127\.0\.0\.1/);
+    const retried = await post(other, CONTENT);
+    expect(retried.body.errors).toBeUndefined();
+    expect(Array.isArray(retried.body.data.localizedContent)).toBe(true);
+    // The viewer is resolved on the replica first: the refused connection sends it, and the
+    // operation, to the primary, and leaves the replica out of the next requests.
+    const mine = await post(other, MY_TITLES, {}, asTeen());
+    expect(mine.status).toBe(200);
+    expect(mine.body.errors).toBeUndefined();
+    expect(titles(mine)).toContain('Après la pause');
+    const id = (await post(app, START, { input: { conversationType: 'INCIDENT', title: 'Opérateur' } }, asTeen())).body.data.startConversation.conversation.id;
+    const byKey = await post(app, `query($id: ID!) { conversation(id: $id) { id } }`, { id }, { 'x-api-key': reader });
+    expect(byKey.body.errors).toBeUndefined();
+    expect(byKey.body.data.conversation.id).toBe(id);
+    const sent = await post(other, START, { input: { conversationType: 'INCIDENT', title: 'Sans réplique' } }, asTeen());
+    expect(sent.body.errors).toBeUndefined();
+    const ready = await app.yoga.fetch('http://test.local/ready');
+    expect(ready.status).toBe(200);
+  });
+});
+
+describe('ReadYourWrites bookkeeping', () => {
+  it('forgets expired viewers as it goes and never holds more than MAX_VIEWERS, keeping the newest', () => {
+    let now = 1_000_000;
+    const writes = new ReadYourWrites(1000, () => now);
+    for (let i = 0; i < 10; i++) writes.noteWrite([`user:${i}`]);
+    now += 1001;
+    writes.noteWrite(['user:new']);
+    expect(writes.size).toBe(1);
+    // Many distinct writers inside one window (credential hashes of many clients): bounded.
+    for (let i = 0; i < ReadYourWrites.MAX_VIEWERS + 5000; i++) writes.noteWrite([`key:${i}`]);
+    expect(writes.size).toBeLessThanOrEqual(ReadYourWrites.MAX_VIEWERS);
+    expect(writes.pinned(`key:${ReadYourWrites.MAX_VIEWERS + 4999}`)).toBe(true);
+    expect(writes.pinned('key:0')).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import { dbKind } from './helpers/env.ts';
 import { testConfig } from './helpers/app.ts';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { EXPORT_TIMEOUT_MS } from '../src/observability/tracing.ts';
 import { createSession, createUser } from './factories/index.ts';
 
 interface OtlpSpan {
@@ -135,6 +136,71 @@ describe(`OpenTelemetry tracing to an OTLP/HTTP receiver (${dbKind})`, () => {
     const everything = JSON.stringify(receiver.spans);
     expect(everything).not.toMatch(/\b87\b/);
     expect(everything).not.toContain(token);
+  });
+
+  it('never exports an error message: a variable that does not coerce is quoted by graphql-js before masking', async () => {
+    // Its own app: the first test shut the other one's tracing down.
+    const local = createApp({ config: testConfig(db, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }), db, log: pino({ level: 'silent' }) });
+    const story = 'my-secret-story-about-school'; // a child's message text
+    const send = (body: unknown) =>
+      Promise.resolve(
+        local.yoga.fetch('http://test.local/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': 'req-tracing-1' },
+          body: JSON.stringify(body),
+        }),
+      ).then((r) => r.json());
+    const bad = await send({
+      query: 'mutation Append($input: AppendMessagesInput!) { appendMessages(input: $input) { count } }',
+      variables: { input: { chatSessionId: 'x', messages: [{ content: story }] } },
+    });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const badInt = await send({ query: 'query Page($f: Int) { me { id conversations(first: $f) { totalCount } } }', variables: { f: 'my-secret-int-value' } });
+    expect(badInt.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await local.shutdownTracing();
+
+    const everything = JSON.stringify(receiver.spans);
+    expect(everything).not.toContain(story);
+    expect(everything).not.toContain('my-secret-int-value');
+    // What is kept instead: the status, and the codes the client was shown, on the request span.
+    const mine = receiver.spans.filter((s) => s.attributes.some((a) => a.key === 'http.request.id' && a.value.stringValue === 'req-tracing-1'));
+    expect(mine).toHaveLength(2);
+    for (const span of mine) {
+      const codes = span.attributes.find((a) => a.key === 'graphql.error.codes')?.value as { arrayValue?: { values: { stringValue: string }[] } };
+      expect(codes?.arrayValue?.values.map((v) => v.stringValue)).toContain('BAD_USER_INPUT');
+    }
+    const execute = receiver.spans.find((s) => s.name === 'mutation.Append');
+    expect(execute?.status?.code).toBe(2); // ERROR
+  });
+
+  it('a collector that never answers, or is not there, slows neither requests nor shutdown', async () => {
+    // Accepts the connection and never replies (a hung collector); and a closed port.
+    const hung = createServer(() => {});
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    try {
+      for (const endpoint of [`http://127.0.0.1:${(hung.address() as AddressInfo).port}`, `http://127.0.0.1:${closedPort}`]) {
+        const local = createApp({ config: testConfig(db, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }), db, log: pino({ level: 'silent' }) });
+        const res = await local.yoga.fetch('http://test.local/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ me { id } }' }),
+        });
+        expect(res.status).toBe(200);
+        expect((await res.json()).data.me.id).toBeTruthy();
+        // The SDK's defaults would wait 10 s per export and 30 s per flush; shutdown waits at most
+        // EXPORT_TIMEOUT_MS (+ 0.5 s) for the last batch. Bound generous for a loaded machine.
+        const started = Date.now();
+        await local.shutdownTracing();
+        expect(Date.now() - started).toBeLessThan(EXPORT_TIMEOUT_MS + 3_000);
+      }
+    } finally {
+      hung.closeAllConnections();
+      await new Promise((r) => hung.close(r));
+    }
   });
 
   it('is off unless OTEL_EXPORTER_OTLP_ENDPOINT is set, and a bad endpoint is one clear configuration error', () => {

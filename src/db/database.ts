@@ -27,8 +27,14 @@ export interface Database {
   prisma: PrismaClient;
   /** True when DATABASE_REPLICA_URLS named at least one replica. */
   hasReplicas: boolean;
-  /** The next read replica's client (round robin), or the primary's when there is none. */
+  /** The next read replica's client (round robin, skipping those marked unreachable), or the primary's when there is none left. */
   replica(): PrismaClient;
+  /**
+   * Marks the replica behind `client` unreachable (a connection failure) for REPLICA_RETRY_MS:
+   * replica() skips it, so reads fall back to the other replicas, then to the primary. No-op for
+   * any other client.
+   */
+  replicaUnavailable(client: PrismaClient): void;
   /**
    * The client of the GraphQL operation running now (the one routing.ts chose for it), the
    * primary outside one. For process-wide services on the request path (message store, search),
@@ -37,8 +43,13 @@ export interface Database {
   routed: PrismaClient;
   /** A dedicated connection (the only one, on PGlite); on DIRECT_DATABASE_URL when set (session state, advisory locks). */
   session(): Promise<SqlSession>;
-  /** Single raw query on any connection. */
+  /** Single raw query on any connection of the primary. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Single raw query on the server behind `client` (the primary's, or a replica's from replica()):
+   * raw SQL on the request path goes where the operation was routed (ctx.prisma).
+   */
+  queryOn<T = Record<string, unknown>>(client: PrismaClient, sql: string, params?: unknown[]): Promise<T[]>;
   /** True when the embedded folder was empty before this process opened it. */
   freshlyCreated: boolean;
   pglite?: PGlite;
@@ -77,6 +88,9 @@ function poolSession(client: pg.PoolClient): SqlSession {
   };
 }
 
+/** How long a replica that failed to connect is left out of replica() before it is tried again, in ms. */
+export const REPLICA_RETRY_MS = 5000;
+
 type PgConfig = Extract<DatabaseConfig, { kind: 'postgres' }>;
 /** What openDatabase needs: scripts and tests may leave out the scale-out settings (none, then). */
 export type OpenConfig =
@@ -106,7 +120,7 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
     // One pool and client per replica, sized like the primary's.
     const replicas = (config.replicaUrls ?? []).map((url) => {
       const replicaPool = createPgPool({ ...config, url });
-      return { pool: replicaPool, prisma: new PrismaClient({ adapter: instrumentAdapterFactory(new PrismaPg(replicaPool)) }) };
+      return { pool: replicaPool, prisma: new PrismaClient({ adapter: instrumentAdapterFactory(new PrismaPg(replicaPool)) }), downUntil: 0 };
     });
     // Session-level work cannot go through a transaction pooler: a small pool on the direct URL,
     // opened on first use (migrations at start-up; nothing on the request path).
@@ -117,7 +131,18 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       kind: 'postgres',
       prisma,
       hasReplicas: replicas.length > 0,
-      replica: () => (replicas.length ? replicas[next++ % replicas.length].prisma : prisma),
+      replica() {
+        const now = Date.now();
+        for (let i = 0; i < replicas.length; i++) {
+          const r = replicas[next++ % replicas.length];
+          if (r.downUntil <= now) return r.prisma;
+        }
+        return prisma;
+      },
+      replicaUnavailable(client) {
+        const r = replicas.find((x) => x.prisma === client);
+        if (r) r.downUntil = Date.now() + REPLICA_RETRY_MS;
+      },
       routed: routedClient(prisma),
       pool,
       freshlyCreated: false,
@@ -126,6 +151,10 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       },
       async query<T>(sql: string, params?: unknown[]) {
         return (await pool.query(sql, params)).rows as T[];
+      },
+      async queryOn<T>(client: PrismaClient, sql: string, params?: unknown[]) {
+        const on = replicas.find((r) => r.prisma === client)?.pool ?? pool;
+        return (await on.query(sql, params)).rows as T[];
       },
       async close() {
         await Promise.all([prisma, ...replicas.map((r) => r.prisma)].map((c) => c.$disconnect()));
@@ -142,6 +171,7 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
     prisma,
     hasReplicas: false,
     replica: () => prisma,
+    replicaUnavailable() {},
     routed: prisma,
     pglite: opened.db,
     freshlyCreated: opened.created,
@@ -149,6 +179,7 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       return session;
     },
     query: session.query,
+    queryOn: (_client, sql, params) => session.query(sql, params),
     async close() {
       await prisma.$disconnect();
       await opened.close();

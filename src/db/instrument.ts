@@ -43,8 +43,12 @@ export function countStatement(sql: string) {
   }
 }
 
-/** A span around one statement, only inside a traced request (so: never when tracing is off). */
-function traced<T>(sql: string, send: () => T): T {
+/**
+ * A span around one statement, only inside a traced request (so: never when tracing is off).
+ * `sql` is the text with $n placeholders: values never reach a span. For statements sent outside
+ * Prisma too (the fast read path), so every statement a request sends is traced.
+ */
+export function traced<T>(sql: string, send: () => T): T {
   if (!trace.getActiveSpan()) return send();
   const span = trace.getTracer(TRACER_NAME).startSpan(/^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL', {
     kind: SpanKind.CLIENT,

@@ -63,7 +63,10 @@ const CLOCK_SKEW_MS = 1000;
  * reads to the primary, for at most `windowMs` per value.
  */
 export class ReadYourWrites {
+  /** Viewers' deadlines in the order they were set (so oldest first: every deadline is now + windowMs). */
   readonly #until = new Map<string, number>();
+  /** Viewers remembered at most; past it the oldest are forgotten (their next reads may go to a replica). */
+  static readonly MAX_VIEWERS = 100_000;
 
   constructor(
     readonly windowMs: number,
@@ -74,8 +77,13 @@ export class ReadYourWrites {
   noteWrite(keys: readonly (string | null)[]): number {
     const until = this.now() + this.windowMs;
     if (this.windowMs === 0) return until;
-    if (this.#until.size > 50_000) this.#prune();
-    for (const key of keys) if (key) this.#until.set(key, until);
+    this.#prune();
+    for (const key of keys) {
+      if (!key) continue;
+      // Re-inserted, so the map stays ordered by deadline and pruning stops at the first live one.
+      this.#until.delete(key);
+      this.#until.set(key, until);
+    }
     return until;
   }
 
@@ -98,8 +106,17 @@ export class ReadYourWrites {
     return until > now && until - now <= this.windowMs + CLOCK_SKEW_MS;
   }
 
+  /** Viewers currently remembered. */
+  get size() {
+    return this.#until.size;
+  }
+
+  // Amortized O(1) per write: only expired (or, past the cap, oldest) entries are visited.
   #prune() {
     const now = this.now();
-    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key);
+    for (const [key, until] of this.#until) {
+      if (until > now && this.#until.size < ReadYourWrites.MAX_VIEWERS) break;
+      this.#until.delete(key);
+    }
   }
 }

@@ -4,9 +4,11 @@
 // Every open stream is tracked so that shutdown can end them cleanly (the client sees the
 // subscription complete and reconnects elsewhere) instead of cutting connections.
 import { createPubSub, map, pipe, Repeater, type PubSubEventTarget } from 'graphql-yoga';
+import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Logger } from 'pino';
 import type { RedisConnections } from '../redis.ts';
+import { appError, ErrorCode } from '../errors.ts';
 import type { BusEvent, Topics } from './topics.ts';
 
 type TopicName = keyof Topics;
@@ -48,11 +50,38 @@ function prefixed<T extends PubSubEventTarget<any>>(target: T, prefix: string): 
   } as unknown as T;
 }
 
+/**
+ * The two Redis connections as createRedisEventTarget uses them, with each command's failure
+ * logged: the target does not await PUBLISH, SUBSCRIBE or UNSUBSCRIBE, and with Redis stopped their
+ * rejections would otherwise go unhandled and end the process. A lost event is logged, not fatal.
+ */
+function guardedClients(redis: RedisConnections, log: Logger) {
+  const guard = (command: string) => (err: unknown) => log.error({ err: { message: (err as Error)?.message }, command }, 'redis event command failed');
+  const publishClient = { publish: (channel: string, message: string) => redis.commands.publish(channel, message).catch(guard('publish')) };
+  const subscribeClient = {
+    on: (event: string, listener: (...args: any[]) => void) => redis.subscriber.on(event, listener),
+    subscribe: (channel: string) => redis.subscriber.subscribe(channel).catch(guard('subscribe')),
+    unsubscribe: (channel: string) => redis.subscriber.unsubscribe(channel).catch(guard('unsubscribe')),
+  };
+  return { publishClient, subscribeClient } as unknown as Parameters<typeof createRedisEventTarget>[0];
+}
+
+/**
+ * The in-process target: Node warns past 10 listeners of one event (a possible leak), but a chat
+ * session or a user with many open tabs legitimately has more; open subscriptions are bounded per
+ * connection instead (src/http/websocket.ts).
+ */
+function unboundedTarget() {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target as PubSubEventTarget<any>;
+}
+
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnections | null; keyPrefix: string; log: Logger }): EventBus {
   const pubsub = createPubSub<Topics>(
-    redis ? { eventTarget: prefixed(createRedisEventTarget({ publishClient: redis.commands, subscribeClient: redis.subscriber }), `${keyPrefix}:events`) } : {},
+    { eventTarget: redis ? prefixed(createRedisEventTarget(guardedClients(redis, log)), `${keyPrefix}:events`) : unboundedTarget() },
   );
   const open = new Set<() => void>();
   let closed = false;
@@ -87,7 +116,16 @@ export function createEventBus({ redis, keyPrefix, log }: { redis: RedisConnecti
       const merged = Repeater.merge(sources)[Symbol.asyncIterator]();
       // Starting the first read starts every source (and its SUBSCRIBE).
       const first = merged.next();
-      await subscribed();
+      try {
+        await subscribed();
+      } catch (err) {
+        // Redis cannot confirm the listener: refuse the subscription clearly rather than open a deaf stream.
+        void merged.return?.();
+        log.error({ err: { message: (err as Error)?.message } }, 'subscription not put in place: event bus unreachable');
+        throw appError(ErrorCode.SERVICE_UNAVAILABLE, 'Live updates are unavailable for a moment: subscribe again shortly', {
+          http: { status: 503, headers: { 'Retry-After': '5' } },
+        });
+      }
       // Registered now, not when the consumer first reads: a stream returned (client gone) or
       // closed (shutdown) before its first read must still release its sources.
       let release!: () => void;

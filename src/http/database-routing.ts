@@ -10,6 +10,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import { ErrorCode } from '../errors.ts';
 import type { Context } from '../context.ts';
 import { hashToken } from '../auth/tokens.ts';
+import { isDatabaseUnavailable } from './database-outage.ts';
 
 /** Read-your-writes is keyed by who wrote: a user, or an API key (operators). */
 export function viewerKey(viewer: Viewer): string | null {
@@ -51,10 +52,17 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
     };
     if (writes.headerPinned(request.headers) || writes.pinned(credentialKey(request.headers))) return onThePrimary();
     let viewer: Viewer;
+    const reader = db.replica();
     try {
-      viewer = await resolve(db.replica());
+      viewer = await resolve(reader);
     } catch (err) {
       if (isUnauthenticated(err)) return onThePrimary();
+      // A replica that is down or refusing connections: this request and, for a while, the
+      // next ones read elsewhere (another replica, else the primary) instead of failing.
+      if (isDatabaseUnavailable(err)) {
+        db.replicaUnavailable(reader);
+        return onThePrimary();
+      }
       throw err;
     }
     return writes.pinned(viewerKey(viewer)) ? onThePrimary() : viewer;
@@ -76,7 +84,18 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
       ctx.prisma = primary ? db.prisma : db.replica();
       const route = currentRoute();
       if (route?.primary === db.prisma) route.client = ctx.prisma;
-      if (operation !== 'mutation') return;
+      if (operation !== 'mutation') {
+        if (primary) return;
+        // The replica failed mid-operation (this answer is SERVICE_UNAVAILABLE with Retry-After):
+        // leave it out for a while, so the retry reads elsewhere.
+        const reader = ctx.prisma;
+        return {
+          onExecuteDone({ result }) {
+            const errors = 'errors' in result ? result.errors : undefined;
+            if (errors?.some((e) => isDatabaseUnavailable(e))) db.replicaUnavailable(reader);
+          },
+        };
+      }
       return {
         onExecuteDone() {
           // The caller before and after (a sign-in becomes a user): both read their writes.

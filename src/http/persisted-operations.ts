@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
+import { GraphQLError } from 'graphql';
 import { presentedApiKey } from '../auth/viewer.ts';
 
 export const manifestUrl = new URL('../client/generated/persisted-documents.json', import.meta.url);
@@ -62,4 +63,32 @@ export function usePersistedDocuments(config: Pick<Config, 'persistedOperations'
       },
     }),
   ];
+}
+
+/** What decides a WebSocket operation's document: the text to run, or the refusal. */
+export type DocumentResolver = (params: { query: string; extensions?: Record<string, unknown> | null }, headers: Headers) => string | GraphQLError;
+
+/**
+ * The same rules for WebSocket operations (graphql-ws), which yoga's plugin never sees: under
+ * `require`, only a manifest hash in `extensions.persistedQuery.sha256Hash` runs (PERSISTED_QUERY_ONLY
+ * otherwise, PERSISTED_QUERY_NOT_FOUND for an unknown hash), except for an API key when
+ * PERSISTED_OPERATIONS_API_KEYS=true; under `allow`, a known hash runs its document and a full
+ * document runs as sent; under `off`, the document as sent.
+ */
+export function persistedDocumentResolver(config: Pick<Config, 'persistedOperations'>, manifest: PersistedManifest = loadManifest()): DocumentResolver {
+  const { mode, apiKeysMayRunAnyDocument } = config.persistedOperations;
+  const refusal = (code: 'PERSISTED_QUERY_ONLY' | 'PERSISTED_QUERY_NOT_FOUND') =>
+    new GraphQLError(
+      code === 'PERSISTED_QUERY_ONLY'
+        ? 'This server runs only persisted operations: send extensions.persistedQuery.sha256Hash of a document from the SDK manifest'
+        : 'Unknown persisted operation: this hash is not in the server’s manifest (regenerate the SDK, or send the document)',
+      { extensions: { code } },
+    );
+  return (params, headers) => {
+    if (mode === 'off') return params.query;
+    const id = persistedOperationId({ query: params.query, extensions: params.extensions ?? undefined });
+    if (id !== null) return Object.hasOwn(manifest, id) ? manifest[id] : refusal('PERSISTED_QUERY_NOT_FOUND');
+    if (mode === 'allow' || (apiKeysMayRunAnyDocument && presentedApiKey(headers) !== null)) return params.query;
+    return refusal('PERSISTED_QUERY_ONLY');
+  };
 }

@@ -6,9 +6,18 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { isAppError } from '../errors.ts';
+import { appError, ErrorCode, isAppError } from '../errors.ts';
+import type { DocumentResolver } from './persisted-operations.ts';
+
+/**
+ * Operations one WebSocket connection may have running at once. Each open subscription holds a
+ * stream, its event-bus listeners and a context: without a bound, one client could exhaust the
+ * server's memory over a single socket. The next one is refused with TOO_MANY_SUBSCRIPTIONS (the
+ * connection and its other subscriptions stay up).
+ */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 32;
 
 /** What yoga's context factory receives for a WebSocket operation (no Fetch Request there). */
 export interface TransportContext {
@@ -40,40 +49,65 @@ export function requestHeaders(request: Request | undefined, server: TransportCo
   return headers;
 }
 
+/** The GraphQL errors a refused operation was thrown with (client errors only), or null for anything else. */
+function operationErrors(err: unknown): GraphQLError[] | null {
+  const all = err instanceof AggregateError ? err.errors : [err];
+  if (all.length && all.every((e) => e instanceof GraphQLError && (e.extensions?.code === undefined || isAppError(e)))) return all as GraphQLError[];
+  return null;
+}
+
 type EnvelopedArgs = ExecutionArgs & { rootValue: { execute: (args: ExecutionArgs) => any; subscribe: (args: ExecutionArgs) => any } };
 
-/** Serves graphql-ws on `path` of this HTTP server. close() ends every socket with 1001 (going away). */
-export function attachWebSocket(server: Server, yoga: YogaServerInstance<any, any>, path: string) {
+/** Serves graphql-ws on `path` of this HTTP server; documentOf applies trusted documents (persisted-operations.ts). close() ends every socket with 1001 (going away). */
+export function attachWebSocket(server: Server, yoga: YogaServerInstance<any, any>, path: string, documentOf: DocumentResolver = (params) => params.query) {
   const wss = new WebSocketServer({ server, path });
   const disposable = useServer(
     {
       execute: (args) => (args as EnvelopedArgs).rootValue.execute(args as EnvelopedArgs),
       subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args as EnvelopedArgs),
       onSubscribe: async (ctx, _id, params) => {
+        // graphql-ws has already registered this one in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+          return [appError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} operations run at once on one connection`, { limit: MAX_SUBSCRIPTIONS_PER_CONNECTION })];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
         });
-        let contextValue: unknown;
+        // Parse, validate (input rules included), then build the context, as over HTTP: a refused
+        // document costs no database work. Each refusal is this operation's error (GraphQLErrors,
+        // or an AggregateError of them from the input rules), never a reason to close the whole
+        // connection with 4500 and end its other subscriptions.
+        let args;
         try {
-          contextValue = await contextFactory();
+          // Trusted documents (PERSISTED_OPERATIONS) hold here as over HTTP.
+          const text = documentOf(params, requestHeaders(undefined, { connectionParams: ctx.connectionParams, req: ctx.extra.request }));
+          if (text instanceof GraphQLError) return [text];
+          let document;
+          try {
+            document = parse(text);
+          } catch (err) {
+            // Over HTTP yoga answers a syntax error with this code; the same here.
+            if (err instanceof GraphQLError && !err.extensions?.code) return [new GraphQLError(err.message, { ...err, extensions: { ...err.extensions, code: 'GRAPHQL_PARSE_FAILED' } })];
+            throw err;
+          }
+          const errors = validate(schema, document);
+          if (errors.length) return errors;
+          args = {
+            schema,
+            operationName: params.operationName,
+            document,
+            variableValues: params.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
         } catch (err) {
-          // An invalid token is this operation's UNAUTHENTICATED error, not a dropped socket.
-          if (isAppError(err)) return [err];
+          const errors = operationErrors(err);
+          if (errors) return errors;
           throw err;
         }
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue,
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
         return args;
       },
     },

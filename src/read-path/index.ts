@@ -8,7 +8,7 @@
 // says why). FAST_READ_PATH=off turns it off.
 import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context.ts';
-import { countStatement } from '../db/instrument.ts';
+import { countStatement, traced } from '../db/instrument.ts';
 import { compileRead, FAST_TYPES, MARK, Unsupported, type FallbackReason, type FastRoot } from './compile.ts';
 
 export { compileRead, MARK, type FastRoot } from './compile.ts';
@@ -41,7 +41,8 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
     throw err;
   }
   countStatement(statement.sql);
-  const [row] = await ctx.db.query<{ result: unknown }>(statement.sql, statement.params);
+  // On the operation's server: a replica for a query outside the viewer's read-your-writes window.
+  const [row] = await traced(statement.sql, () => ctx.db.queryOn<{ result: unknown }>(ctx.prisma, statement.sql, statement.params));
   const result = row ? row.result : null;
   if (!allVisible(result)) return outcome('hidden');
   outcome('fast');

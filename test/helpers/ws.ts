@@ -32,14 +32,14 @@ export interface WsSubscription<T = any> {
   close(): void;
 }
 
-export function subscribeWs<T = any>(connection: WsConnection, query: string, variables: Record<string, unknown> = {}): WsSubscription<T> {
+export function subscribeWs<T = any>(connection: WsConnection, query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>): WsSubscription<T> {
   const queue: any[] = [];
   const waiters: ((v: any) => void)[] = [];
   const deliver = (v: any) => (waiters.length ? waiters.shift()!(v) : queue.push(v));
   let endedWith!: (how: 'complete' | 'error') => void;
   const ended = new Promise<'complete' | 'error'>((resolve) => (endedWith = resolve));
   const unsubscribe = connection.client.subscribe(
-    { query, variables },
+    { query, variables, ...(extensions ? { extensions } : {}) },
     {
       next: (value) => deliver(value),
       error: (err) => {

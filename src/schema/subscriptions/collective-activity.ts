@@ -30,8 +30,9 @@ const CollectiveActivityRef = builder.objectRef<CollectiveActivity>('CollectiveA
     }),
     member: t.prismaField({
       type: 'User',
-      description: 'The member concerned, as you may see them.',
-      resolve: (query, a, _args, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: a.userId } }),
+      nullable: true,
+      description: 'The member concerned, as you may see them; null once their account is gone (deleted before the event reached you).',
+      resolve: (query, a, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: a.userId } }),
     }),
     role: t.field({ type: MembershipRoleEnum, nullable: true, description: 'Their role after the change; null once they are no longer a member.', resolve: (a) => a.role }),
     membership: t.prismaField({
