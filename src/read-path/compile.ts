@@ -67,7 +67,9 @@ interface ConnectionDef {
   order: readonly SortKey[];
   /** The foreign key to the parent row (none at the root). */
   parentKey?: string;
-  /** Arguments beyond first/after, as SQL conditions over the row alias; throws Unsupported when unknown. */
+  /** The field's arguments beyond the page arguments (filter reads them); any other one: Unsupported. */
+  filterArgs?: readonly string[];
+  /** Those arguments as SQL conditions over the row alias. */
   filter?: (args: Record<string, unknown>, alias: string, param: SqlParam) => string;
   /** The field's own scopes, as SQL over the parent row alias. */
   rule?: (ctx: Context, parentAlias: string, param: SqlParam) => string;
@@ -136,6 +138,7 @@ const USER: NodeDef = {
       parentKey: 'user_id',
       // user.ts: `$any: { self: user.id, operator: 'conversations:read' }`.
       rule: (ctx, u, param) => sqlOr(scopeSql.operator(ctx, 'conversations:read'), scopeSql.self(ctx, `${u}.id`, param)),
+      filterArgs: ['type'],
       filter: (args, a, param) => (args.type == null ? 'TRUE' : `${a}.conversation_type::text = ${param(args.type)}`),
     },
   },
@@ -147,6 +150,15 @@ const USERS_ROOT: ConnectionDef = {
   node: () => USER,
   order: USER_ORDER,
 };
+
+const PAGE_ARGS = ['first', 'after', 'last', 'before'];
+
+/** Each connection field the fast path reads (`Type.field`) with the arguments it knows; the schema's must be the same. */
+export const FAST_CONNECTION_ARGUMENTS: Record<string, string[]> = Object.fromEntries([
+  ['Query.users', USERS_ROOT],
+  ...Object.entries(USER.connections).map(([f, c]) => [`User.${f}`, c]),
+  ...Object.entries(CONVERSATION.connections).map(([f, c]) => [`Conversation.${f}`, c]),
+].map(([name, c]) => [name as string, [...PAGE_ARGS, ...((c as ConnectionDef).filterArgs ?? [])]]));
 
 /** The object types whose fields read a fast result's properties (index.ts wraps their resolvers). */
 export const FAST_TYPES = [
@@ -253,9 +265,9 @@ function keysetSql(order: readonly SortKey[], values: readonly KeyValue[], alias
  * as pagination.ts toConnection builds them for `first`/`after` (anything else: Unsupported).
  */
 function connectionJson(st: Statement, def: ConnectionDef, args: Record<string, unknown>, sets: readonly (SelectionSetNode | undefined)[], parent?: string) {
-  for (const name of Object.keys(args)) {
-    if (!['first', 'after', 'last', 'before'].includes(name) && !def.filter) throw new Unsupported('argument');
-  }
+  // Fails closed: an argument added to the schema but not to the statement would be ignored.
+  const known = [...PAGE_ARGS, ...(def.filterArgs ?? [])];
+  if (Object.keys(args).some((name) => !known.includes(name))) throw new Unsupported('argument');
   if (args.last != null || (args.before != null && args.before !== '')) throw new Unsupported('argument');
   let request;
   try {
@@ -266,7 +278,9 @@ function connectionJson(st: Statement, def: ConnectionDef, args: Record<string, 
   }
   const node = def.node();
   const x = st.alias();
-  const where = [def.parentKey && parent ? `${x}.${def.parentKey} = ${parent}.id` : 'TRUE'];
+  // A nested list without its parent's key would read every parent's rows.
+  if (!def.parentKey !== !parent) throw new Error(`fast read path: ${def.connectionType} needs ${def.parentKey ? 'a parent row' : 'no parent'}`);
+  const where = [def.parentKey ? `${x}.${def.parentKey} = ${parent}.id` : 'TRUE'];
   if (def.filter) where.push(def.filter(args, x, st.param));
   const filter = sqlAnd(...where);
   const fields = collect(st, def.connectionType, sets);

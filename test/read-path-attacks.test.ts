@@ -1,0 +1,207 @@
+// Attacks on the fast read path (src/read-path), issue 13's review: hostile arguments, cursors,
+// aliases, directives, viewers and stored values. Each probe runs through an app with the fast
+// path and one without it on the same database; the responses must be identical.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { createTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { encodeCursor } from '../src/schema/pagination.ts';
+import { FAST_CONNECTION_ARGUMENTS } from '../src/read-path/compile.ts';
+import { isVisible, visibleSql } from '../src/visibility.ts';
+import { resolveViewer, type Viewer as Caller } from '../src/auth/viewer.ts';
+import { createContext } from '../src/context.ts';
+import { schema } from '../src/schema/index.ts';
+
+let db: TestDatabase;
+let fast: ReturnType<typeof createTestApp>;
+let ordinary: ReturnType<typeof createTestApp>;
+type Viewer = { name: string; token?: string; apiKey?: string };
+const viewers: Record<string, Viewer> = {};
+const cursors: Record<string, string> = {};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  fast = createTestApp(db);
+  ordinary = createTestApp(db, { FAST_READ_PATH: 'off' });
+  const p = db.prisma;
+  const owner = await createUser(p);
+  const pending = await createUser(p);
+  const other = await createUser(p);
+  const strangerAdmin = await createUser(p, { userType: 'PARENT' });
+  await createCollective(p, [{ userId: strangerAdmin.id, role: 'OWNER' }, { userId: other.id, role: 'MEMBER' }]);
+    await p.conversation.create({ data: { userId: other.id, title: 'other', conversationType: 'GENERAL', chatSessions: { create: [{}] } } });
+  const parent = await createUser(p, { userType: 'PARENT' });
+  const admin = await createUser(p, { userType: 'PARENT' });
+  await p.parentalConsent.create({ data: { parentId: parent.id, teenagerId: owner.id } });
+  await createCollective(p, [
+    { userId: admin.id, role: 'ADMIN' },
+    { userId: owner.id, role: 'MEMBER' },
+  ]);
+  const titles = ['emoji 🧒🏽‍🦱 "quoted" \\ back', '{"json": [1, 2]}', 'tab\tnew\nline \u0001 ctl', 'ß ﬁ é\u0301 RTL \u202e', null];
+  for (const [i, title] of titles.entries()) {
+    const c = await p.conversation.create({ data: { userId: owner.id, title, summary: title, conversationType: i % 2 ? 'INCIDENT' : 'GENERAL', chatSessions: { create: [{}, {}] } } });
+    cursors[`c${i}`] = encodeCursor([c.updatedAt, c.id]);
+  }
+  // Microseconds in the stored times (a write outside Prisma).
+  await db.prisma.$executeRawUnsafe(`UPDATE app.conversation SET updated_at = updated_at + interval '987 microseconds', created_at = created_at + interval '999 microseconds'`);
+  await db.prisma.$executeRawUnsafe(`UPDATE app.chat_session SET created_at = created_at + interval '999999 microseconds'`);
+  await db.prisma.$executeRawUnsafe(`UPDATE app."user" SET created_at = created_at + interval '500 microseconds', last_seen_at = '0999-01-02T03:04:05.678901Z' WHERE id = '${owner.id}'`);
+  await p.conversation.create({ data: { userId: pending.id, title: 'pending one', conversationType: 'GENERAL' } });
+  viewers.owner = { name: 'owner', token: (await createSession(p, owner.id)).token };
+  viewers.pending = { name: 'pending', token: (await createSession(p, pending.id, 'PENDING_CONSENT')).token };
+  viewers.onboarding = { name: 'onboarding', token: (await createSession(p, pending.id, 'ONBOARDING')).token };
+  viewers.parent = { name: 'parent', token: (await createSession(p, parent.id)).token };
+  viewers.other = { name: 'another teenager', token: (await createSession(p, other.id)).token };
+  viewers.strangerAdmin = { name: "another collective's owner", token: (await createSession(p, strangerAdmin.id)).token };
+  viewers.admin = { name: 'admin', token: (await createSession(p, admin.id)).token };
+  viewers.expired = { name: 'expired', token: (await createSession(p, owner.id, 'FULL', -1000)).token };
+  viewers.opAll = { name: 'op all', apiKey: (await createApiKey(p, ['users:read', 'conversations:read'])).key };
+  viewers.opConversations = { name: 'op conversations', apiKey: (await createApiKey(p, ['conversations:read'])).key };
+  viewers.opNone = { name: 'op none', apiKey: (await createApiKey(p, [])).key };
+  viewers.opUsers = { name: 'op users', apiKey: (await createApiKey(p, ['users:read'])).key };
+  viewers.opStar = { name: 'op *', apiKey: (await createApiKey(p, ['*'])).key };
+  viewers.opRevoked = { name: 'op revoked', apiKey: (await createApiKey(p, ['*'], { isActive: false })).key };
+  viewers.opExpired = { name: 'op expired', apiKey: (await createApiKey(p, ['*'], { expiresAt: new Date(Date.now() - 1000) })).key };
+  viewers.anonymous = { name: 'anonymous' };
+}, 120_000);
+
+afterAll(async () => {
+  await db?.destroy();
+});
+
+/** How many root fields took the fast path (the metric), by root. */
+async function fastCount(root: string) {
+  const metric = await fast.app.metrics.getSingleMetric('graphql_fast_read_path_total')!.get();
+  return metric.values.filter((v) => v.labels.root === root && v.labels.outcome === 'fast').reduce((a, v) => a + v.value, 0);
+}
+
+const response = (r: { status: number; data: unknown; errors?: unknown }) => ({ status: r.status, data: r.data, errors: r.errors });
+async function same(query: string, viewer: Viewer, variables?: Record<string, unknown>) {
+  const options = { token: viewer.token, apiKey: viewer.apiKey };
+  const a = await fast.gql(query, variables, options);
+  const b = await ordinary.gql(query, variables, options);
+  expect(response(a), `${viewer.name}: ${query} ${JSON.stringify(variables ?? {})}`).toEqual(response(b));
+  return a;
+}
+
+const conv = 'id title summary conversationType createdAt updatedAt chatSessions { totalCount edges { cursor node { id threadId createdAt } } pageInfo { startCursor endCursor hasNextPage hasPreviousPage } }';
+const meTree = `{ me { id createdAt lastSeenAt conversations { totalCount edges { cursor node { ${conv} } } pageInfo { startCursor endCursor hasNextPage hasPreviousPage } } } }`;
+const usersTree = `{ users(first: 10) { totalCount edges { cursor node { id createdAt lastSeenAt conversations(first: 10) { totalCount edges { cursor node { id conversationType createdAt updatedAt chatSessions(first: 5) { totalCount edges { cursor node { id createdAt } } } } } } } } } }`;
+
+describe('fast read path under attack', () => {
+  it('stored values: unicode, JSON-special, control characters, microseconds, year 999', async () => {
+    const before = { me: await fastCount('me'), users: await fastCount('users') };
+    for (const v of Object.values(viewers)) {
+      await same(meTree, v);
+      await same(usersTree, v);
+    }
+    // Not vacuous: the seven signed-in users' `me` and the full operators' `users` took the fast path.
+    expect(await fastCount('me')).toBe(before.me + 7);
+    expect(await fastCount('users')).toBe(before.users + 2);
+  });
+
+  it('aliases named like internal keys, __typename aliases, prototype names', async () => {
+    const queries = [
+      '{ me { __proto__: id constructor: id toString: createdAt hasOwnProperty: userType } }',
+      '{ me { __typename: id id: userType userType: id } }',
+      '{ me { _n: id _cursor: id result: id t0: id } }',
+      '{ me { conversations { edges { _cursor: cursor _n: cursor node { __typename: title id: title title: id } } } } }',
+      '{ me { a: conversations(first: 1) { totalCount } b: conversations(first: 2, type: INCIDENT) { totalCount edges { node { id } } } } }',
+      '{ me { conversations(first: 1) { edges { node { id } } } ... on User { conversations(first: 1) { edges { node { title } } } } } }',
+      '{ me { ...A ...B } } fragment A on User { c: conversations(first: 2) { edges { node { id } } } } fragment B on User { c: conversations(first: 2) { pageInfo { hasNextPage } } }',
+      '{ me { conversations { edges { node { ... on Node { id } } } } } }',
+      '{ me { ... on Node { id } } }',
+      '{ users { edges { node { ... on Node { id } } } } }',
+      '{ me { conversations { edges { node { ... on Conversation { chatSessions { edges { node { ... on ChatSession { id } } } } } } } } } }',
+    ];
+    const before = await fastCount('me');
+    for (const q of queries) for (const v of [viewers.owner, viewers.opAll, viewers.opStar, viewers.parent]) await same(q, v);
+    expect(await fastCount('me')).toBeGreaterThanOrEqual(before + 12);
+  });
+
+  it('directives with variables, @defer/@stream', async () => {
+    const q = 'query Q($s: Boolean!, $i: Boolean!) { me { id @skip(if: $s) conversations { edges { node { title @include(if: $i) } } } } }';
+    for (const variables of [{ s: true, i: false }, { s: false, i: true }]) for (const v of [viewers.owner, viewers.opAll]) await same(q, v, variables);
+    for (const q2 of ['{ me { id ... @defer { conversations { totalCount } } } }', '{ me { conversations { edges @stream { node { id } } } } }']) {
+      for (const v of [viewers.owner]) await same(q2, v);
+    }
+  });
+
+  it('page arguments: huge, negative, last/before combinations, forged and foreign cursors', async () => {
+    const forged = [
+      encodeCursor([new Date(8.64e15), '00000000-0000-4000-8000-000000000000']),
+      encodeCursor(['00000000-0000-4000-8000-000000000000', new Date(0)] as never),
+      encodeCursor([new Date(0)]),
+      encodeCursor([new Date(0), "x' OR 1=1 --"]),
+      Buffer.from(`K1:["2026-01-01T00:00:00.000Z","00000000-0000-4000-8000-000000000000"] `).toString('base64url'),
+      Buffer.from(`K1:["2026-01-01T00:00:00.000Z","00000000-0000-4000-8000-00000000000A"]`).toString('base64url'),
+      Buffer.from(`K1:["0000-01-01T00:00:00.000Z","00000000-0000-4000-8000-000000000000"]`).toString('base64url'),
+      "'; DROP TABLE app.user; --",
+      '\u0000',
+      'a'.repeat(5000),
+      ...Object.values(cursors),
+    ];
+    const args = ['first: 2147483647', 'first: -1', 'first: 0', 'last: 1', 'last: 0', 'first: 1, last: 1', 'before: ""', 'after: ""', `first: 1, before: "${cursors.c1}"`, `last: 2, before: "${cursors.c1}"`, `after: "${cursors.c1}", before: "${cursors.c3}"`];
+    for (const a of args) {
+      await same(`{ me { conversations(${a}) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }`, viewers.owner);
+      await same(`{ users(${a}) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage } } }`, viewers.opAll);
+    }
+    for (const after of forged) {
+      const variables = { after };
+      await same('query Q($after: String) { me { conversations(after: $after) { totalCount edges { cursor node { id updatedAt } } pageInfo { hasNextPage hasPreviousPage } } } }', viewers.owner, variables);
+      await same('query Q($after: String) { users(after: $after) { edges { cursor node { id } } } }', viewers.opAll, variables);
+      await same('query Q($after: String) { me { conversations { edges { node { chatSessions(after: $after) { edges { cursor node { id } } } } } } } }', viewers.owner, variables);
+    }
+    await same('query Q($n: Int) { me { conversations(first: $n) { totalCount } } }', viewers.owner, { n: 1e12 });
+    await same('query Q($t: ConversationType) { me { conversations(type: $t) { totalCount edges { node { id } } } } }', viewers.owner, { t: "GENERAL' OR '1'='1" });
+    await same('query Q($t: ConversationType) { me { conversations(type: $t) { totalCount edges { node { id } } } } }', viewers.owner, { t: null });
+  });
+
+  it('viewers: pending consent, onboarding, parent, collective admin, expired and revoked keys and sessions, partial permissions', async () => {
+    const qs = [meTree, usersTree, '{ users { edges { node { conversations { edges { node { title } } } } } } }', '{ users { edges { node { id conversations { totalCount } } } } }'];
+    for (const q of qs) for (const v of Object.values(viewers)) await same(q, v);
+  });
+
+  it('reads no argument it does not know: the schema declares exactly the arguments the statement applies', () => {
+    for (const [name, known] of Object.entries(FAST_CONNECTION_ARGUMENTS)) {
+      const [type, field] = name.split('.');
+      const declared = (schema.getType(type) as import('graphql').GraphQLObjectType).getFields()[field].args.map((a) => a.name);
+      expect(declared.sort(), name).toEqual([...known].sort());
+    }
+  });
+
+  it('each SQL form of a visibility rule answers as its JS form, for every kind of viewer and row', async () => {
+    const services = fast.app.services;
+    const rows = {
+      User: await db.prisma.user.findMany(),
+      Conversation: await db.prisma.conversation.findMany(),
+      ChatSession: await db.prisma.chatSession.findMany(),
+    };
+    const tables = { User: 'app."user"', Conversation: 'app.conversation', ChatSession: 'app.chat_session' };
+    let checked = 0;
+    for (const v of Object.values(viewers)) {
+      const headers = new Headers(v.token ? { authorization: `Bearer ${v.token}` } : v.apiKey ? { 'x-api-key': v.apiKey } : {});
+      let caller: Caller;
+      try {
+        caller = await resolveViewer(headers, { prisma: db.prisma, config: services.config, background: () => {} });
+      } catch {
+        continue; // expired or revoked: refused before any rule runs
+      }
+      for (const [typename, list] of Object.entries(rows)) {
+        for (const row of list) {
+          const ctx = createContext(services, caller, null);
+          const params: unknown[] = [];
+          const condition = visibleSql(typename, ctx, 't', (value) => `$${params.push(value)}`);
+          const [sql] = await db.prisma.$queryRawUnsafe<{ visible: boolean }[]>(
+            `SELECT (${condition}) AS visible FROM ${tables[typename as keyof typeof tables]} t WHERE t.id = $${params.length + 1}::uuid`,
+            ...params,
+            row.id,
+          );
+          expect(sql.visible, `${v.name} sees ${typename} ${row.id}`).toBe(await isVisible(typename, row, ctx));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
+  });
+});
