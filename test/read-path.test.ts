@@ -121,9 +121,27 @@ describe('fast read path: parity with the ordinary path', () => {
       }),
       { numRuns: 250 },
     );
-    // Not vacuous: many of those were answered by the fast path.
-    expect(await fastCount('me')).toBeGreaterThan(before.me + 10);
-    expect(await fastCount('users')).toBeGreaterThan(before.users + 10);
+    // Answered by the fast path at all (which share depends on the random viewers drawn; the
+    // next test holds the share for the viewers it serves).
+    expect(await fastCount('me')).toBeGreaterThan(before.me);
+    expect(await fastCount('users')).toBeGreaterThan(before.users);
+  }, 300_000);
+
+  it('is not vacuous: for the viewers it serves, a good share of generated selections take the fast path (about 45 % here; the rest fall back on what it does not know), still with parity', async () => {
+    const served = { me: viewers.find((v) => v.name === 'owner')!, users: viewers.find((v) => v.name === 'operator [users:read, conversations:read]')! };
+    for (const [root, documents] of [['me', meDocument], ['users', usersDocument]] as const) {
+      const before = await fastCount(root);
+      await fc.assert(
+        fc.asyncProperty(documents, async (query) => {
+          const r = await both(query, served[root]);
+          expect(response(r.fast), `${served[root].name}: ${query}`).toEqual(response(r.ordinary));
+        }),
+        { numRuns: 60 },
+      );
+      const answered = (await fastCount(root)) - before;
+      console.log(`fast read path: ${root}: ${answered} of 60 generated selections answered fast`);
+      expect(answered, root).toBeGreaterThanOrEqual(12);
+    }
   }, 300_000);
 
   it('answers from variables, fragments and repeated fields as the ordinary path does', async () => {
