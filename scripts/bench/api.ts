@@ -10,18 +10,14 @@ import os from 'node:os';
 import { sqlTotals } from '../../src/db/instrument.ts';
 import { benchOnFreshServer } from './fresh-database.ts';
 import { runLoad } from './load.ts';
-import { loadBenchData, OPERATIONS } from './data.ts';
+import { BENCH_LOAD_OPTIONS, dataSize, loadBenchData, OPERATIONS } from './data.ts';
 
 const { values } = parseArgs({
   options: {
-    users: { type: 'string', default: '200' },
-    conversations: { type: 'string', default: '5' },
-    sessions: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '16' },
-    duration: { type: 'string', default: '10' },
+    ...BENCH_LOAD_OPTIONS,
   },
 });
-const n = { users: +values.users, conversations: +values.conversations, sessions: +values.sessions };
+const n = dataSize(values);
 
 // The reads every benchmark shares, and a write: ownership check and conversation bump in one
 // transaction, then the message store.

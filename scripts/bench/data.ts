@@ -3,6 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { generateToken, hashToken } from '../../src/auth/tokens.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 
+/** The command-line options of the data set and load that bench:api and bench:peers share (parseArgs form). */
+export const BENCH_LOAD_OPTIONS = {
+  users: { type: 'string', default: '200' },
+  conversations: { type: 'string', default: '5' },
+  sessions: { type: 'string', default: '3' },
+  connections: { type: 'string', default: '16' },
+  duration: { type: 'string', default: '10' },
+} as const;
+
+/** The data set's size from those options. */
+export const dataSize = (values: { users: string; conversations: string; sessions: string }) => ({
+  users: +values.users,
+  conversations: +values.conversations,
+  sessions: +values.sessions,
+});
+
 /** The benchmark data set: n.users teenagers, each with n.conversations conversations of n.sessions chat sessions; an operator key and a session of the first user. */
 export async function loadBenchData(prisma: PrismaClient, n: { users: number; conversations: number; sessions: number }) {
   const start = performance.now();

@@ -23,20 +23,16 @@ import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { applyMigrations } from '../../src/db/migrate/runner.ts';
 import { freshDatabaseEnv } from './fresh-database.ts';
-import { loadBenchData } from './data.ts';
+import { BENCH_LOAD_OPTIONS, dataSize, loadBenchData } from './data.ts';
 import { runLoad } from './load.ts';
 
 const { values } = parseArgs({
   options: {
-    users: { type: 'string', default: '200' },
-    conversations: { type: 'string', default: '5' },
-    sessions: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '16' },
-    duration: { type: 'string', default: '10' },
+    ...BENCH_LOAD_OPTIONS,
     rounds: { type: 'string', default: '3' },
   },
 });
-const n = { users: +values.users, conversations: +values.conversations, sessions: +values.sessions };
+const n = dataSize(values);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = fileURLToPath(new URL('./peers/', import.meta.url));
 const CACHE = process.env.BENCH_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'youth-safety-bench');
