@@ -2,14 +2,10 @@
 // the last-owner rule (also under concurrency), NOT_FOUND/FORBIDDEN, and all-or-nothing writes.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MembershipRole, SessionScope, UserType } from '../src/generated/prisma/client.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import type { MembershipRole } from '../src/generated/prisma/client.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createCollective, createSession, createUser } from './factories/index.ts';
-
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
 
 const CREATE = /* GraphQL */ `
   mutation($input: CreateCollectiveInput!) {
@@ -35,41 +31,28 @@ const SET_CONSENT = /* GraphQL */ `
 `;
 
 describe(`collective mutations (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase({ poolMax: 10 });
-    api = createTestApp(db);
-  });
-  afterAll(() => db.destroy());
-
-  /** A user who went through the pipeline as far as `scope`, with a session there. */
-  async function person(userType: UserType = 'PARENT', scope: SessionScope = 'FULL') {
-    const user = await createUser(db.prisma, { userType });
-    if (scope !== 'ONBOARDING') await db.prisma.userConsent.create({ data: { userId: user.id } });
-    const { token, session } = await createSession(db.prisma, user.id, scope);
-    return { user, token, session };
-  }
+  const api = useTestApp({ poolMax: 10 });
+  const person = api.person;
 
   /** A collective with these people in these roles. */
   async function group(members: [{ user: { id: string } }, MembershipRole][], data: { parentalConsentGranted?: boolean; parentId?: string } = {}) {
-    const c = await createCollective(db.prisma, members.map(([p, role]) => ({ userId: p.user.id, role })), data);
-    const rows = await db.prisma.collectiveMembership.findMany({ where: { collectiveId: c.id } });
+    const c = await createCollective(api.prisma, members.map(([p, role]) => ({ userId: p.user.id, role })), data);
+    const rows = await api.prisma.collectiveMembership.findMany({ where: { collectiveId: c.id } });
     const membershipOf = (p: { user: { id: string } }) => gid('CollectiveMembership', rows.find((r) => r.userId === p.user.id)!.id);
     return { ...c, gid: gid('Collective', c.id), membershipOf };
   }
 
   const roleOf = async (p: { user: { id: string } }, collectiveId: string) =>
-    (await db.prisma.collectiveMembership.findUnique({ where: { userId_collectiveId: { userId: p.user.id, collectiveId } } }))?.role ?? null;
+    (await api.prisma.collectiveMembership.findUnique({ where: { userId_collectiveId: { userId: p.user.id, collectiveId } } }))?.role ?? null;
 
   /** Makes every insert of a membership for this user fail inside the database (a real failure, not a mock). */
   async function breakMembershipInsertsFor(userId: string) {
-    await db.query(`CREATE OR REPLACE FUNCTION app.test_fail_membership() RETURNS trigger LANGUAGE plpgsql AS $$
+    await api.db.query(`CREATE OR REPLACE FUNCTION app.test_fail_membership() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.user_id = '${userId}'::uuid THEN RAISE EXCEPTION 'forced failure'; END IF; RETURN NEW; END $$`);
-    await db.query(`CREATE TRIGGER test_fail_membership BEFORE INSERT ON app.collective_membership FOR EACH ROW EXECUTE FUNCTION app.test_fail_membership()`);
+    await api.db.query(`CREATE TRIGGER test_fail_membership BEFORE INSERT ON app.collective_membership FOR EACH ROW EXECUTE FUNCTION app.test_fail_membership()`);
     return async () => {
-      await db.query('DROP TRIGGER test_fail_membership ON app.collective_membership');
-      await db.query('DROP FUNCTION app.test_fail_membership()');
+      await api.db.query('DROP TRIGGER test_fail_membership ON app.collective_membership');
+      await api.db.query('DROP FUNCTION app.test_fail_membership()');
     };
   }
 
@@ -91,7 +74,7 @@ describe(`collective mutations (${dbKind})`, () => {
 
     it('validates the input (BAD_USER_INPUT) and writes nothing', async () => {
       const parent = await person();
-      const before = await db.prisma.collective.count();
+      const before = await api.prisma.collective.count();
       for (const input of [
         { name: '   ', type: 'CLASS' },
         { name: 'x'.repeat(121), type: 'CLASS' },
@@ -102,7 +85,7 @@ describe(`collective mutations (${dbKind})`, () => {
       }
       const invalidEnum = await api.gql(CREATE, { input: { name: 'ok', type: 'CLUB' } }, { token: parent.token });
       expect(invalidEnum.errors).toBeDefined();
-      expect(await db.prisma.collective.count()).toBe(before);
+      expect(await api.prisma.collective.count()).toBe(before);
     });
 
     it('needs a FULL session: ONBOARDING and PENDING_CONSENT get CONSENT_REQUIRED, anonymous UNAUTHENTICATED', async () => {
@@ -133,7 +116,7 @@ describe(`collective mutations (${dbKind})`, () => {
       const member = await person();
       const stranger = await person();
       const school = await group([[owner, 'OWNER'], [member, 'MEMBER']]);
-      const before = await db.prisma.collective.count();
+      const before = await api.prisma.collective.count();
       const child = (parentId: string) => ({ input: { name: 'CM1', type: 'CLASS', parentId } });
       expect(codesOf(await api.gql(CREATE, child(school.gid), { token: member.token }))).toEqual(['FORBIDDEN']);
       const hidden = await api.gql(CREATE, child(school.gid), { token: stranger.token });
@@ -141,12 +124,12 @@ describe(`collective mutations (${dbKind})`, () => {
       expect(codesOf(hidden)).toEqual(['NOT_FOUND']);
       expect(hidden.errors).toEqual(missing.errors);
       expect(hidden.data).toEqual(missing.data);
-      expect(await db.prisma.collective.count()).toBe(before);
+      expect(await api.prisma.collective.count()).toBe(before);
     });
 
     it('rolls the collective back when the owner membership cannot be written', async () => {
       const parent = await person();
-      const before = await db.prisma.collective.count();
+      const before = await api.prisma.collective.count();
       const restore = await breakMembershipInsertsFor(parent.user.id);
       try {
         const r = await api.gql(CREATE, { input: { name: 'Never', type: 'FAMILY' } }, { token: parent.token });
@@ -154,8 +137,8 @@ describe(`collective mutations (${dbKind})`, () => {
       } finally {
         await restore();
       }
-      expect(await db.prisma.collective.count()).toBe(before);
-      expect(await db.prisma.collective.count({ where: { name: 'Never' } })).toBe(0);
+      expect(await api.prisma.collective.count()).toBe(before);
+      expect(await api.prisma.collective.count({ where: { name: 'Never' } })).toBe(0);
     });
   });
 
@@ -202,7 +185,7 @@ describe(`collective mutations (${dbKind})`, () => {
       const owner = await person();
       const admin = await person();
       const c = await group([[owner, 'OWNER'], [admin, 'ADMIN']]);
-      const snapshot = () => db.prisma.collectiveMembership.findMany({ where: { collectiveId: c.id }, orderBy: { id: 'asc' } });
+      const snapshot = () => api.prisma.collectiveMembership.findMany({ where: { collectiveId: c.id }, orderBy: { id: 'asc' } });
       const before = await snapshot();
 
       const demote = await api.gql(UPDATE_ROLE, { input: { membershipId: c.membershipOf(owner), role: 'ADMIN' } }, { token: owner.token });
@@ -237,7 +220,7 @@ describe(`collective mutations (${dbKind})`, () => {
         const c = await group([[a, 'OWNER'], [b, 'OWNER']]);
         const results = await Promise.all([a, b].map((p) => api.gql(LEAVE, { input: { collectiveId: c.gid } }, { token: p.token })));
         expect(results.map(codesOf).sort()).toEqual([[], ['LAST_OWNER']]);
-        expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
+        expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
       }
     });
 
@@ -251,7 +234,7 @@ describe(`collective mutations (${dbKind})`, () => {
       ]);
       // The second to run is no longer an owner (FORBIDDEN: a member manages no one) or would remove the last one.
       expect(results.filter((r) => !r.errors)).toHaveLength(1);
-      expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
+      expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
     });
   });
 
@@ -272,7 +255,7 @@ describe(`collective mutations (${dbKind})`, () => {
       const self = await remove(member2, member2);
       expect(self.errors).toBeUndefined();
       expect(self.data.removeMember.collective).toBeNull();
-      expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: c.id } })).toBe(3);
+      expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: c.id } })).toBe(3);
     });
   });
 
@@ -280,17 +263,17 @@ describe(`collective mutations (${dbKind})`, () => {
     async function family() {
       const parent = await person('PARENT');
       const teen = await person('TEENAGER', 'PENDING_CONSENT');
-      const second = await createSession(db.prisma, teen.user.id, 'PENDING_CONSENT');
+      const second = await createSession(api.prisma, teen.user.id, 'PENDING_CONSENT');
       const sibling = await person('TEENAGER', 'PENDING_CONSENT');
-      await db.prisma.parentalConsent.create({ data: { parentId: parent.user.id, teenagerId: sibling.user.id } });
+      await api.prisma.parentalConsent.create({ data: { parentId: parent.user.id, teenagerId: sibling.user.id } });
       const c = await group([[parent, 'OWNER'], [teen, 'MEMBER'], [sibling, 'MEMBER']]);
       return { parent, teen, sibling, c, teenSessions: [teen.session.id, second.session.id] };
     }
-    const scopes = (ids: string[]) => db.prisma.appSession.findMany({ where: { id: { in: ids } }, select: { scope: true } }).then((r) => r.map((s) => s.scope));
+    const scopes = (ids: string[]) => api.prisma.appSession.findMany({ where: { id: { in: ids } }, select: { scope: true } }).then((r) => r.map((s) => s.scope));
 
     it('granting moves every live session of the minors to FULL; withdrawing moves them back unless they have their own consent', async () => {
       const { parent, teen, sibling, c, teenSessions } = await family();
-      const expired = await createSession(db.prisma, teen.user.id, 'PENDING_CONSENT', -1000);
+      const expired = await createSession(api.prisma, teen.user.id, 'PENDING_CONSENT', -1000);
       const on = await api.gql(SET_CONSENT, { input: { collectiveId: c.gid, granted: true } }, { token: parent.token });
       expect(on.errors).toBeUndefined();
       expect(on.data.setCollectiveParentalConsent).toEqual({ collective: { id: c.gid, parentalConsentGranted: true }, session: { scope: 'FULL', current: true } });
@@ -309,14 +292,14 @@ describe(`collective mutations (${dbKind})`, () => {
       const parent = await person('PARENT');
       const admin = await person('PARENT');
       const teenOwner = await person('TEENAGER', 'FULL');
-      await db.prisma.parentalConsent.create({ data: { parentId: parent.user.id, teenagerId: teenOwner.user.id } });
+      await api.prisma.parentalConsent.create({ data: { parentId: parent.user.id, teenagerId: teenOwner.user.id } });
       const stranger = await person('PARENT');
       const c = await group([[parent, 'OWNER'], [admin, 'ADMIN'], [teenOwner, 'OWNER']]);
       const grant = (p: { token: string }) => api.gql(SET_CONSENT, { input: { collectiveId: c.gid, granted: true } }, { token: p.token });
       expect(codesOf(await grant(admin))).toEqual(['FORBIDDEN']);
       expect(codesOf(await grant(teenOwner))).toEqual(['FORBIDDEN']);
       expect(codesOf(await grant(stranger))).toEqual(['NOT_FOUND']);
-      expect((await db.prisma.collective.findUniqueOrThrow({ where: { id: c.id } })).parentalConsentGranted).toBe(false);
+      expect((await api.prisma.collective.findUniqueOrThrow({ where: { id: c.id } })).parentalConsentGranted).toBe(false);
     });
 
     it('removing or leaving a collective that granted consent moves the teenager back to PENDING_CONSENT in the same transaction', async () => {
@@ -333,7 +316,7 @@ describe(`collective mutations (${dbKind})`, () => {
 
       // A FULL teenager (through the collective) leaving goes back to PENDING_CONSENT, and the payload says so.
       const other = await person('TEENAGER', 'FULL');
-      await db.prisma.collectiveMembership.create({ data: { userId: other.user.id, collectiveId: c.id, role: 'MEMBER' } });
+      await api.prisma.collectiveMembership.create({ data: { userId: other.user.id, collectiveId: c.id, role: 'MEMBER' } });
       const gone = await api.gql(LEAVE, { input: { collectiveId: c.gid } }, { token: other.token });
       expect(gone.errors).toBeUndefined();
       expect(gone.data.leaveCollective.session).toEqual({ scope: 'PENDING_CONSENT', current: true });
@@ -341,17 +324,17 @@ describe(`collective mutations (${dbKind})`, () => {
 
     it('leaves the flag unchanged when refreshing the sessions fails (one transaction)', async () => {
       const { parent, c, teenSessions } = await family();
-      await db.query(`CREATE OR REPLACE FUNCTION app.test_fail_session() RETURNS trigger LANGUAGE plpgsql AS $$
+      await api.db.query(`CREATE OR REPLACE FUNCTION app.test_fail_session() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'forced failure'; END $$`);
-      await db.query(`CREATE TRIGGER test_fail_session BEFORE UPDATE ON app.app_session FOR EACH ROW EXECUTE FUNCTION app.test_fail_session()`);
+      await api.db.query(`CREATE TRIGGER test_fail_session BEFORE UPDATE ON app.app_session FOR EACH ROW EXECUTE FUNCTION app.test_fail_session()`);
       try {
         const r = await api.gql(SET_CONSENT, { input: { collectiveId: c.gid, granted: true } }, { token: parent.token });
         expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
       } finally {
-        await db.query('DROP TRIGGER test_fail_session ON app.app_session');
-        await db.query('DROP FUNCTION app.test_fail_session()');
+        await api.db.query('DROP TRIGGER test_fail_session ON app.app_session');
+        await api.db.query('DROP FUNCTION app.test_fail_session()');
       }
-      expect((await db.prisma.collective.findUniqueOrThrow({ where: { id: c.id } })).parentalConsentGranted).toBe(false);
+      expect((await api.prisma.collective.findUniqueOrThrow({ where: { id: c.id } })).parentalConsentGranted).toBe(false);
       expect(await scopes(teenSessions)).toEqual(['PENDING_CONSENT', 'PENDING_CONSENT']);
     });
   });

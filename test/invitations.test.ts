@@ -4,13 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgeClass, MembershipRole, SessionScope, UserType } from '../src/generated/prisma/client.ts';
 import { generateToken, hashToken } from '../src/auth/tokens.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createCollective, createSession, createUser } from './factories/index.ts';
-
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
 const DAY = 86_400_000;
 const BASE_URL = 'https://app.example.org';
 
@@ -50,27 +46,14 @@ const PREVIEW = /* GraphQL */ `
 `;
 
 describe(`invitations (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    // A pool larger than the concurrent requests, so that on PostgreSQL they really run at once.
-    db = await createTestDatabase({ poolMax: 20 });
-    api = createTestApp(db, { PUBLIC_BASE_URL: `${BASE_URL}/` });
-  });
-  afterAll(() => db.destroy());
-
-  async function person(userType: UserType = 'PARENT', scope: SessionScope = 'FULL', profile: { language?: string | null; ageClass?: AgeClass | null } = {}) {
-    let user = await createUser(db.prisma, { userType });
-    if ('language' in profile || 'ageClass' in profile) user = await db.prisma.user.update({ where: { id: user.id }, data: profile });
-    if (scope !== 'ONBOARDING') await db.prisma.userConsent.create({ data: { userId: user.id } });
-    const { token, session } = await createSession(db.prisma, user.id, scope);
-    return { user, token, session };
-  }
+  // A pool larger than the concurrent requests, so that on PostgreSQL they really run at once.
+  const api = useTestApp({ poolMax: 20, env: { PUBLIC_BASE_URL: `${BASE_URL}/` } });
+  const person = api.person;
   const teen = (scope: SessionScope = 'PENDING_CONSENT', profile: { language?: string | null; ageClass?: AgeClass | null } = {}) =>
     person('TEENAGER', scope, profile);
 
   async function group(members: [{ user: { id: string } }, MembershipRole][], data: { parentalConsentGranted?: boolean; name?: string } = {}) {
-    const c = await createCollective(db.prisma, members.map(([p, role]) => ({ userId: p.user.id, role })), data);
+    const c = await createCollective(api.prisma, members.map(([p, role]) => ({ userId: p.user.id, role })), data);
     return { ...c, gid: gid('Collective', c.id) };
   }
 
@@ -79,11 +62,11 @@ describe(`invitations (${dbKind})`, () => {
     const r = await api.gql(CREATE, { input: { collectiveId: collectiveGid, language: 'fr', ...extra } }, { token: inviter.token });
     expect(r.errors).toBeUndefined();
     const out = r.data.createInvitation;
-    return { ...out, rawId: rawId(out.invitation.id) as string, row: () => db.prisma.invitation.findUniqueOrThrow({ where: { id: rawId(out.invitation.id) } }) };
+    return { ...out, rawId: rawId(out.invitation.id) as string, row: () => api.prisma.invitation.findUniqueOrThrow({ where: { id: rawId(out.invitation.id) } }) };
   }
 
   const accept = (token: string, as: { token: string }) => api.gql(ACCEPT, { input: { token } }, { token: as.token });
-  const memberCount = (collectiveId: string) => db.prisma.collectiveMembership.count({ where: { collectiveId } });
+  const memberCount = (collectiveId: string) => api.prisma.collectiveMembership.count({ where: { collectiveId } });
 
   describe('createInvitation', () => {
     it('returns the token once, stores only its hash, and builds the share URL', async () => {
@@ -102,7 +85,7 @@ describe(`invitations (${dbKind})`, () => {
       expect(expires).toBeLessThanOrEqual(Date.now() + 7 * DAY + 1000);
       const row = await inv.row();
       expect(row.tokenHash).toBe(hashToken(inv.token));
-      const everything = JSON.stringify(await db.prisma.invitation.findMany());
+      const everything = JSON.stringify(await api.prisma.invitation.findMany());
       expect(everything).not.toContain(inv.token);
     });
 
@@ -133,7 +116,7 @@ describe(`invitations (${dbKind})`, () => {
       }
       const ok = await invite(owner, c.gid, { expiresAt: new Date(now + 30 * DAY).toISOString(), usageLimit: 10_000 });
       expect(new Date(ok.invitation.expiresAt).getTime()).toBe(new Date(now + 30 * DAY).getTime());
-      expect(await db.prisma.invitation.count({ where: { collectiveId: c.id } })).toBe(1);
+      expect(await api.prisma.invitation.count({ where: { collectiveId: c.id } })).toBe(1);
     });
 
     it('owners and admins invite; a MEMBER gets FORBIDDEN; a stranger NOT_FOUND exactly like a random id; ONBOARDING CONSENT_REQUIRED', async () => {
@@ -151,7 +134,7 @@ describe(`invitations (${dbKind})`, () => {
       expect(codesOf(hidden)).toEqual(['NOT_FOUND']);
       expect(hidden.errors).toEqual(missing.errors);
       expect(codesOf(await attempt(onboarding))).toEqual(['CONSENT_REQUIRED']);
-      expect(await db.prisma.invitation.count({ where: { collectiveId: c.id } })).toBe(1);
+      expect(await api.prisma.invitation.count({ where: { collectiveId: c.id } })).toBe(1);
     });
   });
 
@@ -194,7 +177,7 @@ describe(`invitations (${dbKind})`, () => {
       const owner = await person();
       const c = await group([[owner, 'OWNER']]);
       const inv = await invite(owner, c.gid);
-      await db.prisma.invitation.update({ where: { id: inv.rawId }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      await api.prisma.invitation.update({ where: { id: inv.rawId }, data: { expiresAt: new Date(Date.now() - 1000) } });
       expect((await api.gql(PREVIEW, { token: inv.token })).data.invitationPreview.status).toBe('EXPIRED');
     });
   });
@@ -262,7 +245,7 @@ describe(`invitations (${dbKind})`, () => {
       const owner = await person();
       const c = await group([[owner, 'OWNER']]);
       const expired = await invite(owner, c.gid);
-      await db.prisma.invitation.update({ where: { id: expired.rawId }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      await api.prisma.invitation.update({ where: { id: expired.rawId }, data: { expiresAt: new Date(Date.now() - 1000) } });
       const revoked = await invite(owner, c.gid);
       expect((await api.gql(REVOKE, { input: { invitationId: revoked.invitation.id } }, { token: owner.token })).errors).toBeUndefined();
       const kid = await teen();
@@ -303,7 +286,7 @@ describe(`invitations (${dbKind})`, () => {
       expect(results.filter((r) => !r.data.acceptInvitation.alreadyMember)).toHaveLength(1);
       expect(new Set(results.map((r) => r.data.acceptInvitation.membership.id)).size).toBe(1);
       expect((await open.row()).currentUses).toBe(1);
-      expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: c.id, userId: other.user.id } })).toBe(1);
+      expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: c.id, userId: other.user.id } })).toBe(1);
     });
 
     it('copies the invitation\'s language (and age class) to a user who has none, never over their own', async () => {
@@ -312,10 +295,10 @@ describe(`invitations (${dbKind})`, () => {
       const inv = await invite(owner, c.gid, { language: 'es', ageClass: 'PRETEEN', usageLimit: 5 });
       const blank = await teen('PENDING_CONSENT', { language: null, ageClass: null });
       expect((await accept(inv.token, blank)).errors).toBeUndefined();
-      expect(await db.prisma.user.findUniqueOrThrow({ where: { id: blank.user.id } })).toMatchObject({ language: 'es', ageClass: 'PRETEEN' });
+      expect(await api.prisma.user.findUniqueOrThrow({ where: { id: blank.user.id } })).toMatchObject({ language: 'es', ageClass: 'PRETEEN' });
       const french = await teen('PENDING_CONSENT', { language: 'fr', ageClass: 'PRETEEN' });
       expect((await accept(inv.token, french)).errors).toBeUndefined();
-      expect((await db.prisma.user.findUniqueOrThrow({ where: { id: french.user.id } })).language).toBe('fr');
+      expect((await api.prisma.user.findUniqueOrThrow({ where: { id: french.user.id } })).language).toBe('fr');
     });
 
     it('an invitation for one age class refuses another (FORBIDDEN) without consuming', async () => {
@@ -345,15 +328,15 @@ describe(`invitations (${dbKind})`, () => {
             const allowed = fits[userType].includes(invited) && (own === null || own === invited);
             if (allowed) {
               expect(r.errors, label).toBeUndefined();
-              expect((await db.prisma.user.findUniqueOrThrow({ where: { id: who.user.id } })).ageClass, label).toBe(invited);
+              expect((await api.prisma.user.findUniqueOrThrow({ where: { id: who.user.id } })).ageClass, label).toBe(invited);
               continue;
             }
             expect(codesOf(r), label).toEqual(['FORBIDDEN']);
             // Nothing consumed, nothing joined, no age class taken, no scope gained.
             expect(await inv.row(), label).toMatchObject({ currentUses: 0, status: 'PENDING', acceptedById: null });
-            expect(await db.prisma.collectiveMembership.count({ where: { userId: who.user.id } }), label).toBe(0);
-            expect((await db.prisma.user.findUniqueOrThrow({ where: { id: who.user.id } })).ageClass, label).toBe(own);
-            expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: who.session.id } })).scope, label).toBe(userType === 'TEENAGER' ? 'PENDING_CONSENT' : 'FULL');
+            expect(await api.prisma.collectiveMembership.count({ where: { userId: who.user.id } }), label).toBe(0);
+            expect((await api.prisma.user.findUniqueOrThrow({ where: { id: who.user.id } })).ageClass, label).toBe(own);
+            expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: who.session.id } })).scope, label).toBe(userType === 'TEENAGER' ? 'PENDING_CONSENT' : 'FULL');
           }
         }
       }
@@ -365,7 +348,7 @@ describe(`invitations (${dbKind})`, () => {
       const inv = await invite(parent, family.gid, { ageClass: 'ADULT' });
       const kid = await teen('PENDING_CONSENT', { ageClass: null });
       expect(codesOf(await accept(inv.token, kid))).toEqual(['FORBIDDEN']);
-      expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
+      expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
       expect(await inv.row()).toMatchObject({ currentUses: 0, status: 'PENDING' });
       // The invitation is still good for a parent.
       expect((await accept(inv.token, await person('PARENT', 'FULL', { ageClass: null }))).errors).toBeUndefined();
@@ -382,8 +365,8 @@ describe(`invitations (${dbKind})`, () => {
         expect(codes.filter((c) => c.length === 0)).toHaveLength(1);
         expect(codes.filter((c) => c.length === 1 && c[0] === 'FORBIDDEN')).toHaveLength(1);
         const won = codes[0].length === 0 ? 'CHILD' : 'TEENAGER';
-        expect((await db.prisma.user.findUniqueOrThrow({ where: { id: kid.user.id } })).ageClass).toBe(won);
-        expect(await db.prisma.collectiveMembership.count({ where: { userId: kid.user.id } })).toBe(1);
+        expect((await api.prisma.user.findUniqueOrThrow({ where: { id: kid.user.id } })).ageClass).toBe(won);
+        expect(await api.prisma.collectiveMembership.count({ where: { userId: kid.user.id } })).toBe(1);
         expect((await (won === 'CHILD' ? older : child).row()).currentUses).toBe(0);
       }
     });
@@ -420,18 +403,18 @@ describe(`invitations (${dbKind})`, () => {
       const c = await group([[parent, 'OWNER']], { parentalConsentGranted: true });
       const inv = await invite(parent, c.gid, { usageLimit: 5 });
       const kid = await teen('PENDING_CONSENT');
-      const otherDevice = await createSession(db.prisma, kid.user.id, 'PENDING_CONSENT');
+      const otherDevice = await createSession(api.prisma, kid.user.id, 'PENDING_CONSENT');
       const r = await accept(inv.token, kid);
       expect(r.errors).toBeUndefined();
       expect(r.data.acceptInvitation.session).toEqual({ scope: 'FULL', current: true });
-      const live = () => db.prisma.appSession.findMany({ where: { userId: kid.user.id, expiresAt: { gt: new Date() } }, select: { scope: true } });
+      const live = () => api.prisma.appSession.findMany({ where: { userId: kid.user.id, expiresAt: { gt: new Date() } }, select: { scope: true } });
       expect((await live()).map((s) => s.scope)).toEqual(['FULL', 'FULL']);
       // The teenager now passes FULL gates: they can leave on their own, for example.
       expect((await api.gql('{ me { sessions { scope } } }', {}, { token: otherDevice.token })).data.me.sessions).toEqual([{ scope: 'FULL' }, { scope: 'FULL' }]);
 
       // A sibling with their own parental consent stays FULL when the collective withdraws it.
       const sibling = await teen('PENDING_CONSENT');
-      await db.prisma.parentalConsent.create({ data: { parentId: parent.user.id, teenagerId: sibling.user.id } });
+      await api.prisma.parentalConsent.create({ data: { parentId: parent.user.id, teenagerId: sibling.user.id } });
       expect((await accept(inv.token, sibling)).data.acceptInvitation.session.scope).toBe('FULL');
 
       const off = await api.gql(
@@ -441,7 +424,7 @@ describe(`invitations (${dbKind})`, () => {
       );
       expect(off.errors).toBeUndefined();
       expect((await live()).map((s) => s.scope)).toEqual(['PENDING_CONSENT', 'PENDING_CONSENT']);
-      expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: sibling.session.id } })).scope).toBe('FULL');
+      expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: sibling.session.id } })).scope).toBe('FULL');
     });
 
     it('a failure after the use was consumed rolls everything back (one transaction)', async () => {
@@ -450,22 +433,22 @@ describe(`invitations (${dbKind})`, () => {
       const inv = await invite(parent, c.gid, { usageLimit: 1, language: 'it' });
       const kid = await teen('PENDING_CONSENT', { language: null });
       // A real failure inside the database, after the conditional UPDATE: the membership insert raises.
-      await db.query(`CREATE OR REPLACE FUNCTION app.test_fail_membership() RETURNS trigger LANGUAGE plpgsql AS $$
+      await api.db.query(`CREATE OR REPLACE FUNCTION app.test_fail_membership() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.user_id = '${kid.user.id}'::uuid THEN RAISE EXCEPTION 'forced failure'; END IF; RETURN NEW; END $$`);
-      await db.query(`CREATE TRIGGER test_fail_membership BEFORE INSERT ON app.collective_membership FOR EACH ROW EXECUTE FUNCTION app.test_fail_membership()`);
+      await api.db.query(`CREATE TRIGGER test_fail_membership BEFORE INSERT ON app.collective_membership FOR EACH ROW EXECUTE FUNCTION app.test_fail_membership()`);
       try {
         const r = await accept(inv.token, kid);
         expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
         // The statement log shows the use was consumed before the failure.
         expect(r.sqlLog.some((s) => /UPDATE app\.invitation/.test(s))).toBe(true);
       } finally {
-        await db.query('DROP TRIGGER test_fail_membership ON app.collective_membership');
-        await db.query('DROP FUNCTION app.test_fail_membership()');
+        await api.db.query('DROP TRIGGER test_fail_membership ON app.collective_membership');
+        await api.db.query('DROP FUNCTION app.test_fail_membership()');
       }
       expect(await inv.row()).toMatchObject({ currentUses: 0, status: 'PENDING', acceptedById: null, acceptedAt: null });
       expect(await memberCount(c.id)).toBe(1);
-      expect((await db.prisma.user.findUniqueOrThrow({ where: { id: kid.user.id } })).language).toBeNull();
-      expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
+      expect((await api.prisma.user.findUniqueOrThrow({ where: { id: kid.user.id } })).language).toBeNull();
+      expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
       // And the invitation is still good.
       expect((await accept(inv.token, kid)).errors).toBeUndefined();
       expect(await inv.row()).toMatchObject({ status: 'ACCEPTED', currentUses: 1, acceptedById: kid.user.id });
@@ -497,7 +480,7 @@ describe(`invitations (${dbKind})`, () => {
 
       // An inviter who was demoted can still withdraw their own invitation.
       const mine = await invite(admin, c.gid);
-      await db.prisma.collectiveMembership.update({ where: { userId_collectiveId: { userId: admin.user.id, collectiveId: c.id } }, data: { role: 'MEMBER' } });
+      await api.prisma.collectiveMembership.update({ where: { userId_collectiveId: { userId: admin.user.id, collectiveId: c.id } }, data: { role: 'MEMBER' } });
       expect((await revoke(mine, admin)).data.revokeInvitation.invitation.status).toBe('REVOKED');
     });
 
@@ -505,7 +488,7 @@ describe(`invitations (${dbKind})`, () => {
       const owner = await person();
       const c = await group([[owner, 'OWNER']]);
       const expired = await invite(owner, c.gid);
-      await db.prisma.invitation.update({ where: { id: expired.rawId }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      await api.prisma.invitation.update({ where: { id: expired.rawId }, data: { expiresAt: new Date(Date.now() - 1000) } });
       const r = await api.gql(REVOKE, { input: { invitationId: expired.invitation.id } }, { token: owner.token });
       expect(r.data.revokeInvitation.invitation.status).toBe('REVOKED');
       expect((await expired.row()).status).toBe('REVOKED');

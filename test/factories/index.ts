@@ -1,8 +1,17 @@
 // Typed fixture builders: rows written straight through Prisma, for tests that need a world
 // of a given shape (the demo seed is tested on its own).
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, SessionScope, UserType, MembershipRole, CollectiveType } from '../../src/generated/prisma/client.ts';
+import type { AgeClass, PrismaClient, SessionScope, UserType, MembershipRole, CollectiveType } from '../../src/generated/prisma/client.ts';
 import { generateToken, hashToken } from '../../src/auth/tokens.ts';
+
+/** The global id the API gives row `id` of node type `type`: base64 of `Type:id`, Pothos's encoding. */
+export const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+
+/**
+ * The row id inside a global id: what follows the first colon of its base64 decoding. Never throws:
+ * a malformed id gives '' (or garbage), which the test's assertions then catch.
+ */
+export const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':').slice(1).join(':');
 
 export async function createUser(prisma: PrismaClient, data: { userType?: UserType; language?: string; country?: string } = {}) {
   return prisma.user.create({
@@ -17,6 +26,24 @@ export async function createSession(prisma: PrismaClient, userId: string, scope:
     data: { userId, origin: 'test', scope, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + ttlMs) },
   });
   return { token, session };
+}
+
+/**
+ * A user who went through the sign-in pipeline as far as `scope`, with a session there: past
+ * ONBOARDING they have accepted the terms (a user_consent row). `profile` overwrites language and
+ * age class (null clears them). Returns the user row, the session's bearer token and its row.
+ */
+export async function person(
+  prisma: PrismaClient,
+  userType: UserType = 'PARENT',
+  scope: SessionScope = 'FULL',
+  profile: { language?: string | null; ageClass?: AgeClass | null } = {},
+) {
+  let user = await createUser(prisma, { userType });
+  if ('language' in profile || 'ageClass' in profile) user = await prisma.user.update({ where: { id: user.id }, data: profile });
+  if (scope !== 'ONBOARDING') await prisma.userConsent.create({ data: { userId: user.id } });
+  const { token, session } = await createSession(prisma, user.id, scope);
+  return { user, token, session };
 }
 
 export async function createApiKey(prisma: PrismaClient, permissions: string[], extra: { expiresAt?: Date; isActive?: boolean } = {}) {

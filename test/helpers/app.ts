@@ -1,12 +1,14 @@
 // Runs GraphQL over HTTP semantics through yoga.fetch (no port), counting the SQL statements
 // each request sends.
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { createApp, type App, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { countSql } from '../../src/db/instrument.ts';
-import type { TestDatabase } from './db.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { person } from '../factories/index.ts';
 
 export interface GqlOptions {
   token?: string;
@@ -67,3 +69,50 @@ export function createTestApp(db: TestDatabase, env: Record<string, string> = {}
 
 /** The codes of a result's errors, in order. */
 export const codesOf = (r: { errors?: GraphQLFormattedError[] }) => (r.errors ?? []).map((e) => e.extensions?.code);
+
+export interface TestAppOptions {
+  /** The database pool's size on PostgreSQL (default 10); larger where a test runs requests at once. */
+  poolMax?: number;
+  /** Configuration variables over the test defaults (APP_ENV=test, LOG_LEVEL=silent). */
+  env?: Record<string, string>;
+  deps?: Partial<Pick<AppDeps, 'messages' | 'notifier' | 'log'>>;
+}
+
+export type TestApp = ReturnType<typeof createTestApp> & {
+  db: TestDatabase;
+  prisma: TestDatabase['prisma'];
+  /** factories' person() on this database: a user with a session at `scope` (default a PARENT at FULL). */
+  person: (...args: Parameters<typeof person> extends [unknown, ...infer Rest] ? Rest : never) => ReturnType<typeof person>;
+};
+
+/**
+ * The app and its own fresh database for the enclosing describe block (or file): created in a
+ * beforeAll, the database dropped in an afterAll. Call it at the top of the block; its members
+ * are usable from the block's hooks and tests (reading one earlier throws). `options` may be a
+ * function, run inside that beforeAll, for settings that need something started first (an SMTP
+ * server's URL).
+ */
+export function useTestApp(options: TestAppOptions | (() => TestAppOptions | Promise<TestAppOptions>) = {}): TestApp {
+  let db: TestDatabase | undefined;
+  let api: ReturnType<typeof createTestApp> | undefined;
+  beforeAll(async () => {
+    const o = typeof options === 'function' ? await options() : options;
+    db = await createTestDatabase({ poolMax: o.poolMax });
+    api = createTestApp(db, o.env, o.deps);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+  });
+  const ready = () => {
+    if (!db || !api) throw new Error('useTestApp: read before its beforeAll ran (call it at the top of a describe block)');
+    return { db, api };
+  };
+  return {
+    get db() { return ready().db; },
+    get prisma() { return ready().db.prisma; },
+    get app() { return ready().api.app; },
+    get config() { return ready().api.config; },
+    gql: (...args) => ready().api.gql(...args),
+    person: (...args) => person(ready().db.prisma, ...args),
+  } as TestApp;
+}
