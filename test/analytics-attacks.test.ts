@@ -1,13 +1,11 @@
 // Attacks on the analytics aggregates and recording (review of issue 18): free text echoed in
 // errors, odd filters, and differencing between collective views (nested, overlapping, over time).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { randomUUID } from 'node:crypto';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
-import type { AnalyticsMood, UserType } from '../src/generated/prisma/client.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, gid } from './factories/index.ts';
+import type { AnalyticsMood } from '../src/generated/prisma/client.ts';
 
 const RECORD = /* GraphQL */ `
   mutation Record($input: RecordConversationAnalyticsInput!) {
@@ -20,26 +18,17 @@ const SUMMARY = /* GraphQL */ `
   }
 `;
 const SECRET = 'SECRET-STORY-of-a-child-91c2';
-const gid = (type: string, id: string) => encodeGlobalID(type, id);
 
 describe(`analytics attacks (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
+  const person = api.person;
   let writer: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    writer = (await createApiKey(db.prisma, ['analytics:write'])).key;
+    writer = (await createApiKey(api.prisma, ['analytics:write'])).key;
   });
-  afterAll(() => db.destroy());
-
-  async function person(userType: UserType = 'PARENT') {
-    const user = await createUser(db.prisma, { userType });
-    return { user, token: (await createSession(db.prisma, user.id)).token };
-  }
   async function recordFor(userId: string, mood: AnalyticsMood, extra: Record<string, unknown> = {}) {
-    const c = await db.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't' } });
+    const c = await api.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't' } });
     return api.gql(RECORD, {
       input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'fr', bullyingMessage: `${SECRET} msg`, summary: `${SECRET} sum`, mood, ...extra },
     }, { apiKey: writer });
@@ -88,11 +77,11 @@ describe(`analytics attacks (${dbKind})`, () => {
 
   it('a manager of a school and of one of its classes cannot subtract the class from the school to read a lone pupil', async () => {
     const head = await person();
-    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const school = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
     const classA = await teens(10);
-    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(classA)], { type: 'CLASS', parentId: school.id });
+    const a = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(classA)], { type: 'CLASS', parentId: school.id });
     const lone = await person('TEENAGER');
-    await createCollective(db.prisma, [{ userId: lone.user.id, role: 'MEMBER' }], { type: 'CLASS', parentId: school.id });
+    await createCollective(api.prisma, [{ userId: lone.user.id, role: 'MEMBER' }], { type: 'CLASS', parentId: school.id });
     for (const [i, t] of classA.entries()) expect((await recordFor(t.user.id, i < 5 ? 'POSITIVE' : 'NEGATIVE')).errors).toBeUndefined();
     expect((await recordFor(lone.user.id, 'NEGATIVE')).errors).toBeUndefined();
 
@@ -111,13 +100,13 @@ describe(`analytics attacks (${dbKind})`, () => {
 
   it('two managers colluding (school head and two class teachers) cannot subtract both classes from the school, and the lone pupil recording in between changes nothing', async () => {
     const [head, teacherA, teacherB] = [await person(), await person(), await person()];
-    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const school = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
     const [pa, pb] = [await teens(6), await teens(7)];
-    const a = await createCollective(db.prisma, [{ userId: teacherA.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
-    const b = await createCollective(db.prisma, [{ userId: teacherB.user.id, role: 'ADMIN' }, ...members(pb)], { type: 'CLASS', parentId: school.id });
+    const a = await createCollective(api.prisma, [{ userId: teacherA.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const b = await createCollective(api.prisma, [{ userId: teacherB.user.id, role: 'ADMIN' }, ...members(pb)], { type: 'CLASS', parentId: school.id });
     // The lone pupil sits directly in the school (no class): school - A - B would be them.
     const lone = await person('TEENAGER');
-    await db.prisma.collectiveMembership.create({ data: { userId: lone.user.id, collectiveId: school.id, role: 'MEMBER' } });
+    await api.prisma.collectiveMembership.create({ data: { userId: lone.user.id, collectiveId: school.id, role: 'MEMBER' } });
     for (const [i, t] of pa.entries()) await recordFor(t.user.id, i < 5 ? 'NEGATIVE' : 'POSITIVE');
     for (const [i, t] of pb.entries()) await recordFor(t.user.id, i < 5 ? 'NEGATIVE' : 'NEUTRAL');
 
@@ -143,8 +132,8 @@ describe(`analytics attacks (${dbKind})`, () => {
   it('a manager of a class and of a club of all but one of its pupils cannot subtract the club from the class', async () => {
     const teacher = await person();
     const pupils = await teens(10);
-    const cls = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(pupils)], { type: 'CLASS' });
-    const club = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(pupils.slice(1))], { type: 'OTHER' });
+    const cls = await createCollective(api.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(pupils)], { type: 'CLASS' });
+    const club = await createCollective(api.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(pupils.slice(1))], { type: 'OTHER' });
     for (const [i, t] of pupils.entries()) await recordFor(t.user.id, i === 0 ? 'VERY_NEGATIVE' : i < 5 ? 'NEGATIVE' : 'POSITIVE');
     const [c, k] = [await readView(cls.id, teacher.token), await readView(club.id, teacher.token)];
     expectNoSmallDifference(c, k, 'class/club');
@@ -155,14 +144,14 @@ describe(`analytics attacks (${dbKind})`, () => {
 
   it('narrowing by week or language: a lone pupil with their own week and language shows in no list, and no list of the school differs from its class by fewer than k', async () => {
     const head = await person();
-    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const school = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
     const pa = await teens(7);
-    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const a = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
     const pb = await teens(2);
-    await createCollective(db.prisma, members(pb), { type: 'CLASS', parentId: school.id });
+    await createCollective(api.prisma, members(pb), { type: 'CLASS', parentId: school.id });
     for (const t of pa) await recordFor(t.user.id, 'NEGATIVE');
     for (const t of pb) {
-      const c = await db.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't', createdAt: new Date('2025-01-15T10:00:00Z') } });
+      const c = await api.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't', createdAt: new Date('2025-01-15T10:00:00Z') } });
       await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'pt', mood: 'NEGATIVE' } }, { apiKey: writer });
     }
     const [s, c] = [await readView(school.id, head.token), await readView(a.id, head.token)];
@@ -176,10 +165,10 @@ describe(`analytics attacks (${dbKind})`, () => {
 
   it('across time: a pupil moving class, or a class growing past k, changes the school only by a whole group of k or more', async () => {
     const head = await person();
-    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const school = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
     const [pa, pb] = [await teens(6), await teens(5)];
-    const a = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
-    const b = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pb)], { type: 'CLASS', parentId: school.id });
+    const a = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const b = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }, ...members(pb)], { type: 'CLASS', parentId: school.id });
     for (const t of pa) await recordFor(t.user.id, 'NEGATIVE');
     for (const t of pb.slice(0, 4)) await recordFor(t.user.id, 'POSITIVE');
     const t1 = { s: await readView(school.id, head.token), a: await readView(a.id, head.token), b: await readView(b.id, head.token) };
@@ -188,8 +177,8 @@ describe(`analytics attacks (${dbKind})`, () => {
     expect(t1.s).toEqual(t1.a);
 
     // A pupil of A moves to B: their recorded conversation stays where it was (snapshot at first recording).
-    await db.prisma.collectiveMembership.deleteMany({ where: { userId: pa[0].user.id, collectiveId: a.id } });
-    await db.prisma.collectiveMembership.create({ data: { userId: pa[0].user.id, collectiveId: b.id, role: 'MEMBER' } });
+    await api.prisma.collectiveMembership.deleteMany({ where: { userId: pa[0].user.id, collectiveId: a.id } });
+    await api.prisma.collectiveMembership.create({ data: { userId: pa[0].user.id, collectiveId: b.id, role: 'MEMBER' } });
     expect(await readView(school.id, head.token)).toEqual(t1.s);
     expect(await readView(a.id, head.token)).toEqual(t1.a);
 
@@ -207,8 +196,8 @@ describe(`analytics attacks (${dbKind})`, () => {
     const [parent, teacher] = [await person(), await person()];
     const kids = await teens(5);
     const others = await teens(5);
-    const family = await createCollective(db.prisma, [{ userId: parent.user.id, role: 'OWNER' }, ...members(kids)], { type: 'FAMILY' });
-    const cls = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(kids), ...members(others.slice(0, 4))], { type: 'CLASS' });
+    const family = await createCollective(api.prisma, [{ userId: parent.user.id, role: 'OWNER' }, ...members(kids)], { type: 'FAMILY' });
+    const cls = await createCollective(api.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...members(kids), ...members(others.slice(0, 4))], { type: 'CLASS' });
     for (const t of kids) await recordFor(t.user.id, 'NEGATIVE');
     for (const t of others.slice(0, 4)) await recordFor(t.user.id, 'NEGATIVE');
     // A family's view would otherwise be subtractable from any view holding it with a few more pupils.
@@ -221,15 +210,15 @@ describe(`analytics attacks (${dbKind})`, () => {
     // linear equations the published numbers give (one unknown per pupil and value): any set of
     // pupils whose count it can isolate must count 0 or at least k of them.
     const head = await person();
-    const school = await createCollective(db.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+    const school = await createCollective(api.prisma, [{ userId: head.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
     const [pa, pb, pc, direct] = [await teens(20), await teens(11), await teens(2), await teens(1)];
     const owner = [{ userId: head.user.id, role: 'OWNER' as const }];
-    const a = await createCollective(db.prisma, [...owner, ...members(pa)], { type: 'CLASS', parentId: school.id });
-    const b = await createCollective(db.prisma, [...owner, ...members(pb)], { type: 'CLASS', parentId: school.id });
-    const c = await createCollective(db.prisma, [...owner, ...members(pc)], { type: 'CLASS', parentId: school.id });
-    const club = await createCollective(db.prisma, [...owner, ...members([...pa.slice(0, 10), pb[0]])], { type: 'OTHER', parentId: school.id });
-    const family = await createCollective(db.prisma, [...owner, ...members([pa[9], pb[6]])], { type: 'FAMILY' });
-    for (const t of direct) await db.prisma.collectiveMembership.create({ data: { userId: t.user.id, collectiveId: school.id, role: 'MEMBER' } });
+    const a = await createCollective(api.prisma, [...owner, ...members(pa)], { type: 'CLASS', parentId: school.id });
+    const b = await createCollective(api.prisma, [...owner, ...members(pb)], { type: 'CLASS', parentId: school.id });
+    const c = await createCollective(api.prisma, [...owner, ...members(pc)], { type: 'CLASS', parentId: school.id });
+    const club = await createCollective(api.prisma, [...owner, ...members([...pa.slice(0, 10), pb[0]])], { type: 'OTHER', parentId: school.id });
+    const family = await createCollective(api.prisma, [...owner, ...members([pa[9], pb[6]])], { type: 'FAMILY' });
+    for (const t of direct) await api.prisma.collectiveMembership.create({ data: { userId: t.user.id, collectiveId: school.id, role: 'MEMBER' } });
     const views = { school, a, b, c, club, family };
     const inView: Record<keyof typeof views, { user: { id: string } }[]> = {
       school: [...pa, ...pb, ...pc, ...direct], a: pa, b: pb, c: pc, club: [...pa.slice(0, 10), pb[0]], family: [pa[9], pb[6]],
@@ -246,7 +235,7 @@ describe(`analytics attacks (${dbKind})`, () => {
       const mood = targets.has(t) ? 'VERY_NEGATIVE' : i % 2 ? 'NEGATIVE' : 'POSITIVE';
       const language = rand() < 0.85 ? 'fr' : 'pt';
       const createdAt = new Date(rand() < 0.7 ? '2026-10-06T10:00:00Z' : '2026-10-13T10:00:00Z');
-      const conv = await db.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't', createdAt } });
+      const conv = await api.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't', createdAt } });
       const r = await api.gql(RECORD, { input: { conversationId: gid('Conversation', conv.id), chatbotVersion: '1.0', language, mood } }, { apiKey: writer });
       expect(r.errors).toBeUndefined();
       truth.set(t.user.id, ['TOTAL', `byMood:${mood}`, `byLanguage:${language}`, `byWeek:${createdAt.getUTCDate() === 6 ? '2026-10-05' : '2026-10-12'}`]);
@@ -295,10 +284,10 @@ describe(`analytics attacks (${dbKind})`, () => {
     const teacher = await person();
     const teens = [];
     for (let i = 0; i < 6; i++) teens.push(await person('TEENAGER'));
-    const cls = await createCollective(db.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...teens.map((t) => ({ userId: t.user.id, role: 'MEMBER' as const }))], { type: 'CLASS' });
+    const cls = await createCollective(api.prisma, [{ userId: teacher.user.id, role: 'OWNER' }, ...teens.map((t) => ({ userId: t.user.id, role: 'MEMBER' as const }))], { type: 'CLASS' });
     const conversations = [];
     for (const [i, t] of teens.entries()) {
-      const c = await db.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't' } });
+      const c = await api.prisma.conversation.create({ data: { userId: t.user.id, conversationType: 'INCIDENT', title: 't' } });
       conversations.push(c);
       const r = await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'fr', mood: i === 0 ? 'VERY_NEGATIVE' : 'POSITIVE' } }, { apiKey: writer });
       expect(r.errors).toBeUndefined();
@@ -306,7 +295,7 @@ describe(`analytics attacks (${dbKind})`, () => {
     const view = async () => (await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', cls.id) } }, { token: teacher.token })).data.analyticsSummary;
     const before = await view();
     expect(before.conversations).toBe(6);
-    await db.prisma.collectiveMembership.deleteMany({ where: { userId: teens[0].user.id, collectiveId: cls.id } });
+    await api.prisma.collectiveMembership.deleteMany({ where: { userId: teens[0].user.id, collectiveId: cls.id } });
     for (const version of ['1.0', '2.0']) {
       const r = await api.gql(RECORD, { input: { conversationId: gid('Conversation', conversations[0].id), chatbotVersion: version, language: 'fr', mood: 'VERY_NEGATIVE' } }, { apiKey: writer });
       expect(r.errors).toBeUndefined();
@@ -315,15 +304,15 @@ describe(`analytics attacks (${dbKind})`, () => {
     }
     // A pupil who joins after a conversation's first recording does not bring it in either.
     const newcomer = await person('TEENAGER');
-    const c = await db.prisma.conversation.create({ data: { userId: newcomer.user.id, conversationType: 'INCIDENT', title: 't' } });
+    const c = await api.prisma.conversation.create({ data: { userId: newcomer.user.id, conversationType: 'INCIDENT', title: 't' } });
     await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '1.0', language: 'fr', mood: 'NEGATIVE' } }, { apiKey: writer });
-    await db.prisma.collectiveMembership.create({ data: { userId: newcomer.user.id, collectiveId: cls.id, role: 'MEMBER' } });
+    await api.prisma.collectiveMembership.create({ data: { userId: newcomer.user.id, collectiveId: cls.id, role: 'MEMBER' } });
     await api.gql(RECORD, { input: { conversationId: gid('Conversation', c.id), chatbotVersion: '2.0', language: 'fr', mood: 'NEGATIVE' } }, { apiKey: writer });
     expect(await view()).toEqual(before);
   });
 
   it('collective ids that are not UUIDs, of another type or with NUL, and extreme instants, are BAD_USER_INPUT or answer; never an internal error', async () => {
-    const reader = (await createApiKey(db.prisma, ['analytics:read'])).key;
+    const reader = (await createApiKey(api.prisma, ['analytics:read'])).key;
     for (const filter of [{ collectiveId: gid('Collective', 'not-a-uuid') }, { collectiveId: gid('Collective', 'X'.repeat(5000)) }, { collectiveId: gid('User', '00000000-0000-0000-0000-000000000000') }, { since: '0001-01-01T00:00:00Z' }, { since: '9999-12-31T23:59:59Z' }, { collectiveId: 'garbage\u0000' }]) {
       const r = await api.gql(SUMMARY, { filter }, { apiKey: reader });
       if (filter.since) expect(r.errors).toBeUndefined();
@@ -333,7 +322,7 @@ describe(`analytics attacks (${dbKind})`, () => {
 
   it('free text never comes back in an error, even when the input is refused by GraphQL itself', async () => {
     const teen = await person('TEENAGER');
-    const c = await db.prisma.conversation.create({ data: { userId: teen.user.id, conversationType: 'INCIDENT', title: 't' } });
+    const c = await api.prisma.conversation.create({ data: { userId: teen.user.id, conversationType: 'INCIDENT', title: 't' } });
     const bad = [
       { conversationId: gid('Conversation', c.id), language: 'fr', bullyingMessage: SECRET }, // chatbotVersion missing
       { conversationId: gid('Conversation', c.id), chatbotVersion: '1', language: 'fr', summary: SECRET, mood: 'NOT_A_MOOD' },
@@ -354,22 +343,14 @@ describe(`analytics attacks (${dbKind})`, () => {
 });
 
 describe(`analytics attacks, second review (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
+  const person = api.person;
   let writer: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    writer = (await createApiKey(db.prisma, ['analytics:write'])).key;
+    writer = (await createApiKey(api.prisma, ['analytics:write'])).key;
   });
-  afterAll(() => db.destroy());
-
-  async function person(userType: UserType = 'PARENT') {
-    const user = await createUser(db.prisma, { userType });
-    return { user, token: (await createSession(db.prisma, user.id)).token };
-  }
-  const conversationOf = (userId: string) => db.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't' } });
+  const conversationOf = (userId: string) => api.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't' } });
   const recordInput = (conversationId: string, extra: Record<string, unknown> = {}) => ({
     conversationId: gid('Conversation', conversationId), chatbotVersion: '1.0', language: 'fr', mood: 'NEGATIVE', ...extra,
   });
@@ -386,7 +367,7 @@ describe(`analytics attacks, second review (${dbKind})`, () => {
     };
     const r = await api.gql(RECORD, { input: recordInput(c.id, full) }, { apiKey: writer });
     expect(r.errors).toBeUndefined();
-    const stored = await db.prisma.conversationAnalytics.findFirstOrThrow({
+    const stored = await api.prisma.conversationAnalytics.findFirstOrThrow({
       where: { conversationId: c.id },
       select: { _count: { select: { messages: true, moods: true, strategies: true, answerTypes: true } } },
     });
@@ -406,7 +387,7 @@ describe(`analytics attacks, second review (${dbKind})`, () => {
     for (let i = 0; i < 4; i++) friends.push(await person('TEENAGER'));
     const adult = await person('PARENT');
     const club = await createCollective(
-      db.prisma,
+      api.prisma,
       [{ userId: owner.user.id, role: 'OWNER' }, { userId: admin.user.id, role: 'ADMIN' }, { userId: adult.user.id, role: 'ADMIN' }, ...friends.map((f) => ({ userId: f.user.id, role: 'MEMBER' as const }))],
       { type: 'OTHER' },
     );
@@ -431,21 +412,21 @@ describe(`analytics attacks, second review (${dbKind})`, () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     // The deletion holds its row lock until the recording has reached the conversation and waits.
-    const deleting = db.prisma.$transaction(async (tx) => {
+    const deleting = api.prisma.$transaction(async (tx) => {
       await tx.conversation.delete({ where: { id: c.id } });
       await gate;
     }, { timeout: 30_000 });
     const recording = api.gql(RECORD, { input: recordInput(c.id) }, { apiKey: writer });
     for (let waiting = 0, deadline = Date.now() + 20_000; waiting === 0 && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 50));
-      [{ waiting }] = await db.prisma.$queryRaw<{ waiting: number }[]>`
+      [{ waiting }] = await api.prisma.$queryRaw<{ waiting: number }[]>`
         SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
     }
     release();
     await deleting;
     const r = await recording;
     expect(codesOf(r)).toEqual(['NOT_FOUND']);
-    expect(await db.prisma.conversationAnalytics.count({ where: { conversationId: c.id } })).toBe(0);
+    expect(await api.prisma.conversationAnalytics.count({ where: { conversationId: c.id } })).toBe(0);
   }, 60_000);
 });
 

@@ -4,11 +4,9 @@
 // what (hidden and missing collectives alike), no free text, and one SQL statement per summary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp, type GqlResult } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { codesOf, createTestApp, useTestApp, type GqlResult } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { CollectiveClimateDocument } from '../src/client/generated/graphql.ts';
 import { protectDimension, type Cell } from '../src/analytics/suppression.ts';
@@ -37,7 +35,6 @@ const DELETE = /* GraphQL */ `
 /** Free text that must never come back through the API. */
 const SECRET = 'SECRET-STORY-of-a-child-7f3a';
 const WEEK1 = new Date('2026-10-05T15:00:00Z'); // a Monday
-const gid = (type: string, id: string) => encodeGlobalID(type, id);
 /**
  * Statements a request sent, less what timing alone decides: activity-timestamp refreshes that
  * fall due, and the transaction's COMMIT, which the counter sees on PostgreSQL only at times.
@@ -55,29 +52,21 @@ interface TeenSpec {
 }
 
 describe(`conversation analytics (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
+  const person = api.person;
   let writer: string;
   let reader: string;
   let otherKey: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    writer = (await createApiKey(db.prisma, ['analytics:write'])).key;
-    reader = (await createApiKey(db.prisma, ['analytics:read'])).key;
-    otherKey = (await createApiKey(db.prisma, ['users:read', 'analytics:write'])).key;
+    writer = (await createApiKey(api.prisma, ['analytics:write'])).key;
+    reader = (await createApiKey(api.prisma, ['analytics:read'])).key;
+    otherKey = (await createApiKey(api.prisma, ['users:read', 'analytics:write'])).key;
   });
-  afterAll(() => db.destroy());
-
-  async function person(userType: UserType = 'PARENT') {
-    const user = await createUser(db.prisma, { userType });
-    return { user, token: (await createSession(db.prisma, user.id)).token };
-  }
 
   async function conversationOf(userId: string, day = 0) {
     const createdAt = new Date(WEEK1.getTime() + day * 86_400_000);
-    return db.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't', createdAt, updatedAt: createdAt } });
+    return api.prisma.conversation.create({ data: { userId, conversationType: 'INCIDENT', title: 't', createdAt, updatedAt: createdAt } });
   }
 
   function input(conversationId: string, spec: TeenSpec = {}, version = '2.1.0') {
@@ -112,7 +101,7 @@ describe(`conversation analytics (${dbKind})`, () => {
       teens.push({ ...teen, spec });
     }
     const collective = await createCollective(
-      db.prisma,
+      api.prisma,
       [
         { userId: owner.user.id, role: 'OWNER' },
         { userId: teacher.user.id, role: 'ADMIN' },
@@ -134,12 +123,12 @@ describe(`conversation analytics (${dbKind})`, () => {
   describe('recordConversationAnalytics', () => {
     it('stores the analytics with their categories and snapshots the teenager\'s collectives and their ancestors', async () => {
       const teen = await person('TEENAGER');
-      const school = await createCollective(db.prisma, [], { type: 'SCHOOL' });
-      const klass = await createCollective(db.prisma, [{ userId: teen.user.id, role: 'MEMBER' }], { type: 'CLASS', parentId: school.id });
+      const school = await createCollective(api.prisma, [], { type: 'SCHOOL' });
+      const klass = await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }], { type: 'CLASS', parentId: school.id });
       const conversation = await conversationOf(teen.user.id);
       const r = await record(conversation.id);
       expect(r.data.recordConversationAnalytics).toEqual({ conversationId: gid('Conversation', conversation.id), chatbotVersion: '2.1.0', created: true });
-      const stored = await db.prisma.conversationAnalytics.findUniqueOrThrow({
+      const stored = await api.prisma.conversationAnalytics.findUniqueOrThrow({
         where: { conversationId_chatbotVersion: { conversationId: conversation.id, chatbotVersion: '2.1.0' } },
         include: { messages: true, moods: true, strategies: true, answerTypes: true, collectives: true },
       });
@@ -159,7 +148,7 @@ describe(`conversation analytics (${dbKind})`, () => {
       const teen = await person('TEENAGER');
       const conversation = await conversationOf(teen.user.id);
       const rows = async () => {
-        const a = await db.prisma.conversationAnalytics.findMany({
+        const a = await api.prisma.conversationAnalytics.findMany({
           where: { conversationId: conversation.id },
           include: { messages: true, moods: true, strategies: true, answerTypes: true, collectives: true },
           orderBy: { chatbotVersion: 'asc' },
@@ -194,7 +183,7 @@ describe(`conversation analytics (${dbKind})`, () => {
       const results = await Promise.all(Array.from({ length: 6 }, () => api.gql(RECORD, { input: input(conversation.id) }, { apiKey: writer })));
       expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
       expect(results.filter((r) => r.data.recordConversationAnalytics.created)).toHaveLength(1);
-      const stored = await db.prisma.conversationAnalytics.findMany({ where: { conversationId: conversation.id }, include: { moods: true, answerTypes: true } });
+      const stored = await api.prisma.conversationAnalytics.findMany({ where: { conversationId: conversation.id }, include: { moods: true, answerTypes: true } });
       expect(stored).toHaveLength(1);
       expect(stored[0].moods).toHaveLength(2);
       expect(stored[0].answerTypes).toHaveLength(2);
@@ -203,14 +192,14 @@ describe(`conversation analytics (${dbKind})`, () => {
     it('needs analytics:write: anonymous, users and other keys are refused before anything is read', async () => {
       const teen = await person('TEENAGER');
       const conversation = await conversationOf(teen.user.id);
-      const noWrite = (await createApiKey(db.prisma, ['analytics:read'])).key;
+      const noWrite = (await createApiKey(api.prisma, ['analytics:read'])).key;
       // Anonymous callers are UNAUTHENTICATED, every root field alike (src/auth/scopes.ts).
       for (const [options, code] of [[{}, 'UNAUTHENTICATED'], [{ token: teen.token }, 'FORBIDDEN'], [{ apiKey: noWrite }, 'FORBIDDEN'], [{ apiKey: reader }, 'FORBIDDEN']] as const) {
         const r = await api.gql(RECORD, { input: input(conversation.id) }, options);
         expect(codesOf(r)).toEqual([code]);
         expect(r.data).toBeNull();
       }
-      expect(await db.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(0);
+      expect(await api.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(0);
       // A key holding it among others may write.
       const ok = await api.gql(RECORD, { input: input(conversation.id) }, { apiKey: otherKey });
       expect(ok.errors).toBeUndefined();
@@ -245,39 +234,39 @@ describe(`conversation analytics (${dbKind})`, () => {
         expect(r.errors?.length).toBe(1);
         expect(r.data ?? null).toBeNull();
       }
-      expect(await db.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(0);
+      expect(await api.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(0);
       const missing = await api.gql(RECORD, { input: { ...base, conversationId: gid('Conversation', randomUUID()) } }, { apiKey: writer });
       expect(codesOf(missing)).toEqual(['NOT_FOUND']);
     });
 
     it('an adult\'s conversation is recorded but enters no collective view', async () => {
       const parent = await person('PARENT');
-      const family = await createCollective(db.prisma, [{ userId: parent.user.id, role: 'OWNER' }]);
+      const family = await createCollective(api.prisma, [{ userId: parent.user.id, role: 'OWNER' }]);
       const conversation = await conversationOf(parent.user.id);
       await record(conversation.id);
-      expect(await db.prisma.conversationAnalyticsCollective.count({ where: { collectiveId: family.id } })).toBe(0);
+      expect(await api.prisma.conversationAnalyticsCollective.count({ where: { collectiveId: family.id } })).toBe(0);
     });
   });
 
   describe('erasure', () => {
     it('deleting a conversation deletes its analytics and every categorization, in the same transaction', async () => {
       const teen = await person('TEENAGER');
-      await createCollective(db.prisma, [{ userId: teen.user.id, role: 'MEMBER' }], { type: 'CLASS' });
+      await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }], { type: 'CLASS' });
       const conversation = await conversationOf(teen.user.id);
       await record(conversation.id);
       await record(conversation.id, {}, '2.2.0');
-      const ids = (await db.prisma.conversationAnalytics.findMany({ where: { conversationId: conversation.id } })).map((a) => a.id);
+      const ids = (await api.prisma.conversationAnalytics.findMany({ where: { conversationId: conversation.id } })).map((a) => a.id);
       expect(ids).toHaveLength(2);
       const r = await api.gql(DELETE, { input: { conversationId: gid('Conversation', conversation.id) } }, { token: teen.token });
       expect(r.errors).toBeUndefined();
       const where = { analyticsId: { in: ids } };
-      expect(await db.prisma.conversationAnalytics.count({ where: { id: { in: ids } } })).toBe(0);
-      expect(await db.prisma.conversationMessageCategorized.count({ where })).toBe(0);
-      expect(await db.prisma.conversationMoodCategorized.count({ where })).toBe(0);
-      expect(await db.prisma.conversationStrategyCategorized.count({ where })).toBe(0);
-      expect(await db.prisma.conversationAnswerTypeCategorized.count({ where })).toBe(0);
-      expect(await db.prisma.conversationAnalyticsCollective.count({ where })).toBe(0);
-      const [{ n }] = await db.query<{ n: number }>(
+      expect(await api.prisma.conversationAnalytics.count({ where: { id: { in: ids } } })).toBe(0);
+      expect(await api.prisma.conversationMessageCategorized.count({ where })).toBe(0);
+      expect(await api.prisma.conversationMoodCategorized.count({ where })).toBe(0);
+      expect(await api.prisma.conversationStrategyCategorized.count({ where })).toBe(0);
+      expect(await api.prisma.conversationAnswerTypeCategorized.count({ where })).toBe(0);
+      expect(await api.prisma.conversationAnalyticsCollective.count({ where })).toBe(0);
+      const [{ n }] = await api.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM analytics.conversation_analytics WHERE conversation_id = '${conversation.id}'`,
       );
       expect(n).toBe(0);
@@ -287,13 +276,13 @@ describe(`conversation analytics (${dbKind})`, () => {
       const c = await classWith([{}, {}, {}, {}, {}]);
       expect((await summaryOf(c.collectiveGid, c.teacher.token)).data.analyticsSummary.conversations).toBe(5);
       const leaver = c.teens[0].user.id;
-      const ids = (await db.prisma.conversationAnalytics.findMany({ where: { conversation: { userId: leaver } } })).map((a) => a.id);
+      const ids = (await api.prisma.conversationAnalytics.findMany({ where: { conversation: { userId: leaver } } })).map((a) => a.id);
       expect(ids).toHaveLength(1);
-      await db.prisma.user.delete({ where: { id: leaver } });
+      await api.prisma.user.delete({ where: { id: leaver } });
       const where = { analyticsId: { in: ids } };
-      expect(await db.prisma.conversationAnalytics.count({ where: { id: { in: ids } } })).toBe(0);
-      expect(await db.prisma.conversationMoodCategorized.count({ where })).toBe(0);
-      expect(await db.prisma.conversationAnalyticsCollective.count({ where })).toBe(0);
+      expect(await api.prisma.conversationAnalytics.count({ where: { id: { in: ids } } })).toBe(0);
+      expect(await api.prisma.conversationMoodCategorized.count({ where })).toBe(0);
+      expect(await api.prisma.conversationAnalyticsCollective.count({ where })).toBe(0);
       // Four teenagers left: the class shows nothing.
       expect((await summaryOf(c.collectiveGid, c.teacher.token)).data.analyticsSummary.conversations).toBeNull();
     });
@@ -303,17 +292,17 @@ describe(`conversation analytics (${dbKind})`, () => {
       const conversation = await conversationOf(teen.user.id);
       await record(conversation.id);
       // A trigger that refuses deleting this conversation's analytics makes the whole delete fail.
-      await db.query(`CREATE FUNCTION analytics.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      await api.db.query(`CREATE FUNCTION analytics.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF OLD.conversation_id = '${conversation.id}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN OLD; END $$`);
-      await db.query(`CREATE TRIGGER refuse_delete BEFORE DELETE ON analytics.conversation_analytics FOR EACH ROW EXECUTE FUNCTION analytics.refuse_delete()`);
+      await api.db.query(`CREATE TRIGGER refuse_delete BEFORE DELETE ON analytics.conversation_analytics FOR EACH ROW EXECUTE FUNCTION analytics.refuse_delete()`);
       try {
         const r = await api.gql(DELETE, { input: { conversationId: gid('Conversation', conversation.id) } }, { token: teen.token });
         expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
-        expect(await db.prisma.conversation.count({ where: { id: conversation.id } })).toBe(1);
-        expect(await db.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(1);
+        expect(await api.prisma.conversation.count({ where: { id: conversation.id } })).toBe(1);
+        expect(await api.prisma.conversationAnalytics.count({ where: { conversationId: conversation.id } })).toBe(1);
       } finally {
-        await db.query('DROP TRIGGER refuse_delete ON analytics.conversation_analytics');
-        await db.query('DROP FUNCTION analytics.refuse_delete()');
+        await api.db.query('DROP TRIGGER refuse_delete ON analytics.conversation_analytics');
+        await api.db.query('DROP FUNCTION analytics.refuse_delete()');
       }
     });
   });
@@ -470,7 +459,7 @@ describe(`conversation analytics (${dbKind})`, () => {
     it('the membership snapshot: removing a teenager after recording does not change the class view', async () => {
       const c = await classWith(Array.from({ length: 6 }, () => ({})));
       const before = (await summaryOf(c.collectiveGid, c.teacher.token)).data.analyticsSummary;
-      await db.prisma.collectiveMembership.deleteMany({ where: { userId: c.teens[0].user.id, collectiveId: c.collective.id } });
+      await api.prisma.collectiveMembership.deleteMany({ where: { userId: c.teens[0].user.id, collectiveId: c.collective.id } });
       const after = (await summaryOf(c.collectiveGid, c.teacher.token)).data.analyticsSummary;
       expect(after).toEqual(before);
       expect(after.conversations).toBe(6);
@@ -478,14 +467,14 @@ describe(`conversation analytics (${dbKind})`, () => {
 
     it('a school sees the conversations of its classes\' pupils; k is configurable but never below 3', async () => {
       const principal = await person();
-      const school = await createCollective(db.prisma, [{ userId: principal.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
+      const school = await createCollective(api.prisma, [{ userId: principal.user.id, role: 'OWNER' }], { type: 'SCHOOL' });
       const teens = [];
       for (let i = 0; i < 3; i++) teens.push(await person('TEENAGER'));
-      await createCollective(db.prisma, teens.map((t) => ({ userId: t.user.id, role: 'MEMBER' as const })), { type: 'CLASS', parentId: school.id });
+      await createCollective(api.prisma, teens.map((t) => ({ userId: t.user.id, role: 'MEMBER' as const })), { type: 'CLASS', parentId: school.id });
       for (const t of teens) await record((await conversationOf(t.user.id)).id);
       const schoolGid = gid('Collective', school.id);
       expect((await summaryOf(schoolGid, principal.token)).data.analyticsSummary.conversations).toBeNull();
-      const k3 = createTestApp(db, { ANALYTICS_MIN_TEENAGERS: '3' });
+      const k3 = createTestApp(api.db, { ANALYTICS_MIN_TEENAGERS: '3' });
       const r = await k3.gql(SUMMARY, { filter: { collectiveId: schoolGid } }, { token: principal.token });
       expect(r.data.analyticsSummary).toMatchObject({ k: 3, conversations: 3, byCollectiveType: [{ value: 'CLASS', conversations: 3 }] });
       // A roll-up over groups is still one statement (after the session's).
@@ -523,7 +512,7 @@ describe(`conversation analytics (${dbKind})`, () => {
 
     it('a collective without any analytics answers an empty summary, not NOT_FOUND', async () => {
       const owner = await person();
-      const empty = await createCollective(db.prisma, [{ userId: owner.user.id, role: 'OWNER' }], { type: 'CLASS' });
+      const empty = await createCollective(api.prisma, [{ userId: owner.user.id, role: 'OWNER' }], { type: 'CLASS' });
       for (const options of [{ token: owner.token }, { apiKey: reader }]) {
         const r = await api.gql(SUMMARY, { filter: { collectiveId: gid('Collective', empty.id) } }, options);
         expect(r.errors).toBeUndefined();
