@@ -3,11 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLFormattedError } from 'graphql';
 import { randomUUID } from 'node:crypto';
-import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createApiKey, createSession, createUser } from './factories/index.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createApiKey, gid, rawId } from './factories/index.ts';
 import { deleteConversation } from '../src/schema/conversations/domain.ts';
 import type { SessionScope } from '../src/generated/prisma/client.ts';
 
@@ -46,23 +44,17 @@ const CONVERSATION = /* GraphQL */ `
   query Conversation($id: ID!) { conversation(id: $id) { id title chatSessions(first: 10) { totalCount } } }
 `;
 
-const conversationGid = (id: string) => encodeGlobalID('Conversation', id);
-const chatSessionGid = (id: string) => encodeGlobalID('ChatSession', id);
-const rawId = (gid: string) => Buffer.from(gid, 'base64').toString().split(':').slice(1).join(':');
+const conversationGid = (id: string) => gid('Conversation', id);
+const chatSessionGid = (id: string) => gid('ChatSession', id);
 const withoutPath = (errors: readonly GraphQLFormattedError[] | undefined) => (errors ?? []).map(({ path: _path, ...rest }) => rest);
 
 describe(`conversation mutations (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-
-  async function person(scope: SessionScope = 'FULL') {
-    const user = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, user.id, scope);
-    return { user, token };
-  }
+  const api = useTestApp();
+  /** A teenager with a session at `scope`. */
+  const person = (scope: SessionScope = 'FULL') => api.person('TEENAGER', scope);
 
   async function conversationOf(userId: string, sessions = 1) {
-    return db.prisma.conversation.create({
+    return api.prisma.conversation.create({
       data: {
         userId,
         title: 'Mine',
@@ -75,16 +67,10 @@ describe(`conversation mutations (${dbKind})`, () => {
   }
 
   const counts = async () => ({
-    conversations: await db.prisma.conversation.count(),
-    chatSessions: await db.prisma.chatSession.count(),
-    feedback: await db.prisma.feedback.count(),
+    conversations: await api.prisma.conversation.count(),
+    chatSessions: await api.prisma.chatSession.count(),
+    feedback: await api.prisma.feedback.count(),
   });
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(() => db?.destroy());
 
   describe('startConversation', () => {
     it('creates the conversation and its first chat session, owned by the caller, title trimmed', async () => {
@@ -93,12 +79,12 @@ describe(`conversation mutations (${dbKind})`, () => {
       expect(r.errors).toBeUndefined();
       const { conversation, chatSession } = r.data.startConversation;
       expect(conversation).toMatchObject({ title: 'Dans le bus', conversationType: 'INCIDENT' });
-      expect(conversation.user.id).toBe(encodeGlobalID('User', user.id));
+      expect(conversation.user.id).toBe(gid('User', user.id));
       expect(conversation.chatSessions.totalCount).toBe(1);
       expect(conversation.chatSessions.edges[0].node.id).toBe(chatSession.id);
       expect(chatSession.conversation.id).toBe(conversation.id);
       expect(chatSession.threadId).toBe(rawId(chatSession.id));
-      const row = await db.prisma.conversation.findUniqueOrThrow({ where: { id: rawId(conversation.id) }, include: { chatSessions: true } });
+      const row = await api.prisma.conversation.findUniqueOrThrow({ where: { id: rawId(conversation.id) }, include: { chatSessions: true } });
       expect(row.userId).toBe(user.id);
       expect(row.chatSessions.map((s) => s.id)).toEqual([chatSession.threadId]);
       // The owner reads it back.
@@ -157,7 +143,7 @@ describe(`conversation mutations (${dbKind})`, () => {
         expect(r.errors![0].extensions).toMatchObject({ requiredScope: 'FULL', currentScope: scope, nextStep });
       }
       expect(await counts()).toEqual(before);
-      expect(await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).toEqual(
+      expect(await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).toEqual(
         (({ chatSessions: _s, ...c }) => c)(mine),
       );
     });
@@ -165,7 +151,7 @@ describe(`conversation mutations (${dbKind})`, () => {
     it('anonymous callers are UNAUTHENTICATED; API keys, even with conversations:read, are FORBIDDEN', async () => {
       const { user } = await person();
       const mine = await conversationOf(user.id);
-      const { key } = await createApiKey(db.prisma, ['conversations:read', 'feedback:read']);
+      const { key } = await createApiKey(api.prisma, ['conversations:read', 'feedback:read']);
       const before = await counts();
       for (const [doc, variables] of calls(conversationGid(mine.id), chatSessionGid(mine.chatSessions[0].id))) {
         expect(codesOf(await api.gql(doc, variables))).toEqual(['UNAUTHENTICATED']);
@@ -178,7 +164,7 @@ describe(`conversation mutations (${dbKind})`, () => {
       const meta = await api.gql('query($id: ID!) { conversation(id: $id) { id conversationType } }', { id: conversationGid(mine.id) }, { apiKey: key });
       expect(meta.data.conversation).toEqual({ id: conversationGid(mine.id), conversationType: mine.conversationType });
       expect(await counts()).toEqual(before);
-      expect((await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Mine');
+      expect((await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Mine');
     });
   });
 
@@ -201,19 +187,19 @@ describe(`conversation mutations (${dbKind})`, () => {
         expect(hidden.status).toBe(missing.status);
       }
       expect(await counts()).toEqual(before);
-      const row = await db.prisma.conversation.findUniqueOrThrow({ where: { id: theirs.id }, include: { chatSessions: true } });
+      const row = await api.prisma.conversation.findUniqueOrThrow({ where: { id: theirs.id }, include: { chatSessions: true } });
       expect(row).toEqual(theirs);
     });
 
     it('malformed IDs are BAD_USER_INPUT: not base64, another type, not a UUID inside', async () => {
       const { user, token } = await person();
       const mine = await conversationOf(user.id);
-      for (const conversationId of ['garbage!', '', chatSessionGid(mine.chatSessions[0].id), encodeGlobalID('User', user.id), encodeGlobalID('Conversation', '42'), mine.id]) {
+      for (const conversationId of ['garbage!', '', chatSessionGid(mine.chatSessions[0].id), gid('User', user.id), gid('Conversation', '42'), mine.id]) {
         const r = await api.gql(RENAME, { input: { conversationId, title: 'x' } }, { token });
         expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
         expect(r.errors![0].extensions!.issues).toEqual([{ path: 'input.conversationId', message: 'must be the ID of a Conversation' }]);
       }
-      expect((await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Mine');
+      expect((await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Mine');
     });
   });
 
@@ -227,7 +213,7 @@ describe(`conversation mutations (${dbKind})`, () => {
       const { chatSession, conversation } = r.data.startChatSession;
       expect(conversation.chatSessions.totalCount).toBe(2);
       expect(new Date(conversation.updatedAt).getTime()).toBeGreaterThan(mine.updatedAt.getTime());
-      expect(await db.prisma.chatSession.findUniqueOrThrow({ where: { id: chatSession.threadId } })).toMatchObject({ conversationId: mine.id });
+      expect(await api.prisma.chatSession.findUniqueOrThrow({ where: { id: chatSession.threadId } })).toMatchObject({ conversationId: mine.id });
       const list = await api.gql('{ me { conversations(first: 10) { edges { node { id } } } } }', {}, { token });
       const ids = list.data.me.conversations.edges.map((e: { node: { id: string } }) => e.node.id);
       expect(ids[0]).toBe(conversationGid(mine.id));
@@ -241,7 +227,7 @@ describe(`conversation mutations (${dbKind})`, () => {
       const mine = await conversationOf(user.id);
       const r = await api.gql(RENAME, { input: { conversationId: conversationGid(mine.id), title: '  Le groupe de la classe ' } }, { token });
       expect(r.data.renameConversation.conversation).toEqual({ id: conversationGid(mine.id), title: 'Le groupe de la classe' });
-      expect((await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Le groupe de la classe');
+      expect((await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).title).toBe('Le groupe de la classe');
     });
 
     it('a blank or too long title is BAD_USER_INPUT and changes nothing', async () => {
@@ -251,7 +237,7 @@ describe(`conversation mutations (${dbKind})`, () => {
         const r = await api.gql(RENAME, { input: { conversationId: conversationGid(mine.id), title } }, { token });
         expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
       }
-      expect(await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).toMatchObject({ title: 'Mine', updatedAt: mine.updatedAt });
+      expect(await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id } })).toMatchObject({ title: 'Mine', updatedAt: mine.updatedAt });
     });
   });
 
@@ -264,9 +250,9 @@ describe(`conversation mutations (${dbKind})`, () => {
       const r = await api.gql(DELETE, { input: { conversationId: gid } }, { token });
       expect(r.errors).toBeUndefined();
       expect(r.data.deleteConversation).toEqual({ deletedConversationId: gid });
-      expect(await db.prisma.conversation.findUnique({ where: { id: mine.id } })).toBeNull();
-      expect(await db.prisma.chatSession.count({ where: { id: { in: mine.chatSessions.map((s) => s.id) } } })).toBe(0);
-      expect(await db.prisma.chatSession.count({ where: { conversationId: kept.id } })).toBe(2);
+      expect(await api.prisma.conversation.findUnique({ where: { id: mine.id } })).toBeNull();
+      expect(await api.prisma.chatSession.count({ where: { id: { in: mine.chatSessions.map((s) => s.id) } } })).toBe(0);
+      expect(await api.prisma.chatSession.count({ where: { conversationId: kept.id } })).toBe(2);
       expect(codesOf(await api.gql(CONVERSATION, { id: gid }, { token }))).toEqual(['NOT_FOUND']);
       expect(codesOf(await api.gql(DELETE, { input: { conversationId: gid } }, { token }))).toEqual(['NOT_FOUND']);
     });
@@ -274,21 +260,21 @@ describe(`conversation mutations (${dbKind})`, () => {
     it('the domain function deletes in the caller\'s transaction and says whether there was one', async () => {
       const { user } = await person();
       const mine = await conversationOf(user.id, 2);
-      expect(await db.prisma.$transaction((tx) => deleteConversation(tx, mine.id))).toBe(true);
-      expect(await db.prisma.chatSession.count({ where: { conversationId: mine.id } })).toBe(0);
-      expect(await db.prisma.$transaction((tx) => deleteConversation(tx, mine.id))).toBe(false);
+      expect(await api.prisma.$transaction((tx) => deleteConversation(tx, mine.id))).toBe(true);
+      expect(await api.prisma.chatSession.count({ where: { conversationId: mine.id } })).toBe(0);
+      expect(await api.prisma.$transaction((tx) => deleteConversation(tx, mine.id))).toBe(false);
     });
   });
 
   describe('no partial write when the database refuses half way', () => {
     // A real failure: a trigger makes PostgreSQL refuse the second statement of the transaction.
     async function withRefusal(timing: 'INSERT' | 'DELETE', fn: () => Promise<void>) {
-      await db.query(`CREATE OR REPLACE FUNCTION app.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$`);
-      await db.query(`CREATE TRIGGER test_refuse BEFORE ${timing} ON app.chat_session FOR EACH ROW EXECUTE FUNCTION app.test_refuse()`);
+      await api.db.query(`CREATE OR REPLACE FUNCTION app.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$`);
+      await api.db.query(`CREATE TRIGGER test_refuse BEFORE ${timing} ON app.chat_session FOR EACH ROW EXECUTE FUNCTION app.test_refuse()`);
       try {
         await fn();
       } finally {
-        await db.query('DROP TRIGGER test_refuse ON app.chat_session');
+        await api.db.query('DROP TRIGGER test_refuse ON app.chat_session');
       }
     }
 
@@ -301,7 +287,7 @@ describe(`conversation mutations (${dbKind})`, () => {
         expect(r.errors![0].message).not.toContain('refused');
       });
       expect(await counts()).toEqual(before);
-      expect(await db.prisma.conversation.count({ where: { title: 'Half' } })).toBe(0);
+      expect(await api.prisma.conversation.count({ where: { title: 'Half' } })).toBe(0);
     });
 
     it('startChatSession: the conversation is not bumped when the session cannot be created', async () => {
@@ -311,7 +297,7 @@ describe(`conversation mutations (${dbKind})`, () => {
         const r = await api.gql(START_SESSION, { input: { conversationId: conversationGid(mine.id) } }, { token });
         expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
       });
-      const row = await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id }, include: { chatSessions: true } });
+      const row = await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id }, include: { chatSessions: true } });
       expect(row).toEqual(mine);
     });
 
@@ -322,7 +308,7 @@ describe(`conversation mutations (${dbKind})`, () => {
         const r = await api.gql(DELETE, { input: { conversationId: conversationGid(mine.id) } }, { token });
         expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
       });
-      const row = await db.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id }, include: { chatSessions: true } });
+      const row = await api.prisma.conversation.findUniqueOrThrow({ where: { id: mine.id }, include: { chatSessions: true } });
       expect(row.chatSessions).toHaveLength(2);
     });
   });
@@ -338,10 +324,10 @@ describe(`conversation mutations (${dbKind})`, () => {
       // A Node: its id is a global ID (Feedback:<uuid>), as every cached entity's.
       const [typename, rawFeedbackId] = Buffer.from(r.data.submitFeedback.feedback.id, 'base64').toString().split(':');
       expect(typename).toBe('Feedback');
-      const row = await db.prisma.feedback.findUniqueOrThrow({ where: { id: rawFeedbackId } });
+      const row = await api.prisma.feedback.findUniqueOrThrow({ where: { id: rawFeedbackId } });
       expect(row).toMatchObject({ sessionId, rating: 4, comment: 'Merci, ça aide', isPositive: true });
       // Operators with feedback:read see it.
-      const { key } = await createApiKey(db.prisma, ['feedback:read']);
+      const { key } = await createApiKey(api.prisma, ['feedback:read']);
       const list = await api.gql('{ feedback(first: 50) { edges { node { id } } } }', {}, { apiKey: key });
       expect(list.data.feedback.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(r.data.submitFeedback.feedback.id);
     });
