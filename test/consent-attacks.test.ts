@@ -2,43 +2,34 @@
 // the attempt counter across repeated requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverConsentCode, processNotificationOutbox } from '../src/notifications/outbox.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createSession, createUser } from './factories/index.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createSession, createUser, gid, rawId } from './factories/index.ts';
 import { codeIn, startSmtpServer, type SmtpTestServer } from './helpers/smtp.ts';
 
 const GRANT = `mutation($t: ID!, $r: ID, $code: String) { grantParentalConsent(input: { teenagerId: $t, requestId: $r, code: $code }) { teenager { id } } }`;
 const REQUEST = `mutation($c: String!) { requestParentalAuthorization(input: { parentContact: $c }) { authorizationRequest { id status } } }`;
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
 
 describe(`consent codes under attack (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
   let smtp: SmtpTestServer;
-  beforeAll(async () => {
-    db = await createTestDatabase({ poolMax: 20 });
+  const api = useTestApp(async () => {
     smtp = await startSmtpServer();
-    api = createTestApp(db, { SMTP_URL: smtp.url, MAIL_TIMEOUT_MS: '1000', OUTBOX_RETRY_INTERVAL_MS: '10' });
+    return { poolMax: 20, env: { SMTP_URL: smtp.url, MAIL_TIMEOUT_MS: '1000', OUTBOX_RETRY_INTERVAL_MS: '10' } };
   });
-  afterAll(async () => {
-    await db.destroy();
-    await smtp.close();
-  });
+  afterAll(() => smtp?.close());
 
   let n = 0;
   async function teenWaiting() {
     n++;
-    const user = await db.prisma.user.create({ data: { userType: 'TEENAGER', language: 'fr' } });
-    await db.prisma.userConsent.create({ data: { userId: user.id } });
-    const { token } = await createSession(db.prisma, user.id, 'PENDING_CONSENT');
+    const user = await api.prisma.user.create({ data: { userType: 'TEENAGER', language: 'fr' } });
+    await api.prisma.userConsent.create({ data: { userId: user.id } });
+    const { token } = await createSession(api.prisma, user.id, 'PENDING_CONSENT');
     return { user, token, gid: gid('User', user.id), contact: `attack-${n}-${user.id.slice(0, 6)}@example.org` };
   }
   async function parentAccount() {
-    const user = await createUser(db.prisma, { userType: 'PARENT' });
-    await db.prisma.userConsent.create({ data: { userId: user.id } });
-    return { user, token: (await createSession(db.prisma, user.id, 'FULL')).token };
+    const user = await createUser(api.prisma, { userType: 'PARENT' });
+    await api.prisma.userConsent.create({ data: { userId: user.id } });
+    return { user, token: (await createSession(api.prisma, user.id, 'FULL')).token };
   }
   async function ask(teen: { token: string }, contact: string) {
     const r = await api.gql(REQUEST, { c: contact }, { token: teen.token });
@@ -46,7 +37,7 @@ describe(`consent codes under attack (${dbKind})`, () => {
     return r.data.requestParentalAuthorization.authorizationRequest.id as string;
   }
   const grant = (as: { token: string }, teen: { gid: string }, requestId: string, code?: string) => api.gql(GRANT, { t: teen.gid, r: requestId, code }, { token: as.token });
-  const requestRow = (requestId: string) => db.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: rawId(requestId) } });
+  const requestRow = (requestId: string) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: rawId(requestId) } });
   const waitFor = async (cond: () => boolean, ms = 5000) => {
     const end = Date.now() + ms;
     while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -60,13 +51,13 @@ describe(`consent codes under attack (${dbKind})`, () => {
       requestId = await ask(teen, teen.contact);
       // The first mail reached the server but was answered late: the outbox believes it failed.
       await waitFor(() => smtp.to(teen.contact).length === 1);
-      expect((await db.prisma.notificationOutbox.findUniqueOrThrow({ where: { requestId: rawId(requestId) } })).attempts).toBe(1);
+      expect((await api.prisma.notificationOutbox.findUniqueOrThrow({ where: { requestId: rawId(requestId) } })).attempts).toBe(1);
     } finally {
       smtp.slow(0);
     }
     // The retry sends a second mail.
-    await db.prisma.notificationOutbox.update({ where: { requestId: rawId(requestId) }, data: { nextAttemptAt: new Date(0) } });
-    const deps = { db, notifier: api.app.services.notifier, log: api.app.services.log, config: api.config };
+    await api.prisma.notificationOutbox.update({ where: { requestId: rawId(requestId) }, data: { nextAttemptAt: new Date(0) } });
+    const deps = { db: api.db, notifier: api.app.services.notifier, log: api.app.services.log, config: api.config };
     expect(await processNotificationOutbox(deps)).toEqual({ claimed: 1, completed: 1, failed: 0 });
     const mails = smtp.to(teen.contact);
     expect(mails).toHaveLength(2);
@@ -80,7 +71,7 @@ describe(`consent codes under attack (${dbKind})`, () => {
   it('the codes of the last four mails of an open request work, not older ones, and never another request\'s', async () => {
     const teen = await teenWaiting();
     const requestId = await ask(teen, teen.contact);
-    const deps = { db, notifier: api.app.services.notifier, log: api.app.services.log, config: api.config };
+    const deps = { db: api.db, notifier: api.app.services.notifier, log: api.app.services.log, config: api.config };
     for (let i = 0; i < 4; i++) expect(await deliverConsentCode(deps, rawId(requestId))).toBe('sent');
     const codes = smtp.to(teen.contact).map(codeIn);
     expect(new Set(codes).size).toBe(5);

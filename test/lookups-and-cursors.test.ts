@@ -5,16 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isInterfaceType, isObjectType, type GraphQLFormattedError } from 'graphql';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
 import { defaultContentDir, demoIds, seedDatabase } from '../src/seed/index.ts';
 import { createPgMessageStore } from '../src/messages/pg-store.ts';
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':').slice(1).join(':');
 const ZERO = '00000000-0000-0000-0000-000000000000';
 const NODE = `query($id: ID!) { node(id: $id) { id } }`;
 
@@ -22,18 +19,14 @@ const NODE = `query($id: ID!) { node(id: $id) { id } }`;
 const seen = (e: GraphQLFormattedError) => ({ message: e.message, extensions: e.extensions });
 
 describe(`lookups and cursors (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp({ env: { MAX_QUERY_COMPLEXITY: '100000' }, deps: (db) => ({ messages: createPgMessageStore(db.prisma) }) });
   let lea = '';
   let operatorKey = '';
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedDatabase(db.prisma, { contentDir: defaultContentDir });
-    api = createTestApp(db, { MAX_QUERY_COMPLEXITY: '100000' }, { messages: createPgMessageStore(db.prisma) });
-    lea = (await createSession(db.prisma, demoIds.leaMoreau)).token;
-    operatorKey = (await createApiKey(db.prisma, ['users:read', 'feedback:read', 'collectives:read', 'conversations:read'])).key;
+    await seedDatabase(api.prisma, { contentDir: defaultContentDir });
+    lea = (await createSession(api.prisma, demoIds.leaMoreau)).token;
+    operatorKey = (await createApiKey(api.prisma, ['users:read', 'feedback:read', 'collectives:read', 'conversations:read'])).key;
   });
-  afterAll(() => db.destroy());
 
   describe('node(id:) and nodes(ids:)', () => {
     it('a missing collective answers exactly like class 5e B, which Léa may not see', async () => {
@@ -83,24 +76,24 @@ describe(`lookups and cursors (${dbKind})`, () => {
     });
 
     it('a missing row costs the statements a hidden one does, for every node type and user/conversation/collective(id:)', async () => {
-      const other = await createUser(db.prisma);
-      await createSession(db.prisma, other.id);
-      const conv = await db.prisma.conversation.create({
+      const other = await createUser(api.prisma);
+      await createSession(api.prisma, other.id);
+      const conv = await api.prisma.conversation.create({
         data: { userId: other.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } },
         include: { chatSessions: true },
       });
       const session = conv.chatSessions[0];
-      const message = await db.prisma.message.create({ data: { conversationId: conv.id, chatSessionId: session.id, userId: other.id, role: 'USER', text: 'x' } });
+      const message = await api.prisma.message.create({ data: { conversationId: conv.id, chatSessionId: session.id, userId: other.id, role: 'USER', text: 'x' } });
       const hidden: [string, string][] = [
         ['User', other.id],
         ['Conversation', conv.id],
         ['ChatSession', session.id],
         ['Collective', demoIds.class5eB],
-        ['CollectiveMembership', (await db.prisma.collectiveMembership.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
-        ['Invitation', (await db.prisma.invitation.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
+        ['CollectiveMembership', (await api.prisma.collectiveMembership.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
+        ['Invitation', (await api.prisma.invitation.findFirstOrThrow({ where: { collectiveId: demoIds.class5eB } })).id],
         ['Message', message.id],
-        ['AppSession', (await db.prisma.appSession.findFirstOrThrow({ where: { userId: other.id } })).id],
-        ['Feedback', (await db.prisma.feedback.create({ data: { sessionId: session.id, rating: 3, isPositive: true } })).id],
+        ['AppSession', (await api.prisma.appSession.findFirstOrThrow({ where: { userId: other.id } })).id],
+        ['Feedback', (await api.prisma.feedback.create({ data: { sessionId: session.id, rating: 3, isPositive: true } })).id],
       ];
       for (const [type, id] of hidden) {
         const h = await api.gql(NODE, { id: gid(type, id) }, { token: lea });
@@ -183,7 +176,7 @@ describe(`lookups and cursors (${dbKind})`, () => {
     });
 
     it('the reproduction: start a conversation, take its cursor, delete it; the page after it still holds the 3 that follow, and last/before likewise', async () => {
-      const { token } = await createSession(db.prisma, demoIds.leaMoreau);
+      const { token } = await createSession(api.prisma, demoIds.leaMoreau);
       const started = await api.gql(
         `mutation { startConversation(input: { conversationType: GENERAL, title: "Nouvelle" }) { conversation { id } } }`,
         {},
@@ -202,12 +195,12 @@ describe(`lookups and cursors (${dbKind})`, () => {
 
       // Backwards: the oldest conversation's cursor, deleted, still bounds the page before it.
       const all = (await api.gql(MY_CONVERSATIONS, { first: 10 }, { token })).data.me.conversations.edges;
-      const victim = await db.prisma.conversation.create({
+      const victim = await api.prisma.conversation.create({
         data: { userId: demoIds.leaMoreau, conversationType: 'GENERAL', updatedAt: new Date('2000-01-01T00:00:00Z') },
       });
       const withVictim = (await api.gql(MY_CONVERSATIONS, { last: 1 }, { token })).data.me.conversations;
       expect(withVictim.edges[0].node.id).toBe(gid('Conversation', victim.id));
-      await db.prisma.conversation.delete({ where: { id: victim.id } });
+      await api.prisma.conversation.delete({ where: { id: victim.id } });
       const before = await api.gql(MY_CONVERSATIONS, { last: 10, before: withVictim.endCursor }, { token });
       expect(before.data.me.conversations.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(all.map((e: { node: { id: string } }) => e.node.id));
     });
@@ -256,83 +249,83 @@ describe(`lookups and cursors (${dbKind})`, () => {
     const times = (base: string) => [0, 1, 2, 2, 3, 4, 5].map((m) => new Date(Date.parse(base) + m * 60_000));
 
     it('User.conversations (updatedAt desc) keeps its place', async () => {
-      const teen = await createUser(db.prisma);
-      const { token } = await createSession(db.prisma, teen.id);
+      const teen = await createUser(api.prisma);
+      const { token } = await createSession(api.prisma, teen.id);
       for (const updatedAt of times('2026-10-01T08:00:00Z')) {
-        await db.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL', updatedAt } });
+        await api.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL', updatedAt } });
       }
       const page = async (args: Record<string, unknown>) =>
         read((await api.gql(`query(${VARS}) { me { conversations(${ARGS}) { ${CONN} } } }`, args, { token })).data.me.conversations);
-      await keepsPlace(page, (id) => db.prisma.conversation.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 4 });
+      await keepsPlace(page, (id) => api.prisma.conversation.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 4 });
     });
 
     it('Conversation.chatSessions (createdAt asc) keeps its place', async () => {
-      const teen = await createUser(db.prisma);
-      const { token } = await createSession(db.prisma, teen.id);
-      const conv = await db.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL' } });
-      for (const createdAt of times('2026-10-01T08:00:00Z')) await db.prisma.chatSession.create({ data: { conversationId: conv.id, createdAt } });
+      const teen = await createUser(api.prisma);
+      const { token } = await createSession(api.prisma, teen.id);
+      const conv = await api.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL' } });
+      for (const createdAt of times('2026-10-01T08:00:00Z')) await api.prisma.chatSession.create({ data: { conversationId: conv.id, createdAt } });
       const page = async (args: Record<string, unknown>) =>
         read((await api.gql(`query($id: ID!, ${VARS}) { conversation(id: $id) { chatSessions(${ARGS}) { ${CONN} } } }`, { id: gid('Conversation', conv.id), ...args }, { token })).data.conversation.chatSessions);
-      await keepsPlace(page, (id) => db.prisma.chatSession.delete({ where: { id: rawId(id) } }), { forward: 2, backward: 5 });
+      await keepsPlace(page, (id) => api.prisma.chatSession.delete({ where: { id: rawId(id) } }), { forward: 2, backward: 5 });
     });
 
     it('Collective.members (createdAt asc) and Collective.invitations (createdAt desc) keep their place', async () => {
-      const owner = await createUser(db.prisma, { userType: 'PARENT' });
-      const { token } = await createSession(db.prisma, owner.id);
-      const collective = await createCollective(db.prisma, [{ userId: owner.id, role: 'OWNER' }]);
+      const owner = await createUser(api.prisma, { userType: 'PARENT' });
+      const { token } = await createSession(api.prisma, owner.id);
+      const collective = await createCollective(api.prisma, [{ userId: owner.id, role: 'OWNER' }]);
       for (const createdAt of times('2026-10-02T08:00:00Z')) {
-        const u = await createUser(db.prisma);
-        await db.prisma.collectiveMembership.create({ data: { userId: u.id, collectiveId: collective.id, role: 'MEMBER', createdAt } });
-        await db.prisma.invitation.create({
+        const u = await createUser(api.prisma);
+        await api.prisma.collectiveMembership.create({ data: { userId: u.id, collectiveId: collective.id, role: 'MEMBER', createdAt } });
+        await api.prisma.invitation.create({
           data: { collectiveId: collective.id, inviterId: owner.id, tokenHash: randomUUID().replace(/-/g, ''), language: 'fr', createdAt, expiresAt: new Date('2030-01-01T00:00:00Z') },
         });
       }
       const members = async (args: Record<string, unknown>) =>
         read((await api.gql(`query($id: ID!, ${VARS}) { collective(id: $id) { members(${ARGS}) { ${CONN} } } }`, { id: gid('Collective', collective.id), ...args }, { token })).data.collective.members);
-      await keepsPlace(members, (id) => db.prisma.collectiveMembership.delete({ where: { id: rawId(id) } }), { forward: 2, backward: 6 });
+      await keepsPlace(members, (id) => api.prisma.collectiveMembership.delete({ where: { id: rawId(id) } }), { forward: 2, backward: 6 });
       const invitations = async (args: Record<string, unknown>) =>
         read((await api.gql(`query($id: ID!, ${VARS}) { collective(id: $id) { invitations(${ARGS}) { ${CONN} } } }`, { id: gid('Collective', collective.id), ...args }, { token })).data.collective.invitations);
-      await keepsPlace(invitations, (id) => db.prisma.invitation.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 4 });
+      await keepsPlace(invitations, (id) => api.prisma.invitation.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 4 });
     });
 
     it('Query.users (createdAt asc) and Query.feedback (createdAt desc) keep their place', async () => {
       // After every other user (oldest first): the last rows of the list are these.
-      for (const createdAt of times('2099-01-01T00:00:00Z')) await db.prisma.user.create({ data: { userType: 'TEENAGER', createdAt } });
+      for (const createdAt of times('2099-01-01T00:00:00Z')) await api.prisma.user.create({ data: { userType: 'TEENAGER', createdAt } });
       const users = async (args: Record<string, unknown>) => read((await api.gql(`query(${VARS}) { users(${ARGS}) { ${CONN} } }`, args, { apiKey: operatorKey })).data.users);
       const n = (await users({ first: 100 })).ids.length;
-      await keepsPlace(users, (id) => db.prisma.user.delete({ where: { id: rawId(id) } }), { forward: n - 6, backward: n - 2 });
+      await keepsPlace(users, (id) => api.prisma.user.delete({ where: { id: rawId(id) } }), { forward: n - 6, backward: n - 2 });
 
       // Before every other feedback (newest first).
       for (const createdAt of times('2099-01-01T00:00:00Z')) {
-        await db.prisma.feedback.create({ data: { sessionId: randomUUID(), rating: 4, isPositive: true, createdAt } });
+        await api.prisma.feedback.create({ data: { sessionId: randomUUID(), rating: 4, isPositive: true, createdAt } });
       }
       const feedback = async (args: Record<string, unknown>) => read((await api.gql(`query(${VARS}) { feedback(${ARGS}) { ${CONN} } }`, args, { apiKey: operatorKey })).data.feedback);
       // Feedback is a Node: its ids are global, like the others.
-      await keepsPlace(feedback, (id) => db.prisma.feedback.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 5 });
+      await keepsPlace(feedback, (id) => api.prisma.feedback.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 5 });
     });
 
     it('Conversation.messages and ChatSession.messages (createdAt asc) keep their place', async () => {
-      const teen = await createUser(db.prisma);
-      const { token } = await createSession(db.prisma, teen.id);
-      const conv = await db.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
+      const teen = await createUser(api.prisma);
+      const { token } = await createSession(api.prisma, teen.id);
+      const conv = await api.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
       const session = conv.chatSessions[0];
       for (const [i, createdAt] of times('2026-10-03T08:00:00Z').entries()) {
-        await db.prisma.message.create({ data: { conversationId: conv.id, chatSessionId: session.id, userId: teen.id, role: 'USER', text: `m${i}`, createdAt } });
+        await api.prisma.message.create({ data: { conversationId: conv.id, chatSessionId: session.id, userId: teen.id, role: 'USER', text: `m${i}`, createdAt } });
       }
       const byConversation = async (args: Record<string, unknown>) =>
         read((await api.gql(`query($id: ID!, ${VARS}) { conversation(id: $id) { messages(${ARGS}) { ${CONN} } } }`, { id: gid('Conversation', conv.id), ...args }, { token })).data.conversation.messages);
-      await keepsPlace(byConversation, (id) => db.prisma.message.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 4 });
+      await keepsPlace(byConversation, (id) => api.prisma.message.delete({ where: { id: rawId(id) } }), { forward: 1, backward: 4 });
       const bySession = async (args: Record<string, unknown>) =>
         read((await api.gql(`query($id: ID!, ${VARS}) { node(id: $id) { ... on ChatSession { messages(${ARGS}) { ${CONN} } } } }`, { id: gid('ChatSession', session.id), ...args }, { token })).data.node.messages);
       const left = (await bySession({ first: 100 })).ids.length;
       expect(left).toBe(5);
-      await keepsPlace(bySession, (id) => db.prisma.message.delete({ where: { id: rawId(id) } }), { forward: 0, backward: 3 });
+      await keepsPlace(bySession, (id) => api.prisma.message.delete({ where: { id: rawId(id) } }), { forward: 0, backward: 3 });
     });
 
     it('empty pages have null cursors, and echoing "" back is harmless', async () => {
-      const teen = await createUser(db.prisma);
-      const { token } = await createSession(db.prisma, teen.id);
-      const conv = await db.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL' } });
+      const teen = await createUser(api.prisma);
+      const { token } = await createSession(api.prisma, teen.id);
+      const conv = await api.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL' } });
       const Q = `query($id: ID!, ${VARS}) {
         me { conversations(type: INCIDENT, ${ARGS}) { totalCount ${CONN} } }
         conversation(id: $id) { id messages(${ARGS}) { ${CONN} } chatSessions(${ARGS}) { ${CONN} } } }`;
@@ -370,9 +363,9 @@ describe(`lookups and cursors (${dbKind})`, () => {
         'bm9wZQ==',
         'A'.repeat(5000),
       ];
-      const teen = await createUser(db.prisma);
-      const { token } = await createSession(db.prisma, teen.id);
-      const conv = await db.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } } });
+      const teen = await createUser(api.prisma);
+      const { token } = await createSession(api.prisma, teen.id);
+      const conv = await api.prisma.conversation.create({ data: { userId: teen.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } } });
       for (const cursor of bad) {
         for (const args of [{ first: 2, after: cursor }, { last: 2, before: cursor }]) {
           const mine = await api.gql(MY_CONVERSATIONS, args, { token: lea });
@@ -404,7 +397,7 @@ describe(`lookups and cursors (${dbKind})`, () => {
       };
       expect(bad.standardBase64 === issued || /[+/=]/.test(bad.standardBase64)).toBe(true);
       const M = `query($id: ID!, ${VARS}) { health { status } conversation(id: $id) { messages(${ARGS}) { edges { cursor } } } }`;
-      const conv = await db.prisma.conversation.findFirstOrThrow({ where: { userId: demoIds.leaMoreau } });
+      const conv = await api.prisma.conversation.findFirstOrThrow({ where: { userId: demoIds.leaMoreau } });
       for (const [name, c] of Object.entries(bad)) {
         if (c === issued) continue;
         for (const args of [{ first: 2, after: c }, { last: 2, before: c }]) {

@@ -8,13 +8,12 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, testConfig } from './helpers/app.ts';
 import { flakyDeletes, messageStoresUnderTest, type OpenedStore } from './helpers/message-stores.ts';
-import { createSession, createUser } from './factories/index.ts';
+import { createSession, createUser, rawId } from './factories/index.ts';
 import { processOutbox } from '../src/messages/outbox.ts';
 
 const START = `mutation { startConversation(input: { conversationType: INCIDENT, title: "Dans le bus" }) { conversation { id } chatSession { id } } }`;
 const SEND = `mutation($s: ID!, $t: String!) { sendMessage(input: { chatSessionId: $s, text: $t }) { message { id } } }`;
 const DELETE = `mutation($id: ID!) { deleteConversation(input: { conversationId: $id }) { deletedConversationId } }`;
-const rawId = (gid: string) => Buffer.from(gid, 'base64').toString().split(':')[1];
 
 describe.each(messageStoresUnderTest().stores)(`deleteConversation and the message store (${dbKind}, store: $name)`, ({ open }) => {
   let db: TestDatabase;

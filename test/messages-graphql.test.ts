@@ -6,10 +6,9 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
 import { countingStore, messageStoresUnderTest, type OpenedStore } from './helpers/message-stores.ts';
-import { createApiKey, createSession, createUser } from './factories/index.ts';
+import { createApiKey, createSession, createUser, gid } from './factories/index.ts';
 import type { MessageStore } from '../src/messages/types.ts';
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 const CONVERSATION_PAGE = /* GraphQL */ `
   query($id: ID!, $first: Int, $last: Int, $after: String, $before: String) {

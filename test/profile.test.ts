@@ -1,10 +1,9 @@
 // updateProfile: allowed from the first session on; absent fields stay, null clears; every value
 // checked against the real code lists before anything is written.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createApiKey, createSession, createUser } from './factories/index.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { createApiKey } from './factories/index.ts';
 import { ISO_639_1, isCountryCode } from '../src/schema/users/validation.ts';
 import type { SessionScope, UserType } from '../src/generated/prisma/client.ts';
 
@@ -15,26 +14,16 @@ const UPDATE = /* GraphQL */ `
 `;
 
 describe(`updateProfile (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(() => db?.destroy());
-
-  async function person(scope: SessionScope = 'ONBOARDING', userType: UserType = 'TEENAGER') {
-    const user = await createUser(db.prisma, { userType });
-    const { token } = await createSession(db.prisma, user.id, scope);
-    return { user, token };
-  }
+  const api = useTestApp();
+  /** A user (a teenager unless said) with a session at `scope`, the first one by default. */
+  const person = (scope: SessionScope = 'ONBOARDING', userType: UserType = 'TEENAGER') => api.person(userType, scope);
 
   it.each(['ONBOARDING', 'PENDING_CONSENT', 'FULL'] as const)('works from a %s session and returns the user', async (scope) => {
     const { user, token } = await person(scope);
     const r = await api.gql(UPDATE, { input: { language: 'it', ageClass: 'TEENAGER', country: 'IT', school: '  Scuola media Dante  ' } }, { token });
     expect(r.errors).toBeUndefined();
     expect(r.data.updateProfile.user).toMatchObject({ language: 'it', ageClass: 'TEENAGER', country: 'IT', school: 'Scuola media Dante' });
-    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({
+    expect(await api.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({
       language: 'it',
       ageClass: 'TEENAGER',
       country: 'IT',
@@ -51,7 +40,7 @@ describe(`updateProfile (${dbKind})`, () => {
     expect(blank.data.updateProfile.user).toMatchObject({ language: null, school: null });
     const nothing = await api.gql(UPDATE, { input: {} }, { token });
     expect(nothing.errors).toBeUndefined();
-    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ language: null, ageClass: null, country: null, school: null });
+    expect(await api.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ language: null, ageClass: null, country: null, school: null });
   });
 
   it('accepts any real ISO 639-1 language, not only the six the product is written in', async () => {
@@ -65,7 +54,7 @@ describe(`updateProfile (${dbKind})`, () => {
 
   it('refuses unknown or mis-cased codes, long schools and impossible age classes with BAD_USER_INPUT, writing nothing', async () => {
     const { user, token } = await person();
-    const before = await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    const before = await api.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
     const cases: [Record<string, unknown>, string][] = [
       [{ language: 'xx' }, 'input.language'],
       [{ language: 'FR' }, 'input.language'],
@@ -84,7 +73,7 @@ describe(`updateProfile (${dbKind})`, () => {
       // Scalar errors (LanguageCode) come from variable coercion, without issues.
       if (r.errors![0].extensions!.issues) expect(r.errors![0].extensions!.issues).toEqual([expect.objectContaining({ path })]);
     }
-    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(before);
+    expect(await api.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(before);
   });
 
   it('a parent can only be ADULT', async () => {
@@ -101,7 +90,7 @@ describe(`updateProfile (${dbKind})`, () => {
   });
 
   it('anonymous callers are UNAUTHENTICATED, API keys FORBIDDEN', async () => {
-    const { key } = await createApiKey(db.prisma, ['*']);
+    const { key } = await createApiKey(api.prisma, ['*']);
     expect(codesOf(await api.gql(UPDATE, { input: { language: 'en' } }))).toEqual(['UNAUTHENTICATED']);
     expect(codesOf(await api.gql(UPDATE, { input: { language: 'en' } }, { apiKey: key }))).toEqual(['FORBIDDEN']);
   });

@@ -75,7 +75,8 @@ export interface TestAppOptions {
   poolMax?: number;
   /** Configuration variables over the test defaults (APP_ENV=test, LOG_LEVEL=silent). */
   env?: Record<string, string>;
-  deps?: Partial<Pick<AppDeps, 'messages' | 'notifier' | 'log'>>;
+  /** Dependencies to inject; a function of the fresh database where they need it (a message store). */
+  deps?: Partial<Pick<AppDeps, 'messages' | 'notifier' | 'log'>> | ((db: TestDatabase) => Partial<Pick<AppDeps, 'messages' | 'notifier' | 'log'>>);
 }
 
 export type TestApp = ReturnType<typeof createTestApp> & {
@@ -98,7 +99,7 @@ export function useTestApp(options: TestAppOptions | (() => TestAppOptions | Pro
   beforeAll(async () => {
     const o = typeof options === 'function' ? await options() : options;
     db = await createTestDatabase({ poolMax: o.poolMax });
-    api = createTestApp(db, o.env, o.deps);
+    api = createTestApp(db, o.env, typeof o.deps === 'function' ? o.deps(db) : o.deps);
   });
   afterAll(async () => {
     await db?.destroy();
