@@ -4,38 +4,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processNotificationOutbox, startNotificationWorker } from '../src/notifications/outbox.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
+import { AcceptTermsDocument, SignInDocument } from '../src/client/generated/graphql.ts';
 import { codeIn, startSmtpServer, type SmtpTestServer } from './helpers/smtp.ts';
 
-const SIGN_IN = `mutation($input: SignInInput!) { signIn(input: $input) { token session { scope } user { id } } }`;
-const ACCEPT = `mutation { acceptTerms(input: { accepted: true }) { session { scope } user { hasConsented } } }`;
+const SIGN_IN = SignInDocument;
+const ACCEPT = AcceptTermsDocument;
 const REQUEST = `mutation($c: String!) { requestParentalAuthorization(input: { parentContact: $c }) { authorizationRequest { id status parentContact } } }`;
 const GRANT = `mutation($t: ID!, $r: ID, $code: String) { grantParentalConsent(input: { teenagerId: $t, requestId: $r, code: $code }) { teenager { id } parentalConsent { createdAt parent { id } } } }`;
 const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId } }`;
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 describe(`consent pipeline (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
   let smtp: SmtpTestServer;
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  const api = useTestApp(async () => {
     smtp = await startSmtpServer();
-    api = createTestApp(db, { SMTP_URL: smtp.url });
+    return { env: { SMTP_URL: smtp.url } };
   });
-  afterAll(async () => {
-    await db.destroy();
-    await smtp.close();
-  });
+  afterAll(() => smtp?.close());
 
   async function signIn(loginId: string, userType: 'TEENAGER' | 'PARENT' = 'TEENAGER') {
     const r = await api.gql(SIGN_IN, { input: { idp: 'MOCK_IDP', loginId, origin: 'web_react', userType } });
     expect(r.errors).toBeUndefined();
-    return { token: r.data.signIn.token as string, userId: r.data.signIn.user.id as string, rawId: Buffer.from(r.data.signIn.user.id, 'base64').toString().split(':')[1] };
+    return { token: r.data!.signIn.token, userId: r.data!.signIn.user.id, rawId: rawId(r.data!.signIn.user.id) };
   }
   const scopes = async (rawUserId: string) =>
-    (await db.prisma.appSession.findMany({ where: { userId: rawUserId, expiresAt: { gt: new Date() } } })).map((s) => s.scope);
+    (await api.prisma.appSession.findMany({ where: { userId: rawUserId, expiresAt: { gt: new Date() } } })).map((s) => s.scope);
 
   it('teen: ONBOARDING, then PENDING_CONSENT after the terms, then FULL on every live session when a parent consents; revocation moves them back', async () => {
     const teen = await signIn('teen-a');
@@ -46,10 +40,10 @@ describe(`consent pipeline (${dbKind})`, () => {
 
     const accepted = await api.gql(ACCEPT, {}, { token: teen.token, remoteAddress: '203.0.113.9' });
     expect(accepted.errors).toBeUndefined();
-    expect(accepted.data.acceptTerms.session.scope).toBe('PENDING_CONSENT');
-    expect(accepted.data.acceptTerms.user.hasConsented).toBe(true);
+    expect(accepted.data!.acceptTerms.session!.scope).toBe('PENDING_CONSENT');
+    expect(accepted.data!.acceptTerms.user.hasConsented).toBe(true);
     expect(await scopes(teen.rawId)).toEqual(['PENDING_CONSENT', 'PENDING_CONSENT']);
-    expect((await db.prisma.userConsent.findFirstOrThrow({ where: { userId: teen.rawId } })).consentIp).toBe('203.0.113.9');
+    expect((await api.prisma.userConsent.findFirstOrThrow({ where: { userId: teen.rawId } })).consentIp).toBe('203.0.113.9');
 
     const req = await api.gql(REQUEST, { c: ' Maman@Example.org ' }, { token: second.token });
     expect(req.errors).toBeUndefined();
@@ -58,13 +52,13 @@ describe(`consent pipeline (${dbKind})`, () => {
     expect(req.data.requestParentalAuthorization.authorizationRequest.parentContact).toBe('maman@example.org');
 
     const parent = await signIn('parent-a', 'PARENT');
-    expect((await api.gql(ACCEPT, {}, { token: parent.token })).data.acceptTerms.session.scope).toBe('FULL');
+    expect((await api.gql(ACCEPT, {}, { token: parent.token })).data!.acceptTerms.session!.scope).toBe('FULL');
     const [mail] = smtp.to('maman@example.org');
     const granted = await api.gql(GRANT, { t: teen.userId, r: req.data.requestParentalAuthorization.authorizationRequest.id, code: codeIn(mail) }, { token: parent.token });
     expect(granted.errors).toBeUndefined();
     expect(granted.data.grantParentalConsent.teenager.id).toBe(teen.userId);
     expect(await scopes(teen.rawId)).toEqual(['FULL', 'FULL']);
-    const request = await db.prisma.parentalAuthorizationRequest.findFirstOrThrow({ where: { teenagerId: teen.rawId } });
+    const request = await api.prisma.parentalAuthorizationRequest.findFirstOrThrow({ where: { teenagerId: teen.rawId } });
     expect(request.status).toBe('GRANTED');
     expect(request.parentId).toBe(parent.rawId);
 
@@ -82,7 +76,7 @@ describe(`consent pipeline (${dbKind})`, () => {
     await api.gql(ACCEPT, {}, { token: teen.token });
     const parent = await signIn('parent-b', 'PARENT');
     await api.gql(ACCEPT, {}, { token: parent.token });
-    await createCollective(db.prisma, [{ userId: parent.rawId, role: 'OWNER' }, { userId: teen.rawId, role: 'MEMBER' }], { parentalConsentGranted: true });
+    await createCollective(api.prisma, [{ userId: parent.rawId, role: 'OWNER' }, { userId: teen.rawId, role: 'MEMBER' }], { parentalConsentGranted: true });
     // The owner of the teen's family may consent without a request.
     const parentAgain = await signIn('parent-b', 'PARENT'); // fresh session: roles are read at sign-in
     expect((await api.gql(GRANT, { t: teen.userId }, { token: parentAgain.token })).errors).toBeUndefined();
@@ -98,13 +92,13 @@ describe(`consent pipeline (${dbKind})`, () => {
     const missing = await api.gql(GRANT, { t: gid('User', '00000000-0000-4000-8000-000000000000') }, { token: stranger.token });
     expect(codesOf(hidden)).toEqual(['NOT_FOUND']);
     expect(hidden.errors).toEqual(missing.errors);
-    expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.rawId } })).toBe(0);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.rawId } })).toBe(0);
   });
 
   it('only parents consent, only teenagers request', async () => {
     const teen = await signIn('teen-d');
     await api.gql(ACCEPT, {}, { token: teen.token });
-    await db.prisma.appSession.updateMany({ where: { userId: teen.rawId }, data: { scope: 'FULL' } });
+    await api.prisma.appSession.updateMany({ where: { userId: teen.rawId }, data: { scope: 'FULL' } });
     expect(codesOf(await api.gql(GRANT, { t: teen.userId }, { token: teen.token }))).toEqual(['FORBIDDEN']);
     const parent = await signIn('parent-d', 'PARENT');
     await api.gql(ACCEPT, {}, { token: parent.token });
@@ -116,7 +110,7 @@ describe(`consent pipeline (${dbKind})`, () => {
     await api.gql(ACCEPT, {}, { token: teen.token });
     const results = await Promise.all(Array.from({ length: 6 }, () => api.gql(REQUEST, { c: 'papa.e@example.org' }, { token: teen.token })));
     expect(results.flatMap(codesOf)).toEqual([]);
-    expect(await db.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.rawId } })).toBe(1);
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.rawId } })).toBe(1);
     // One request, one mail.
     expect(smtp.to('papa.e@example.org')).toHaveLength(1);
   });
@@ -124,38 +118,32 @@ describe(`consent pipeline (${dbKind})`, () => {
   it('rejects bad input with BAD_USER_INPUT', async () => {
     const teen = await signIn('teen-f');
     expect(codesOf(await api.gql(`mutation { acceptTerms(input: { accepted: false }) { user { id } } }`, {}, { token: teen.token }))).toEqual(['BAD_USER_INPUT']);
-    expect(await db.prisma.userConsent.count({ where: { userId: teen.rawId } })).toBe(0);
+    expect(await api.prisma.userConsent.count({ where: { userId: teen.rawId } })).toBe(0);
     await api.gql(ACCEPT, {}, { token: teen.token });
     // The code is mailed: a phone number, junk, a NUL byte or a huge string is refused, and nothing is written.
     for (const c of ['not a contact', '+33 6 12 34 56 78', 'a\u0000b@example.org', `${'x'.repeat(300)}@example.org`]) {
       expect(codesOf(await api.gql(REQUEST, { c }, { token: teen.token })), c).toEqual(['BAD_USER_INPUT']);
     }
-    expect(await db.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.rawId } })).toBe(0);
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.rawId } })).toBe(0);
   });
 
   it('the consent address is the socket peer; X-Forwarded-For counts only behind a trusted proxy', async () => {
     const direct = await signIn('teen-g');
     await api.gql(ACCEPT, {}, { token: direct.token, remoteAddress: '198.51.100.4', headers: { 'x-forwarded-for': '192.0.2.1' } });
-    expect((await db.prisma.userConsent.findFirstOrThrow({ where: { userId: direct.rawId } })).consentIp).toBe('198.51.100.4');
-    const proxied = createTestApp(db, { TRUST_PROXY: 'true' });
+    expect((await api.prisma.userConsent.findFirstOrThrow({ where: { userId: direct.rawId } })).consentIp).toBe('198.51.100.4');
+    const proxied = createTestApp(api.db, { TRUST_PROXY: 'true' });
     const viaProxy = await signIn('teen-h');
     await proxied.gql(ACCEPT, {}, { token: viaProxy.token, remoteAddress: '10.0.0.2', headers: { 'x-forwarded-for': '192.0.2.1, 10.0.0.2' } });
-    expect((await db.prisma.userConsent.findFirstOrThrow({ where: { userId: viaProxy.rawId } })).consentIp).toBe('192.0.2.1');
+    expect((await api.prisma.userConsent.findFirstOrThrow({ where: { userId: viaProxy.rawId } })).consentIp).toBe('192.0.2.1');
   });
 });
 
 describe(`sign-out (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(() => db.destroy());
+  const api = useTestApp();
 
   it('signOut ends this session at once; signOutEverywhere ends the others, or all', async () => {
-    const user = await createUser(db.prisma);
-    const [a, b, c] = await Promise.all([1, 2, 3].map(() => createSession(db.prisma, user.id)));
+    const user = await createUser(api.prisma);
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => createSession(api.prisma, user.id)));
     const out = await api.gql(`mutation { signOut { endedSessionIds session { id } } }`, {}, { token: a.token });
     expect(out.errors).toBeUndefined();
     expect(out.data.signOut.session).toBeNull();
@@ -172,9 +160,9 @@ describe(`sign-out (${dbKind})`, () => {
   });
 
   it("cannot end someone else's session", async () => {
-    const [u1, u2] = await Promise.all([createUser(db.prisma), createUser(db.prisma)]);
-    const s1 = await createSession(db.prisma, u1.id);
-    const s2 = await createSession(db.prisma, u2.id);
+    const [u1, u2] = await Promise.all([createUser(api.prisma), createUser(api.prisma)]);
+    const s1 = await createSession(api.prisma, u1.id);
+    const s2 = await createSession(api.prisma, u2.id);
     const r = await api.gql(`mutation($id: ID!) { signOut(input: { sessionId: $id }) { endedSessionIds } }`, { id: Buffer.from(`AppSession:${s2.session.id}`).toString('base64') }, { token: s1.token });
     expect(codesOf(r)).toEqual(['NOT_FOUND']);
     expect((await api.gql('{ me { id } }', {}, { token: s2.token })).errors).toBeUndefined();
@@ -219,35 +207,29 @@ describe(`concurrent consent changes (${dbKind})`, () => {
 });
 
 describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
   let smtp: SmtpTestServer;
   const logLines: string[] = [];
-  beforeAll(async () => {
-    db = await createTestDatabase({ poolMax: 20 });
+  const api = useTestApp(async () => {
     smtp = await startSmtpServer();
     // Every log line at every level, to show that no code is ever written there.
     const log = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
-    api = createTestApp(db, { SMTP_URL: smtp.url, MAIL_FROM: 'Compagnon <consent@example.org>', OUTBOX_RETRY_INTERVAL_MS: '10' }, { log });
+    return { poolMax: 20, env: { SMTP_URL: smtp.url, MAIL_FROM: 'Compagnon <consent@example.org>', OUTBOX_RETRY_INTERVAL_MS: '10' }, deps: { log } };
   });
-  afterAll(async () => {
-    await db.destroy();
-    await smtp.close();
-  });
+  afterAll(() => smtp?.close());
 
   let n = 0;
   /** A teenager in PENDING_CONSENT, and a fresh parent e-mail address. */
   async function teenWaiting(language: string | null = 'fr') {
     n++;
-    const user = await db.prisma.user.create({ data: { userType: 'TEENAGER', language } });
-    await db.prisma.userConsent.create({ data: { userId: user.id } });
-    const { token } = await createSession(db.prisma, user.id, 'PENDING_CONSENT');
+    const user = await api.prisma.user.create({ data: { userType: 'TEENAGER', language } });
+    await api.prisma.userConsent.create({ data: { userId: user.id } });
+    const { token } = await createSession(api.prisma, user.id, 'PENDING_CONSENT');
     return { user, token, gid: gid('User', user.id), contact: `parent-${n}-${user.id.slice(0, 6)}@example.org` };
   }
   async function parentAccount() {
-    const user = await createUser(db.prisma, { userType: 'PARENT' });
-    await db.prisma.userConsent.create({ data: { userId: user.id } });
-    return { user, token: (await createSession(db.prisma, user.id, 'FULL')).token };
+    const user = await createUser(api.prisma, { userType: 'PARENT' });
+    await api.prisma.userConsent.create({ data: { userId: user.id } });
+    return { user, token: (await createSession(api.prisma, user.id, 'FULL')).token };
   }
   async function ask(teen: { token: string }, contact: string, language?: string) {
     const r = await api.gql(
@@ -259,8 +241,8 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     return r.data.requestParentalAuthorization.authorizationRequest.id as string;
   }
   const grant = (as: { token: string }, teen: { gid: string }, requestId: string | null, code?: string) => api.gql(GRANT, { t: teen.gid, r: requestId, code }, { token: as.token });
-  const teenScopes = async (userId: string) => (await db.prisma.appSession.findMany({ where: { userId } })).map((s) => s.scope);
-  const requestRow = (requestId: string) => db.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: Buffer.from(requestId, 'base64').toString().split(':')[1] } });
+  const teenScopes = async (userId: string) => (await api.prisma.appSession.findMany({ where: { userId } })).map((s) => s.scope);
+  const requestRow = (requestId: string) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: Buffer.from(requestId, 'base64').toString().split(':')[1] } });
 
   it('the request id alone (a second account of the teenager) is refused; the recipient of the mail grants with its code', async () => {
     const teen = await teenWaiting();
@@ -279,7 +261,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     expect(wrong.errors![0].extensions!.attemptsLeft).toBe(4);
     expect(codesOf(await grant(fake, teen, null, code))).toEqual(['NOT_FOUND']);
     expect(await teenScopes(teen.user.id)).toEqual(['PENDING_CONSENT']);
-    expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
 
     // The real recipient, typing the code loosely (lower case, spaces): granted.
     const parent = await parentAccount();
@@ -294,10 +276,10 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     // Only the hash is stored, the outbox holds nothing, and no log line carries the code.
     const row = await requestRow(requestId);
     expect(row.codeHash).toMatch(/^[0-9a-f]{64}$/);
-    const dump = JSON.stringify([await db.prisma.parentalAuthorizationRequest.findMany(), await db.prisma.notificationOutbox.findMany(), await db.prisma.mailboxMessage.findMany()]);
+    const dump = JSON.stringify([await api.prisma.parentalAuthorizationRequest.findMany(), await api.prisma.notificationOutbox.findMany(), await api.prisma.mailboxMessage.findMany()]);
     expect(dump).not.toContain(code);
     expect(dump).not.toContain(code.replace('-', ''));
-    expect(await db.prisma.notificationOutbox.count()).toBe(0);
+    expect(await api.prisma.notificationOutbox.count()).toBe(0);
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('\n')).not.toContain(code);
     expect(logLines.join('\n')).not.toContain(code.replace('-', ''));
@@ -355,7 +337,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     expect(row.codeExpiresAt!.getTime()).toBeGreaterThanOrEqual(before + 72 * 3600_000 - 1000);
     expect(row.codeExpiresAt!.getTime()).toBeLessThanOrEqual(Date.now() + 72 * 3600_000 + 1000);
     expect(smtp.to(teen.contact)[0].text).toContain('72 heures');
-    await db.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeExpiresAt: new Date(Date.now() - 1000) } });
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeExpiresAt: new Date(Date.now() - 1000) } });
     const parent = await parentAccount();
     const r = await grant(parent, teen, requestId, code);
     expect(codesOf(r)).toEqual(['CONSENT_CODE_EXPIRED']);
@@ -368,7 +350,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     expect((await grant(parent, teen, again, codeIn(smtp.to(teen.contact)[1]))).errors).toBeUndefined();
 
     // Configurable: a one-hour code.
-    const short = createTestApp(db, { SMTP_URL: smtp.url, CONSENT_CODE_TTL_HOURS: '1' });
+    const short = createTestApp(api.db, { SMTP_URL: smtp.url, CONSENT_CODE_TTL_HOURS: '1' });
     const other = await teenWaiting();
     const started = Date.now();
     const r2 = await short.gql(REQUEST, { c: other.contact }, { token: other.token });
@@ -381,7 +363,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     const first = await ask(teen, teen.contact);
     expect(await ask(teen, teen.contact)).toBe(first);
     expect(smtp.to(teen.contact)).toHaveLength(1);
-    await db.prisma.parentalAuthorizationRequest.update({ where: { id: (await requestRow(first)).id }, data: { codeExpiresAt: new Date(Date.now() - 1) } });
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: (await requestRow(first)).id }, data: { codeExpiresAt: new Date(Date.now() - 1) } });
     const second = await ask(teen, teen.contact);
     expect(second).not.toBe(first);
     expect((await requestRow(first)).status).toBe('EXPIRED');
@@ -395,21 +377,21 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     try {
       requestId = await ask(teen, teen.contact);
       expect(smtp.to(teen.contact)).toHaveLength(0);
-      const [row] = await db.prisma.notificationOutbox.findMany({ where: { requestId: (await requestRow(requestId)).id } });
+      const [row] = await api.prisma.notificationOutbox.findMany({ where: { requestId: (await requestRow(requestId)).id } });
       expect(row).toMatchObject({ kind: 'PARENTAL_CONSENT_CODE', attempts: 1 });
       expect(row.lastError).toMatch(/451|busy/i);
       // Still refusing: a pass fails again and the row stays.
-      await db.prisma.notificationOutbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(0) } });
-      const deps = { db, notifier: api.app.services.notifier, log: api.app.services.log, config: api.config };
+      await api.prisma.notificationOutbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(0) } });
+      const deps = { db: api.db, notifier: api.app.services.notifier, log: api.app.services.log, config: api.config };
       expect(await processNotificationOutbox(deps)).toEqual({ claimed: 1, completed: 0, failed: 1 });
-      expect((await db.prisma.notificationOutbox.findUniqueOrThrow({ where: { id: row.id } })).attempts).toBe(2);
+      expect((await api.prisma.notificationOutbox.findUniqueOrThrow({ where: { id: row.id } })).attempts).toBe(2);
       smtp.refuse(false);
-      await db.prisma.notificationOutbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(0) } });
+      await api.prisma.notificationOutbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(0) } });
       expect(await processNotificationOutbox(deps)).toEqual({ claimed: 1, completed: 1, failed: 0 });
     } finally {
       smtp.refuse(false);
     }
-    expect(await db.prisma.notificationOutbox.count({ where: { requestId: (await requestRow(requestId)).id } })).toBe(0);
+    expect(await api.prisma.notificationOutbox.count({ where: { requestId: (await requestRow(requestId)).id } })).toBe(0);
     const mails = smtp.to(teen.contact);
     expect(mails).toHaveLength(1);
     expect((await grant(await parentAccount(), teen, requestId, codeIn(mails[0]))).errors).toBeUndefined();
@@ -420,27 +402,27 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     const down = await startSmtpServer();
     const url = down.url;
     await down.close();
-    const app = createTestApp(db, { SMTP_URL: url, MAIL_TIMEOUT_MS: '500', OUTBOX_RETRY_INTERVAL_MS: '10' });
+    const app = createTestApp(api.db, { SMTP_URL: url, MAIL_TIMEOUT_MS: '500', OUTBOX_RETRY_INTERVAL_MS: '10' });
     const r = await app.gql(REQUEST, { c: teen.contact }, { token: teen.token });
     expect(r.errors).toBeUndefined();
     const id = (await requestRow(r.data.requestParentalAuthorization.authorizationRequest.id)).id;
-    expect((await db.prisma.notificationOutbox.findUniqueOrThrow({ where: { requestId: id } })).lastError).toMatch(/ECONNREFUSED|connect/i);
+    expect((await api.prisma.notificationOutbox.findUniqueOrThrow({ where: { requestId: id } })).lastError).toMatch(/ECONNREFUSED|connect/i);
     // The same port listening again: the next passes deliver.
     const port = Number(new URL(url).port);
     const back = await startSmtpServer(port);
-    const worker = startNotificationWorker({ db, notifier: app.app.services.notifier, log: app.app.services.log, config: app.config }, { intervalMs: 10 });
+    const worker = startNotificationWorker({ db: api.db, notifier: app.app.services.notifier, log: app.app.services.log, config: app.config }, { intervalMs: 10 });
     try {
-      await db.prisma.notificationOutbox.update({ where: { requestId: id }, data: { nextAttemptAt: new Date(0) } });
+      await api.prisma.notificationOutbox.update({ where: { requestId: id }, data: { nextAttemptAt: new Date(0) } });
       const end = Date.now() + 10_000;
       // The mail arrives before the worker deletes its row (it waits for the server's reply): wait for both.
-      const owed = () => db.prisma.notificationOutbox.count({ where: { requestId: id } });
+      const owed = () => api.prisma.notificationOutbox.count({ where: { requestId: id } });
       while ((back.to(teen.contact).length === 0 || (await owed()) > 0) && Date.now() < end) await new Promise((res) => setTimeout(res, 20));
     } finally {
       await worker.stop();
       await back.close();
     }
     expect(back.to(teen.contact)).toHaveLength(1);
-    expect(await db.prisma.notificationOutbox.count({ where: { requestId: id } })).toBe(0);
+    expect(await api.prisma.notificationOutbox.count({ where: { requestId: id } })).toBe(0);
   });
 
   it('mails are written in the request\'s language, from localized content: each of the six, the teen\'s by default, French otherwise', async () => {
@@ -462,7 +444,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
       expect(smtp.to(teen.contact)[0].subject).toBe(subjects.fr.PARENT['mail.parental_consent.subject']);
     }
     // An operator's edit of the content (upsertLocalizedContent writes these rows) wins over the files.
-    await db.prisma.localizedContent.create({ data: { category: 'UI_MESSAGES', language: 'it', variant: 'PARENT', key: 'mail.parental_consent.subject', value: 'Consenso: {code}?' } });
+    await api.prisma.localizedContent.create({ data: { category: 'UI_MESSAGES', language: 'it', variant: 'PARENT', key: 'mail.parental_consent.subject', value: 'Consenso: {code}?' } });
     const italian = await teenWaiting('it');
     await ask(italian, italian.contact);
     const [mail] = smtp.to(italian.contact);
@@ -499,21 +481,21 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
 
   it('a parent who manages a collective the teen belongs to still grants directly, with no request or code', async () => {
     const teen = await teenWaiting();
-    const owner = await createUser(db.prisma, { userType: 'PARENT' });
-    await createCollective(db.prisma, [{ userId: owner.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
-    const { token } = await createSession(db.prisma, owner.id, 'FULL');
+    const owner = await createUser(api.prisma, { userType: 'PARENT' });
+    await createCollective(api.prisma, [{ userId: owner.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
+    const { token } = await createSession(api.prisma, owner.id, 'FULL');
     expect((await grant({ token }, teen, null)).errors).toBeUndefined();
     expect(await teenScopes(teen.user.id)).toEqual(['FULL']);
   });
 
   it('without SMTP_URL the development mailbox keeps the mail: operators with notifications:read read it, nobody else', async () => {
-    const local = createTestApp(db);
+    const local = createTestApp(api.db);
     const teen = await teenWaiting();
     const r = await local.gql(REQUEST, { c: teen.contact.toUpperCase() }, { token: teen.token });
     expect(r.errors).toBeUndefined();
     expect(smtp.to(teen.contact)).toHaveLength(0);
     const MAILBOX = `query($to: String, $first: Int) { mailbox(recipient: $to, first: $first) { recipient language subject text kind createdAt } }`;
-    const reader = await createApiKey(db.prisma, ['notifications:read']);
+    const reader = await createApiKey(api.prisma, ['notifications:read']);
     const read = await local.gql(MAILBOX, { to: teen.contact.toUpperCase() }, { apiKey: reader.key });
     expect(read.errors).toBeUndefined();
     expect(read.data.mailbox).toHaveLength(1);
@@ -521,7 +503,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
     const code = codeIn({ to: [], subject: '', headers: '', text: read.data.mailbox[0].text });
     expect((await grant(await parentAccount(), teen, r.data.requestParentalAuthorization.authorizationRequest.id, code)).errors).toBeUndefined();
 
-    const other = await createApiKey(db.prisma, ['users:read']);
+    const other = await createApiKey(api.prisma, ['users:read']);
     expect(codesOf(await local.gql(MAILBOX, {}, { apiKey: other.key }))).toEqual(['FORBIDDEN']);
     expect(codesOf(await local.gql(MAILBOX, {}, { token: teen.token }))).toEqual(['FORBIDDEN']);
     expect(codesOf(await local.gql(MAILBOX, {}))).toEqual(['UNAUTHENTICATED']);
