@@ -3,26 +3,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 const ME = '{ me { id } }';
 const USERS = '{ users(first: 1) { totalCount } }';
 
 describe(`credentials (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let token: string;
   let key: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    const user = await createUser(db.prisma);
-    token = (await createSession(db.prisma, user.id)).token;
-    key = (await createApiKey(db.prisma, ['users:read'])).key;
+    const user = await createUser(api.prisma);
+    token = (await createSession(api.prisma, user.id)).token;
+    key = (await createApiKey(api.prisma, ['users:read'])).key;
   });
-  afterAll(() => db.destroy());
 
   it('a bearer token and an API key together: UNAUTHENTICATED, even when both are valid (a request acts for one caller)', async () => {
     for (const query of [ME, USERS]) {
@@ -51,23 +46,23 @@ describe(`credentials (${dbKind})`, () => {
   });
 
   it('an API key works until its expiry and not after it; an inactive key never works', async () => {
-    const future = await createApiKey(db.prisma, ['users:read'], { expiresAt: new Date(Date.now() + 3600_000) });
+    const future = await createApiKey(api.prisma, ['users:read'], { expiresAt: new Date(Date.now() + 3600_000) });
     expect((await api.gql(USERS, {}, { apiKey: future.key })).data.users.totalCount).toBeGreaterThan(0);
-    const past = await createApiKey(db.prisma, ['users:read'], { expiresAt: new Date(Date.now() - 1000) });
+    const past = await createApiKey(api.prisma, ['users:read'], { expiresAt: new Date(Date.now() - 1000) });
     const expired = await api.gql(USERS, {}, { apiKey: past.key });
     expect(codesOf(expired)).toEqual(['UNAUTHENTICATED']);
     expect(expired.errors![0].message).toBe('Invalid API key');
-    const inactive = await createApiKey(db.prisma, ['users:read'], { expiresAt: new Date(Date.now() + 3600_000), isActive: false });
+    const inactive = await createApiKey(api.prisma, ['users:read'], { expiresAt: new Date(Date.now() + 3600_000), isActive: false });
     expect(codesOf(await api.gql(USERS, {}, { apiKey: inactive.key }))).toEqual(['UNAUTHENTICATED']);
   });
 
   it('an API key lacking the permission: FORBIDDEN naming the permission; anonymous: UNAUTHENTICATED', async () => {
-    const other = await createApiKey(db.prisma, ['flags:write']);
+    const other = await createApiKey(api.prisma, ['flags:write']);
     const r = await api.gql(USERS, {}, { apiKey: other.key });
     expect(codesOf(r)).toEqual(['FORBIDDEN']);
     expect(r.errors![0].message).toBe('This API key lacks the users:read permission');
     expect(codesOf(await api.gql(USERS))).toEqual(['UNAUTHENTICATED']);
-    const wildcard = await createApiKey(db.prisma, ['*']);
+    const wildcard = await createApiKey(api.prisma, ['*']);
     expect((await api.gql(USERS, {}, { apiKey: wildcard.key })).data.users.totalCount).toBeGreaterThan(0);
   });
 
@@ -91,7 +86,7 @@ describe(`credentials (${dbKind})`, () => {
   });
 
   it('production hides enum value suggestions, in literals and in variables', async () => {
-    const prod = createTestApp(db, { APP_ENV: 'production' });
+    const prod = createTestApp(api.db, { APP_ENV: 'production' });
     const literal = await prod.gql('mutation { signIn(input: { idp: mock_idp, loginId: "x", origin: "web" }) { token } }');
     const variable = await prod.gql('mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { idp: 'MOCK_ID', loginId: 'x', origin: 'web' } });
     const field = await prod.gql('{ helth { status } }');
@@ -107,18 +102,12 @@ describe(`credentials (${dbKind})`, () => {
 });
 
 describe(`consent and managers, edge cases (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(() => db.destroy());
+  const api = useTestApp();
 
   async function consented(userType: 'TEENAGER' | 'PARENT', scope: 'FULL' | 'PENDING_CONSENT' = 'FULL') {
-    const user = await createUser(db.prisma, { userType });
-    await db.prisma.userConsent.create({ data: { userId: user.id } });
-    return { user, token: (await createSession(db.prisma, user.id, scope)).token, gid: gid('User', user.id) };
+    const user = await createUser(api.prisma, { userType });
+    await api.prisma.userConsent.create({ data: { userId: user.id } });
+    return { user, token: (await createSession(api.prisma, user.id, scope)).token, gid: gid('User', user.id) };
   }
   const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId } }`;
   const GRANT = `mutation($t: ID!) { grantParentalConsent(input: { teenagerId: $t }) { teenager { id } } }`;
@@ -127,32 +116,32 @@ describe(`consent and managers, edge cases (${dbKind})`, () => {
     const teen = await consented('TEENAGER');
     const mother = await consented('PARENT');
     const stranger = await consented('PARENT');
-    await db.prisma.parentalConsent.create({ data: { parentId: mother.user.id, teenagerId: teen.user.id } });
+    await api.prisma.parentalConsent.create({ data: { parentId: mother.user.id, teenagerId: teen.user.id } });
     const r = await api.gql(REVOKE, { t: teen.gid }, { token: stranger.token });
     expect(r.errors).toBeUndefined();
     expect(r.data.revokeParentalConsent).toEqual({ revoked: false, teenagerId: teen.gid });
-    expect(await db.prisma.parentalConsent.findMany({ where: { teenagerId: teen.user.id }, select: { parentId: true } })).toEqual([{ parentId: mother.user.id }]);
-    const sessions = await db.prisma.appSession.findMany({ where: { userId: teen.user.id }, select: { scope: true } });
+    expect(await api.prisma.parentalConsent.findMany({ where: { teenagerId: teen.user.id }, select: { parentId: true } })).toEqual([{ parentId: mother.user.id }]);
+    const sessions = await api.prisma.appSession.findMany({ where: { userId: teen.user.id }, select: { scope: true } });
     expect(sessions).toEqual([{ scope: 'FULL' }]);
     // The stranger still cannot see the teenager.
     expect(codesOf(await api.gql('query($id: ID!) { user(id: $id) { id } }', { id: teen.gid }, { token: stranger.token }))).toEqual(['NOT_FOUND']);
     // The mother's own revocation does revoke.
     expect((await api.gql(REVOKE, { t: teen.gid }, { token: mother.token })).data.revokeParentalConsent.revoked).toBe(true);
-    expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
   });
 
   it('the manager path: an ADMIN of the teen\'s collective sees them and may grant consent; a plain MEMBER may do neither', async () => {
     const teen = await consented('TEENAGER', 'PENDING_CONSENT');
     const admin = await consented('PARENT');
     const member = await consented('PARENT');
-    await createCollective(db.prisma, [
+    await createCollective(api.prisma, [
       { userId: teen.user.id, role: 'MEMBER' },
       { userId: admin.user.id, role: 'ADMIN' },
       { userId: member.user.id, role: 'MEMBER' },
     ]);
     // Sessions read roles when the request starts: open them after the memberships exist.
-    const adminToken = (await createSession(db.prisma, admin.user.id)).token;
-    const memberToken = (await createSession(db.prisma, member.user.id)).token;
+    const adminToken = (await createSession(api.prisma, admin.user.id)).token;
+    const memberToken = (await createSession(api.prisma, member.user.id)).token;
     const READ = 'query($id: ID!) { user(id: $id) { id hasConsented parentalConsents { createdAt } } }';
 
     const seenByAdmin = await api.gql(READ, { id: teen.gid }, { token: adminToken });
@@ -179,10 +168,10 @@ describe(`consent and managers, edge cases (${dbKind})`, () => {
 
     const byMember = await api.gql(GRANT, { t: teen.gid }, { token: memberToken });
     expect(codesOf(byMember)).toEqual(['NOT_FOUND']);
-    expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
     const byAdmin = await api.gql(GRANT, { t: teen.gid }, { token: adminToken });
     expect(byAdmin.errors).toBeUndefined();
-    expect(await db.prisma.parentalConsent.findMany({ where: { teenagerId: teen.user.id }, select: { parentId: true } })).toEqual([{ parentId: admin.user.id }]);
-    expect(await db.prisma.appSession.findMany({ where: { userId: teen.user.id }, select: { scope: true } })).toEqual([{ scope: 'FULL' }]);
+    expect(await api.prisma.parentalConsent.findMany({ where: { teenagerId: teen.user.id }, select: { parentId: true } })).toEqual([{ parentId: admin.user.id }]);
+    expect(await api.prisma.appSession.findMany({ where: { userId: teen.user.id }, select: { scope: true } })).toEqual([{ scope: 'FULL' }]);
   });
 });

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
+import { gid } from './factories/index.ts';
 import { defaultContentDir, demoIds, seedDatabase } from '../src/seed/index.ts';
 import { defaultGraphiqlQuery } from '../src/schema/graphiql.ts';
 import {
@@ -20,16 +21,12 @@ import {
   SignInDocument,
 } from '../src/client/generated/graphql.ts';
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 describe(`demo walkthrough with the generated SDK (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp({ env: { MAX_QUERY_COMPLEXITY: '20000' } });
   const tokens: Record<string, string> = {};
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedDatabase(db.prisma, { contentDir: defaultContentDir });
-    api = createTestApp(db, { MAX_QUERY_COMPLEXITY: '20000' });
+    await seedDatabase(api.prisma, { contentDir: defaultContentDir });
     for (const loginId of ['demo-parent-moreau', 'demo-lea-moreau', 'demo-teacher-5eb', 'demo-student-01', 'demo-student-03']) {
       const r = await api.gql(SignInDocument, { input: { idp: 'MOCK_IDP', loginId, origin: 'web_react' } });
       expect(r.errors).toBeUndefined();
@@ -37,7 +34,6 @@ describe(`demo walkthrough with the generated SDK (${dbKind})`, () => {
       tokens[loginId] = r.data!.signIn.token;
     }
   });
-  afterAll(() => db.destroy());
 
   it('demo users sign in to the scope their consents give them', async () => {
     const parent = await api.gql(MeDocument, {}, { token: tokens['demo-parent-moreau'] });

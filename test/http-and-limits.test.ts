@@ -4,22 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverAudits } from 'graphql-http';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
 import { createApiKey, createPopulation, createSession } from './factories/index.ts';
 
 describe(`HTTP and limits (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let key: string;
   let token: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const { users } = await createPopulation(db.prisma, 3, { conversations: 30, chatSessions: 1, collectives: 1 });
-    key = (await createApiKey(db.prisma, ['users:read', 'conversations:read'])).key;
-    token = (await createSession(db.prisma, users[0].id)).token;
-    api = createTestApp(db);
+    const { users } = await createPopulation(api.prisma, 3, { conversations: 30, chatSessions: 1, collectives: 1 });
+    key = (await createApiKey(api.prisma, ['users:read', 'conversations:read'])).key;
+    token = (await createSession(api.prisma, users[0].id)).token;
   });
-  afterAll(() => db.destroy());
 
   describe('GraphQL over HTTP audits (graphql-http)', () => {
     for (const audit of serverAudits({ url: 'http://test.local/graphql', fetchFn: (input: unknown, init?: RequestInit) => api.app.yoga.fetch(new URL(String(input)), init ?? {}) })) {
@@ -91,7 +87,7 @@ describe(`HTTP and limits (${dbKind})`, () => {
   });
 
   it('production hides introspection and field suggestions', async () => {
-    const prod = createTestApp(db, { APP_ENV: 'production' });
+    const prod = createTestApp(api.db, { APP_ENV: 'production' });
     const intro = await prod.gql('{ __schema { types { name } } }');
     expect(intro.errors?.length).toBeGreaterThan(0);
     const typo = await prod.gql('{ helth { status } }');
@@ -102,13 +98,7 @@ describe(`HTTP and limits (${dbKind})`, () => {
 });
 
 describe(`input that does not coerce (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(() => db.destroy());
+  const api = useTestApp();
 
   it('a variable of the wrong type, an unknown enum value or a malformed global id is BAD_USER_INPUT, not an internal error', async () => {
     expect(codesOf(await api.gql('query($id: ID!) { conversation(id: $id) { id } }', { id: 'garbage' }))).toEqual(['BAD_USER_INPUT']);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
 import { hashToken } from '../src/auth/tokens.ts';
 import { createSession, createUser } from './factories/index.ts';
 
@@ -12,13 +12,7 @@ const SIGN_IN = /* GraphQL */ `
 `;
 
 describe(`signIn (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(() => db.destroy());
+  const api = useTestApp();
 
   it('registers a new user in ONBOARDING and returns the token once, storing only its hash', async () => {
     const r = await api.gql(SIGN_IN, { input: { idp: 'MOCK_IDP', loginId: 'new-teen', origin: 'web_react', language: 'fr' } });
@@ -27,7 +21,7 @@ describe(`signIn (${dbKind})`, () => {
     expect(out.created).toBe(true);
     expect(out.session).toEqual({ scope: 'ONBOARDING', origin: 'web_react', current: true });
     expect(out.user).toMatchObject({ userType: 'TEENAGER', language: 'fr' });
-    const sessions = await db.prisma.appSession.findMany();
+    const sessions = await api.prisma.appSession.findMany();
     expect(sessions).toHaveLength(1);
     expect(sessions[0].tokenHash).toBe(hashToken(out.token));
     expect(JSON.stringify(sessions)).not.toContain(out.token);
@@ -48,18 +42,18 @@ describe(`signIn (${dbKind})`, () => {
     );
     expect(results.flatMap(codesOf)).toEqual([]);
     expect(new Set(results.map((r) => r.data.signIn.user.id)).size).toBe(1);
-    expect(await db.prisma.idpLogin.count({ where: { loginId: 'racer' } })).toBe(1);
+    expect(await api.prisma.idpLogin.count({ where: { loginId: 'racer' } })).toBe(1);
   });
 
   it('rejects bad input with BAD_USER_INPUT and writes nothing', async () => {
-    const before = await db.prisma.user.count();
+    const before = await api.prisma.user.count();
     const r = await api.gql(SIGN_IN, { input: { idp: 'MOCK_IDP', loginId: '  ', origin: 'web react!' } });
     expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
-    expect(await db.prisma.user.count()).toBe(before);
+    expect(await api.prisma.user.count()).toBe(before);
   });
 
   it('refuses the mock identity provider in production', async () => {
-    const prod = createTestApp(db, { APP_ENV: 'production' });
+    const prod = createTestApp(api.db, { APP_ENV: 'production' });
     const r = await prod.gql(SIGN_IN, { input: { idp: 'MOCK_IDP', loginId: 'prod', origin: 'web_react' } });
     expect(codesOf(r)).toEqual(['FORBIDDEN']);
   });
@@ -71,31 +65,25 @@ describe(`signIn (${dbKind})`, () => {
 });
 
 describe(`sessions over time (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db, { SESSION_TOUCH_INTERVAL_SECONDS: '60' });
-  });
-  afterAll(() => db.destroy());
+  const api = useTestApp({ env: { SESSION_TOUCH_INTERVAL_SECONDS: '60' } });
 
   it('an expired token is UNAUTHENTICATED', async () => {
-    const user = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, user.id, 'FULL', -1000);
+    const user = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, user.id, 'FULL', -1000);
     expect(codesOf(await api.gql('{ me { id } }', {}, { token }))).toEqual(['UNAUTHENTICATED']);
   });
 
   it('refreshes lastActiveAt and lastSeenAt when stale, and at most once per interval', async () => {
-    const user = await createUser(db.prisma);
-    const { token, session } = await createSession(db.prisma, user.id);
+    const user = await createUser(api.prisma);
+    const { token, session } = await createSession(api.prisma, user.id);
     const stale = new Date(Date.now() - 3600_000);
-    await db.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: stale } });
+    await api.prisma.appSession.update({ where: { id: session.id }, data: { lastActiveAt: stale } });
     await api.gql('{ me { id } }', {}, { token });
-    const touched = await db.prisma.appSession.findUniqueOrThrow({ where: { id: session.id } });
+    const touched = await api.prisma.appSession.findUniqueOrThrow({ where: { id: session.id } });
     expect(touched.lastActiveAt.getTime()).toBeGreaterThan(stale.getTime());
-    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).lastSeenAt).not.toBeNull();
+    expect((await api.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).lastSeenAt).not.toBeNull();
     const again = await api.gql('{ me { id } }', {}, { token });
     expect(again.sqlLog.filter((s) => /^UPDATE/i.test(s))).toEqual([]);
-    expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: session.id } })).lastActiveAt).toEqual(touched.lastActiveAt);
+    expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: session.id } })).lastActiveAt).toEqual(touched.lastActiveAt);
   });
 });
