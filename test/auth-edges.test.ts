@@ -105,9 +105,8 @@ describe(`consent and managers, edge cases (${dbKind})`, () => {
   const api = useTestApp();
 
   async function consented(userType: 'TEENAGER' | 'PARENT', scope: 'FULL' | 'PENDING_CONSENT' = 'FULL') {
-    const user = await createUser(api.prisma, { userType });
-    await api.prisma.userConsent.create({ data: { userId: user.id } });
-    return { user, token: (await createSession(api.prisma, user.id, scope)).token, gid: gid('User', user.id) };
+    const p = await api.person(userType, scope);
+    return { ...p, gid: gid('User', p.user.id) };
   }
   const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId } }`;
   const GRANT = `mutation($t: ID!) { grantParentalConsent(input: { teenagerId: $t }) { teenager { id } } }`;

@@ -9,11 +9,11 @@ import WebSocket from 'ws';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp, testConfig } from './helpers/app.ts';
+import { testConfig, useTestApp } from './helpers/app.ts';
 import { openSse } from './helpers/sse.ts';
 import { connectWs, subscribeWs } from './helpers/ws.ts';
 import { freePort, redisReachable } from './helpers/instances.ts';
-import { createCollective, createSession, createUser } from './factories/index.ts';
+import { createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { attachWebSocket, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/http/websocket.ts';
 import { loadManifest, persistedDocumentResolver } from '../src/http/persisted-operations.ts';
 import { createApp } from '../src/app.ts';
@@ -21,38 +21,34 @@ import { connectRedis } from '../src/redis.ts';
 import { collectiveActivity } from '../src/events/topics.ts';
 
 const codesOf = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => (r.errors ?? []).map((e) => e.extensions?.code);
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 const MESSAGE_ADDED = `subscription($id: ID!) { messageAdded(chatSessionId: $id) { text } }`;
 const SESSION_CHANGED = `subscription { sessionChanged { scope } }`;
 const ACTIVITY = `subscription($id: ID!) { collectiveActivity(collectiveId: $id) { kind member { id } } }`;
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
 
 describe(`subscription attacks (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let server: Server;
   let ws: ReturnType<typeof attachWebSocket>;
   let wsUrl: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
     server = createServer(api.app.yoga);
     ws = attachWebSocket(server, api.app.yoga, '/graphql');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   });
+  // Runs before useTestApp drops the database (after-hooks run last-registered first).
   afterAll(async () => {
-    await api?.app.events.close();
+    await api.app.events.close();
     await ws?.close();
     await new Promise((resolve) => server?.close(resolve));
-    await db?.close();
   });
 
   async function teenWithChat() {
-    const user = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, user.id, 'FULL');
-    const conv = await db.prisma.conversation.create({ data: { userId: user.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
+    const user = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, user.id, 'FULL');
+    const conv = await api.prisma.conversation.create({ data: { userId: user.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
     return { user, token, chatSessionId: gid('ChatSession', conv.chatSessions[0].id) };
   }
 
@@ -107,9 +103,9 @@ describe(`subscription attacks (${dbKind})`, () => {
   });
 
   it('an event naming a member deleted before delivery reaches the owner with member null, not INTERNAL_SERVER_ERROR', async () => {
-    const owner = await createUser(db.prisma, { userType: 'PARENT' });
-    const { token } = await createSession(db.prisma, owner.id, 'FULL');
-    const collective = await createCollective(db.prisma, [{ userId: owner.id, role: 'OWNER' }]);
+    const owner = await createUser(api.prisma, { userType: 'PARENT' });
+    const { token } = await createSession(api.prisma, owner.id, 'FULL');
+    const collective = await createCollective(api.prisma, [{ userId: owner.id, role: 'OWNER' }]);
     const stream = await openSse(
       (url, init) => api.app.yoga.fetch(url, init, { req: { socket: { remoteAddress: '127.0.0.1' } } }),
       'http://test.local/graphql',
@@ -128,30 +124,27 @@ describe(`subscription attacks (${dbKind})`, () => {
 });
 
 describe(`WebSocket under PERSISTED_OPERATIONS=require (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp({ env: { PERSISTED_OPERATIONS: 'require' } });
   let server: Server;
   let ws: ReturnType<typeof attachWebSocket>;
   let wsUrl: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db, { PERSISTED_OPERATIONS: 'require' });
     server = createServer(api.app.yoga);
     ws = attachWebSocket(server, api.app.yoga, '/graphql', persistedDocumentResolver(api.app.services.config));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   });
+  // Runs before useTestApp drops the database (after-hooks run last-registered first).
   afterAll(async () => {
-    await api?.app.events.close();
+    await api.app.events.close();
     await ws?.close();
     await new Promise((resolve) => server?.close(resolve));
-    await db?.close();
   });
 
   it('a full document is refused as over HTTP; a manifest hash runs; an unknown hash is PERSISTED_QUERY_NOT_FOUND', async () => {
-    const user = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, user.id, 'FULL');
+    const user = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, user.id, 'FULL');
     const [hash] = Object.entries(loadManifest()).find(([, doc]) => doc.startsWith('subscription SessionChanged'))!;
     const connection = connectWs(wsUrl, { authorization: `Bearer ${token}` });
     expect(codesOf((await subscribeWs(connection, SESSION_CHANGED).next())!)).toEqual(['PERSISTED_QUERY_ONLY']);

@@ -5,15 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { openSse } from './helpers/sse.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { inTransaction } from '../src/schema/mutation-helpers.ts';
 import { afterCommit } from '../src/events/after-commit.ts';
 import { createContext } from '../src/context.ts';
 import { anonymous } from '../src/auth/viewer.ts';
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 const MESSAGE_ADDED = /* GraphQL */ `subscription($id: ID!) { messageAdded(chatSessionId: $id) { id text role } }`;
 const SESSION_CHANGED = /* GraphQL */ `subscription { sessionChanged { id scope } }`;
@@ -22,32 +21,25 @@ const SEND = /* GraphQL */ `mutation($input: SendMessageInput!) { sendMessage(in
 const APPEND = /* GraphQL */ `mutation($input: AppendMessagesInput!) { appendMessages(input: $input) { count } }`;
 
 describe(`subscriptions in one process (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   const sse = (query: string, variables: Record<string, unknown>, auth: Record<string, string>) =>
     openSse((url, init) => api.app.yoga.fetch(url, init, { req: { socket: { remoteAddress: '127.0.0.1' } } }), 'http://test.local/graphql', query, variables, auth);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   async function teenWithChat(scope: 'FULL' | 'PENDING_CONSENT' = 'FULL') {
-    const user = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, user.id, scope);
-    const conv = await db.prisma.conversation.create({ data: { userId: user.id, conversationType: 'INCIDENT', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
+    const user = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, user.id, scope);
+    const conv = await api.prisma.conversation.create({ data: { userId: user.id, conversationType: 'INCIDENT', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
     return { user, token, chatSessionId: gid('ChatSession', conv.chatSessions[0].id) };
   }
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-  });
-  afterAll(async () => {
-    await api.app.events.close();
-    await db?.close();
-  });
+  // Runs before useTestApp's teardown (after-hooks run last-registered first).
+  afterAll(() => api.app.events.close());
 
   it('the owner receives messages from sendMessage and appendMessages; an API key with messages:read follows the same session', async () => {
     const teen = await teenWithChat();
-    const writer = await createApiKey(db.prisma, ['messages:write']);
-    const reader = await createApiKey(db.prisma, ['messages:read']);
+    const writer = await createApiKey(api.prisma, ['messages:write']);
+    const reader = await createApiKey(api.prisma, ['messages:read']);
     const mine = await sse(MESSAGE_ADDED, { id: teen.chatSessionId }, bearer(teen.token));
     const backend = await sse(MESSAGE_ADDED, { id: teen.chatSessionId }, { 'x-api-key': reader.key });
     expect(mine.status).toBe(200);
@@ -66,7 +58,7 @@ describe(`subscriptions in one process (${dbKind})`, () => {
     const teen = await teenWithChat();
     const other = await teenWithChat();
     const pending = await teenWithChat('PENDING_CONSENT');
-    const key = await createApiKey(db.prisma, ['conversations:read']);
+    const key = await createApiKey(api.prisma, ['conversations:read']);
     const codes = async (auth: Record<string, string>, id = teen.chatSessionId) => {
       const s = await sse(MESSAGE_ADDED, { id }, auth);
       const first = await s.next();
@@ -82,10 +74,10 @@ describe(`subscriptions in one process (${dbKind})`, () => {
 
   it('a parent granting consent reaches sessionChanged at once; withdrawing it completes messageAdded', async () => {
     const teen = await teenWithChat('PENDING_CONSENT');
-    await db.prisma.userConsent.create({ data: { userId: teen.user.id } });
-    const parent = await createUser(db.prisma, { userType: 'PARENT' });
-    const { token: parentToken } = await createSession(db.prisma, parent.id, 'FULL');
-    await createCollective(db.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
+    await api.prisma.userConsent.create({ data: { userId: teen.user.id } });
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
+    const { token: parentToken } = await createSession(api.prisma, parent.id, 'FULL');
+    await createCollective(api.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
     const changes = await sse(SESSION_CHANGED, {}, bearer(teen.token));
     expect((await changes.next())!.data!.sessionChanged.scope).toBe('PENDING_CONSENT');
     const grant = await api.gql(`mutation($input: GrantParentalConsentInput!) { grantParentalConsent(input: $input) { __typename } }`, { input: { teenagerId: gid('User', teen.user.id) } }, { token: parentToken });
@@ -101,12 +93,12 @@ describe(`subscriptions in one process (${dbKind})`, () => {
   });
 
   it('collectiveActivity: owners and admins hear joins and role changes; a member is refused; a demoted admin\'s stream completes', async () => {
-    const owner = await createUser(db.prisma, { userType: 'PARENT' });
-    const admin = await createUser(db.prisma, { userType: 'PARENT' });
-    const member = await createUser(db.prisma, { userType: 'PARENT' });
-    const joiner = await createUser(db.prisma, { userType: 'PARENT' });
-    const [o, a, m, j] = await Promise.all([owner, admin, member, joiner].map((u) => createSession(db.prisma, u.id, 'FULL')));
-    const collective = await createCollective(db.prisma, [
+    const owner = await createUser(api.prisma, { userType: 'PARENT' });
+    const admin = await createUser(api.prisma, { userType: 'PARENT' });
+    const member = await createUser(api.prisma, { userType: 'PARENT' });
+    const joiner = await createUser(api.prisma, { userType: 'PARENT' });
+    const [o, a, m, j] = await Promise.all([owner, admin, member, joiner].map((u) => createSession(api.prisma, u.id, 'FULL')));
+    const collective = await createCollective(api.prisma, [
       { userId: owner.id, role: 'OWNER' },
       { userId: admin.id, role: 'ADMIN' },
       { userId: member.id, role: 'MEMBER' },
@@ -129,7 +121,7 @@ describe(`subscriptions in one process (${dbKind})`, () => {
         invitation: { id: invite.data.createInvitation.invitation.id },
       });
     }
-    const adminMembership = await db.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: admin.id, collectiveId: collective.id } });
+    const adminMembership = await api.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: admin.id, collectiveId: collective.id } });
     const demote = await api.gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { membership { role } } }`, { input: { membershipId: gid('CollectiveMembership', adminMembership.id), role: 'MEMBER' } }, { token: o.token });
     expect(demote.errors).toBeUndefined();
     expect((await ownerStream.next())!.data!.collectiveActivity).toMatchObject({ kind: 'ROLE_CHANGED', role: 'MEMBER', member: { id: gid('User', admin.id) } });
