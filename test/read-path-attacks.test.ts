@@ -2,8 +2,8 @@
 // aliases, directives, viewers and stored values. Each probe runs through an app with the fast
 // path and one without it on the same database; the responses must be identical.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { createTestApp } from './helpers/app.ts';
+import { createTestApp, useTestApp } from './helpers/app.ts';
+import { fastCount, response } from './helpers/read-path.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import { encodeCursor } from '../src/schema/pagination.ts';
 import { FAST_CONNECTION_ARGUMENTS } from '../src/read-path/compile.ts';
@@ -12,18 +12,15 @@ import { resolveViewer, type Viewer as Caller } from '../src/auth/viewer.ts';
 import { createContext } from '../src/context.ts';
 import { schema } from '../src/schema/index.ts';
 
-let db: TestDatabase;
-let fast: ReturnType<typeof createTestApp>;
+const fast = useTestApp();
 let ordinary: ReturnType<typeof createTestApp>;
 type Viewer = { name: string; token?: string; apiKey?: string };
 const viewers: Record<string, Viewer> = {};
 const cursors: Record<string, string> = {};
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  fast = createTestApp(db);
-  ordinary = createTestApp(db, { FAST_READ_PATH: 'off' });
-  const p = db.prisma;
+  ordinary = createTestApp(fast.db, { FAST_READ_PATH: 'off' });
+  const p = fast.prisma;
   const owner = await createUser(p);
   const pending = await createUser(p);
   const other = await createUser(p);
@@ -43,9 +40,9 @@ beforeAll(async () => {
     cursors[`c${i}`] = encodeCursor([c.updatedAt, c.id]);
   }
   // Microseconds in the stored times (a write outside Prisma).
-  await db.prisma.$executeRawUnsafe(`UPDATE app.conversation SET updated_at = updated_at + interval '987 microseconds', created_at = created_at + interval '999 microseconds'`);
-  await db.prisma.$executeRawUnsafe(`UPDATE app.chat_session SET created_at = created_at + interval '999999 microseconds'`);
-  await db.prisma.$executeRawUnsafe(`UPDATE app."user" SET created_at = created_at + interval '500 microseconds', last_seen_at = '0999-01-02T03:04:05.678901Z' WHERE id = '${owner.id}'`);
+  await fast.prisma.$executeRawUnsafe(`UPDATE app.conversation SET updated_at = updated_at + interval '987 microseconds', created_at = created_at + interval '999 microseconds'`);
+  await fast.prisma.$executeRawUnsafe(`UPDATE app.chat_session SET created_at = created_at + interval '999999 microseconds'`);
+  await fast.prisma.$executeRawUnsafe(`UPDATE app."user" SET created_at = created_at + interval '500 microseconds', last_seen_at = '0999-01-02T03:04:05.678901Z' WHERE id = '${owner.id}'`);
   await p.conversation.create({ data: { userId: pending.id, title: 'pending one', conversationType: 'GENERAL' } });
   viewers.owner = { name: 'owner', token: (await createSession(p, owner.id)).token };
   viewers.pending = { name: 'pending', token: (await createSession(p, pending.id, 'PENDING_CONSENT')).token };
@@ -65,17 +62,6 @@ beforeAll(async () => {
   viewers.anonymous = { name: 'anonymous' };
 }, 120_000);
 
-afterAll(async () => {
-  await db?.destroy();
-});
-
-/** How many root fields took the fast path (the metric), by root. */
-async function fastCount(root: string) {
-  const metric = await fast.app.metrics.getSingleMetric('graphql_fast_read_path_total')!.get();
-  return metric.values.filter((v) => v.labels.root === root && v.labels.outcome === 'fast').reduce((a, v) => a + v.value, 0);
-}
-
-const response = (r: { status: number; data: unknown; errors?: unknown }) => ({ status: r.status, data: r.data, errors: r.errors });
 async function same(query: string, viewer: Viewer, variables?: Record<string, unknown>) {
   const options = { token: viewer.token, apiKey: viewer.apiKey };
   const a = await fast.gql(query, variables, options);
@@ -90,14 +76,14 @@ const usersTree = `{ users(first: 10) { totalCount edges { cursor node { id crea
 
 describe('fast read path under attack', () => {
   it('stored values: unicode, JSON-special, control characters, microseconds, year 999', async () => {
-    const before = { me: await fastCount('me'), users: await fastCount('users') };
+    const before = { me: await fastCount(fast.app, 'me'), users: await fastCount(fast.app, 'users') };
     for (const v of Object.values(viewers)) {
       await same(meTree, v);
       await same(usersTree, v);
     }
     // Not vacuous: the seven signed-in users' `me` and the full operators' `users` took the fast path.
-    expect(await fastCount('me')).toBe(before.me + 7);
-    expect(await fastCount('users')).toBe(before.users + 2);
+    expect(await fastCount(fast.app, 'me')).toBe(before.me + 7);
+    expect(await fastCount(fast.app, 'users')).toBe(before.users + 2);
   });
 
   it('aliases named like internal keys, __typename aliases, prototype names', async () => {
@@ -114,9 +100,9 @@ describe('fast read path under attack', () => {
       '{ users { edges { node { ... on Node { id } } } } }',
       '{ me { conversations { edges { node { ... on Conversation { chatSessions { edges { node { ... on ChatSession { id } } } } } } } } } }',
     ];
-    const before = await fastCount('me');
+    const before = await fastCount(fast.app, 'me');
     for (const q of queries) for (const v of [viewers.owner, viewers.opAll, viewers.opStar, viewers.parent]) await same(q, v);
-    expect(await fastCount('me')).toBeGreaterThanOrEqual(before + 12);
+    expect(await fastCount(fast.app, 'me')).toBeGreaterThanOrEqual(before + 12);
   });
 
   it('directives with variables, @defer/@stream', async () => {
@@ -173,9 +159,9 @@ describe('fast read path under attack', () => {
   it('each SQL form of a visibility rule answers as its JS form, for every kind of viewer and row', async () => {
     const services = fast.app.services;
     const rows = {
-      User: await db.prisma.user.findMany(),
-      Conversation: await db.prisma.conversation.findMany(),
-      ChatSession: await db.prisma.chatSession.findMany(),
+      User: await fast.prisma.user.findMany(),
+      Conversation: await fast.prisma.conversation.findMany(),
+      ChatSession: await fast.prisma.chatSession.findMany(),
     };
     const tables = { User: 'app."user"', Conversation: 'app.conversation', ChatSession: 'app.chat_session' };
     let checked = 0;
@@ -183,7 +169,7 @@ describe('fast read path under attack', () => {
       const headers = new Headers(v.token ? { authorization: `Bearer ${v.token}` } : v.apiKey ? { 'x-api-key': v.apiKey } : {});
       let caller: Caller;
       try {
-        caller = await resolveViewer(headers, { prisma: db.prisma, config: services.config, background: () => {} });
+        caller = await resolveViewer(headers, { prisma: fast.prisma, config: services.config, background: () => {} });
       } catch {
         continue; // expired or revoked: refused before any rule runs
       }
@@ -192,7 +178,7 @@ describe('fast read path under attack', () => {
           const ctx = createContext(services, caller, null);
           const params: unknown[] = [];
           const condition = visibleSql(typename, ctx, 't', (value) => `$${params.push(value)}`);
-          const [sql] = await db.prisma.$queryRawUnsafe<{ visible: boolean }[]>(
+          const [sql] = await fast.prisma.$queryRawUnsafe<{ visible: boolean }[]>(
             `SELECT (${condition}) AS visible FROM ${tables[typename as keyof typeof tables]} t WHERE t.id = $${params.length + 1}::uuid`,
             ...params,
             row.id,

@@ -5,23 +5,20 @@
 // the rows; and the SQL each supported document generates is snapshot-tested.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { createTestApp } from './helpers/app.ts';
+import { createTestApp, useTestApp } from './helpers/app.ts';
+import { fastCount, response } from './helpers/read-path.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import { encodeCursor } from '../src/schema/pagination.ts';
 
-let db: TestDatabase;
-let fast: ReturnType<typeof createTestApp>;
+const fast = useTestApp();
 let ordinary: ReturnType<typeof createTestApp>;
 type Viewer = { name: string; token?: string; apiKey?: string };
 const viewers: Viewer[] = [];
 const cursors: string[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  fast = createTestApp(db);
-  ordinary = createTestApp(db, { FAST_READ_PATH: 'off' });
-  const p = db.prisma;
+  ordinary = createTestApp(fast.db, { FAST_READ_PATH: 'off' });
+  const p = fast.prisma;
   const base = Date.UTC(2026, 9, 1);
   const owner = await createUser(p);
   const other = await createUser(p);
@@ -59,22 +56,11 @@ beforeAll(async () => {
   viewers.push({ name: 'anonymous' });
 }, 120_000);
 
-afterAll(async () => {
-  await db?.destroy();
-});
-
-/** How many root fields took the fast path (the metric), by root. */
-async function fastCount(root: string) {
-  const metric = await fast.app.metrics.getSingleMetric('graphql_fast_read_path_total')!.get();
-  return metric.values.filter((v) => v.labels.root === root && v.labels.outcome === 'fast').reduce((a, v) => a + v.value, 0);
-}
-
 async function both(query: string, viewer: Viewer, variables?: Record<string, unknown>) {
   const options = { token: viewer.token, apiKey: viewer.apiKey };
   const [a, b] = [await fast.gql(query, variables, options), await ordinary.gql(query, variables, options)];
   return { fast: a, ordinary: b };
 }
-const response = (r: { status: number; data: unknown; errors?: unknown }) => ({ status: r.status, data: r.data, errors: r.errors });
 
 // Generated selections: subsets of each level's fields, aliases, fragments, __typename, page
 // arguments (valid, out of range, cursors of this world and not), and sometimes a directive.
@@ -113,7 +99,7 @@ const usersDocument = connection('User', user, pageArgs()).map((c) => `query Tre
 
 describe('fast read path: parity with the ordinary path', () => {
   it('answers generated `me` and `users` selections exactly as the ordinary path, for every kind of viewer', async () => {
-    const before = { me: await fastCount('me'), users: await fastCount('users') };
+    const before = { me: await fastCount(fast.app, 'me'), users: await fastCount(fast.app, 'users') };
     await fc.assert(
       fc.asyncProperty(fc.oneof(meDocument, usersDocument), fc.constantFrom(...viewers), async (query, viewer) => {
         const r = await both(query, viewer);
@@ -123,14 +109,14 @@ describe('fast read path: parity with the ordinary path', () => {
     );
     // Answered by the fast path at all (which share depends on the random viewers drawn; the
     // next test holds the share for the viewers it serves).
-    expect(await fastCount('me')).toBeGreaterThan(before.me);
-    expect(await fastCount('users')).toBeGreaterThan(before.users);
+    expect(await fastCount(fast.app, 'me')).toBeGreaterThan(before.me);
+    expect(await fastCount(fast.app, 'users')).toBeGreaterThan(before.users);
   }, 300_000);
 
   it('is not vacuous: for the viewers it serves, a good share of generated selections take the fast path (about 45 % here; the rest fall back on what it does not know), still with parity', async () => {
     const served = { me: viewers.find((v) => v.name === 'owner')!, users: viewers.find((v) => v.name === 'operator [users:read, conversations:read]')! };
     for (const [root, documents] of [['me', meDocument], ['users', usersDocument]] as const) {
-      const before = await fastCount(root);
+      const before = await fastCount(fast.app, root);
       await fc.assert(
         fc.asyncProperty(documents, async (query) => {
           const r = await both(query, served[root]);
@@ -138,7 +124,7 @@ describe('fast read path: parity with the ordinary path', () => {
         }),
         { numRuns: 60 },
       );
-      const answered = (await fastCount(root)) - before;
+      const answered = (await fastCount(fast.app, root)) - before;
       console.log(`fast read path: ${root}: ${answered} of 60 generated selections answered fast`);
       expect(answered, root).toBeGreaterThanOrEqual(12);
     }
@@ -171,7 +157,7 @@ describe('fast read path: what it answers, and how', () => {
     // Warm: a viewer's first request may also refresh its activity timestamp.
     await both(meRead, owner);
     await both(operatorRead, operator);
-    const count = { me: await fastCount('me'), users: await fastCount('users') };
+    const count = { me: await fastCount(fast.app, 'me'), users: await fastCount(fast.app, 'users') };
     const small = await both(operatorRead.replace('first: 20', 'first: 1'), operator);
     const large = await both(operatorRead, operator);
     const me = await both(meRead, owner);
@@ -181,8 +167,8 @@ describe('fast read path: what it answers, and how', () => {
     expect(large.fast.sql).toBe(2);
     expect(small.fast.sql).toBe(2);
     expect(me.fast.sql).toBe(2);
-    expect(await fastCount('users')).toBe(count.users + 2);
-    expect(await fastCount('me')).toBe(count.me + 1);
+    expect(await fastCount(fast.app, 'users')).toBe(count.users + 2);
+    expect(await fastCount(fast.app, 'me')).toBe(count.me + 1);
   });
 
   it('generates the statement of each supported document (snapshot)', async () => {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { freshPostgresDatabase, redisReachable, REDIS_URL, startInstance, type Instance } from './helpers/instances.ts';
 import { openSse } from './helpers/sse.ts';
 import { connectWs, subscribeWs } from './helpers/ws.ts';
-import { createCollective, createSession, createUser } from './factories/index.ts';
+import { createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { followChatSession } from '../examples/follow-chat-session.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
@@ -18,7 +18,6 @@ import { openDatabase, type Database } from '../src/db/database.ts';
 const redisUp = await redisReachable();
 if (!redisUp) console.warn(`SKIPPED test/subscriptions-cluster.test.ts: Redis does not answer at ${REDIS_URL} (start redis-server; .ci/run does)`);
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 const MESSAGE_ADDED = `subscription($id: ID!) { messageAdded(chatSessionId: $id) { text role } }`;
 const SESSION_CHANGED = `subscription { sessionChanged { scope } }`;
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
