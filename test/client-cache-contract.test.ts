@@ -7,31 +7,27 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema, isObjectType, isScalarType, specifiedScalarTypes } from 'graphql';
 import { codegenConfig } from '../codegen.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
-import { createCollective, createSession, createUser } from './factories/index.ts';
+import { createTestApp, useTestApp } from './helpers/app.ts';
+import { createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { signInAndReadMe } from '../examples/sdk-sign-in.ts';
 import { keys } from '../examples/urql-client.ts';
 
 describe(`client examples (${dbKind})`, () => {
-  let db: TestDatabase;
+  const api = useTestApp();
   let server: Server;
   let url: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const { app } = createTestApp(db);
-    server = createServer(app.yoga);
+    server = createServer(api.app.yoga);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
-    await db.destroy();
   });
 
   it('examples/sdk-sign-in.ts signs in and reads me through the generated documents', async () => {
-    await createUser(db.prisma); // any world will do: a new mock-IdP login registers
+    await createUser(api.prisma); // any world will do: a new mock-IdP login registers
     const me = await signInAndReadMe(url, 'example-new-user');
     expect(me.id).toBeTruthy();
     expect(me.sessions.find((s) => s.current)?.scope).toBe('ONBOARDING');
@@ -39,33 +35,32 @@ describe(`client examples (${dbKind})`, () => {
 
   it('revokeParentalConsent returns the teenager for the cache, or null once they are out of sight', async () => {
     const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId teenager { id userType } } }`;
-    const gid = (id: string) => Buffer.from(`User:${id}`).toString('base64');
-    const { gql } = createTestApp(db);
+    const { gql } = createTestApp(api.db);
     // A parent who shares a collective with the teenager still sees them after revoking.
-    const parent = await createUser(db.prisma, { userType: 'PARENT' });
-    const teen = await createUser(db.prisma);
-    await createCollective(db.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.id, role: 'MEMBER' }]);
-    await db.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: teen.id } });
-    const shared = await gql(REVOKE, { t: gid(teen.id) }, { token: (await createSession(db.prisma, parent.id)).token });
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
+    const teen = await createUser(api.prisma);
+    await createCollective(api.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.id, role: 'MEMBER' }]);
+    await api.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: teen.id } });
+    const shared = await gql(REVOKE, { t: gid('User', teen.id) }, { token: (await createSession(api.prisma, parent.id)).token });
     expect(shared.errors).toBeUndefined();
-    expect(shared.data.revokeParentalConsent).toEqual({ revoked: true, teenagerId: gid(teen.id), teenager: { id: gid(teen.id), userType: 'TEENAGER' } });
+    expect(shared.data.revokeParentalConsent).toEqual({ revoked: true, teenagerId: gid('User', teen.id), teenager: { id: gid('User', teen.id), userType: 'TEENAGER' } });
     // One who only saw them through the consent gets null, not an error.
-    const other = await createUser(db.prisma, { userType: 'PARENT' });
-    await db.prisma.parentalConsent.create({ data: { parentId: other.id, teenagerId: teen.id } });
-    const alone = await gql(REVOKE, { t: gid(teen.id) }, { token: (await createSession(db.prisma, other.id)).token });
+    const other = await createUser(api.prisma, { userType: 'PARENT' });
+    await api.prisma.parentalConsent.create({ data: { parentId: other.id, teenagerId: teen.id } });
+    const alone = await gql(REVOKE, { t: gid('User', teen.id) }, { token: (await createSession(api.prisma, other.id)).token });
     expect(alone.errors).toBeUndefined();
     expect(alone.data.revokeParentalConsent).toMatchObject({ revoked: true, teenager: null });
   });
 
   it('starting and deleting a conversation return the owner, whose conversations totalCount is already current', async () => {
-    const { gql } = createTestApp(db);
-    const teen = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, teen.id);
+    const { gql } = createTestApp(api.db);
+    const teen = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, teen.id);
     const OWNER = 'owner { id conversations(first: 5) { totalCount edges { node { id } } } }';
     const started = await gql(`mutation { startConversation(input: { conversationType: GENERAL }) { conversation { id } ${OWNER} } }`, {}, { token });
     expect(started.errors).toBeUndefined();
     const { conversation, owner } = started.data.startConversation;
-    expect(owner.id).toBe(Buffer.from(`User:${teen.id}`).toString('base64'));
+    expect(owner.id).toBe(gid('User', teen.id));
     expect(owner.conversations.totalCount).toBe(1);
     expect(owner.conversations.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([conversation.id]);
 
@@ -75,9 +70,9 @@ describe(`client examples (${dbKind})`, () => {
   });
 
   it('Feedback is a Node: a global id that node(id:) refetches for the teenager who rated, NOT_FOUND for others as for a missing id', async () => {
-    const { gql } = createTestApp(db);
-    const teen = await createUser(db.prisma);
-    const { token } = await createSession(db.prisma, teen.id);
+    const { gql } = createTestApp(api.db);
+    const teen = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, teen.id);
     const started = await gql(`mutation { startConversation(input: { conversationType: GENERAL }) { chatSession { id } } }`, {}, { token });
     const rated = await gql(
       `mutation($s: ID!) { submitFeedback(input: { chatSessionId: $s, rating: 5, isPositive: true }) { feedback { id rating } } }`,
@@ -88,7 +83,7 @@ describe(`client examples (${dbKind})`, () => {
     const id = rated.data.submitFeedback.feedback.id;
     const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on Feedback { rating } } }`;
     expect((await gql(NODE, { id }, { token })).data.node).toEqual({ __typename: 'Feedback', id, rating: 5 });
-    const stranger = (await createSession(db.prisma, (await createUser(db.prisma)).id)).token;
+    const stranger = (await createSession(api.prisma, (await createUser(api.prisma)).id)).token;
     const hidden = await gql(NODE, { id }, { token: stranger });
     const missing = await gql(NODE, { id: Buffer.from(`Feedback:${crypto.randomUUID()}`).toString('base64') }, { token: stranger });
     expect(hidden.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);

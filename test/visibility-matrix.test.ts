@@ -3,17 +3,15 @@
 // shared collective (collective -> members -> user -> ...).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isObjectType, type GraphQLInterfaceType } from 'graphql';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { INGEST } from './helpers/search.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { schema } from '../src/schema/index.ts';
 import { hashToken, generateToken } from '../src/auth/tokens.ts';
 import { PERMISSIONS, type Permission } from '../src/auth/permissions.ts';
 import { MATRIX, RELATIONS, type Answer, type Relation, type Row } from './policy/visibility-matrix.ts';
 
-const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 type PathName = 'node' | 'typed' | 'nested';
 
 /** What each row selects on its object: the field for a field row, else only the id. */
@@ -113,8 +111,9 @@ function findById(data: unknown, id: string, found: Record<string, unknown>[] = 
 const ALL_PERMISSIONS = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => p !== '*');
 
 describe(`visibility matrix: every node type and sensitive field, every relation, three paths (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  // The deepest nested paths (collective -> members -> user -> conversations -> chat sessions -> messages)
+  // go past the production depth limit, which has its own tests; here only visibility is checked.
+  const api = useTestApp({ env: { RAG_CACHE_ENABLED: 'false', MAX_QUERY_DEPTH: '20' } });
   const tokens = {} as Record<Exclude<Relation, 'operatorWith' | 'operatorWithout' | 'anonymous'>, string>;
   const ids = {} as Record<string, string>;
   const keys = new Map<string, string>();
@@ -123,16 +122,12 @@ describe(`visibility matrix: every node type and sensitive field, every relation
 
   async function keyFor(permissions: readonly Permission[]) {
     const name = [...new Set(permissions)].sort().join(',');
-    if (!keys.has(name)) keys.set(name, (await createApiKey(db.prisma, [...new Set(permissions)])).key);
+    if (!keys.has(name)) keys.set(name, (await createApiKey(api.prisma, [...new Set(permissions)])).key);
     return keys.get(name)!;
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    // The deepest nested paths (collective -> members -> user -> conversations -> chat sessions -> messages)
-    // go past the production depth limit, which has its own tests; here only visibility is checked.
-    api = createTestApp(db, { RAG_CACHE_ENABLED: 'false', MAX_QUERY_DEPTH: '20' });
-    const p = db.prisma;
+    const p = api.prisma;
     const full = async (userType: 'TEENAGER' | 'PARENT') => {
       const user = await createUser(p, { userType });
       await p.userConsent.create({ data: { userId: user.id } });
@@ -193,7 +188,6 @@ describe(`visibility matrix: every node type and sensitive field, every relation
       Feedback: rated.data.submitFeedback.feedback.id,
     });
   });
-  afterAll(() => db.destroy());
 
   async function ask(row: Row, relation: Relation, path: PathName): Promise<{ answer: Answer; codes: unknown[] }> {
     const type = typeOf(row);
@@ -271,7 +265,7 @@ describe(`visibility matrix: every node type and sensitive field, every relation
   it("an invitation made by F's ADMIN: the OWNER sees it too (as OWNER, not as its inviter); a plain member and a stranger get NOT_FOUND", async () => {
     const family = Buffer.from(ids.Collective, 'base64').toString().split(':')[1];
     const adminId = Buffer.from(familyUsers.admin, 'base64').toString().split(':')[1];
-    const inv = await db.prisma.invitation.create({
+    const inv = await api.prisma.invitation.create({
       data: { collectiveId: family, inviterId: adminId, tokenHash: hashToken(generateToken()), language: 'fr', expiresAt: new Date(Date.now() + 86_400_000) },
     });
     const NODE = 'query($id: ID!) { node(id: $id) { ... on Invitation { id } } }';
