@@ -2,7 +2,9 @@
 // provider (answering with the hash embedder's vectors), and the GraphQL documents the search tests send.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { print } from 'graphql';
 import { HashEmbedder } from '../../src/search/hash-embedder.ts';
+import { SearchDocumentsDocument } from '../../src/client/generated/graphql.ts';
 
 export interface EmbeddingServer {
   url: string;
@@ -50,23 +52,8 @@ export async function startEmbeddingServer(dimensions = 384): Promise<EmbeddingS
   };
 }
 
-export const SEARCH = /* GraphQL */ `
-  query Search($query: String!, $first: Int, $language: LanguageCode, $collection: DocumentCollection, $mode: SearchMode, $minScore: Float) {
-    searchDocuments(query: $query, first: $first, language: $language, collection: $collection, mode: $mode, minScore: $minScore) {
-      rank
-      score
-      content
-      fromCache
-      document {
-        id
-        title
-        source
-        collection
-        language
-      }
-    }
-  }
-`;
+/** The SDK's SearchDocuments operation (src/client/operations/search.graphql), as text for raw HTTP bodies. */
+export const SEARCH = print(SearchDocumentsDocument);
 
 export const INGEST = /* GraphQL */ `
   mutation Ingest($input: IngestDocumentInput!) {
