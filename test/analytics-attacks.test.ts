@@ -1,6 +1,6 @@
 // Attacks on the analytics aggregates and recording (review of issue 18): free text echoed in
 // errors, odd filters, and differencing between collective views (nested, overlapping, over time).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { randomUUID } from 'node:crypto';
 import { codesOf, useTestApp } from './helpers/app.ts';

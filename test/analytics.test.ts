@@ -2,15 +2,15 @@
 // k-anonymous aggregates. Covers idempotent writes, erasure with the conversation, suppression
 // (primary and complementary, with an adversary that tries to derive hidden cells), who may read
 // what (hidden and missing collectives alike), no free text, and one SQL statement per summary.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp, type GqlResult } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
+import { createApiKey, createCollective, gid } from './factories/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { CollectiveClimateDocument } from '../src/client/generated/graphql.ts';
 import { protectDimension, type Cell } from '../src/analytics/suppression.ts';
-import type { AnalyticsMood, MessageCategory, UserType } from '../src/generated/prisma/client.ts';
+import type { AnalyticsMood, MessageCategory } from '../src/generated/prisma/client.ts';
 
 const RECORD = /* GraphQL */ `
   mutation Record($input: RecordConversationAnalyticsInput!) {

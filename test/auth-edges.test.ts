@@ -1,7 +1,6 @@
 // What callers send that the happy paths never do: two credentials at once, broken headers,
 // keys not yet or no longer valid, a parent revoking someone else's consent, managers by role.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
 import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';

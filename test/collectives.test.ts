@@ -1,11 +1,11 @@
 // Collective management over GraphQL: creation, roles, removals, leaving, the parental-consent flag;
 // the last-owner rule (also under concurrency), NOT_FOUND/FORBIDDEN, and all-or-nothing writes.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MembershipRole } from '../src/generated/prisma/client.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
-import { createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
+import { createCollective, createSession, gid, rawId } from './factories/index.ts';
 
 const CREATE = /* GraphQL */ `
   mutation($input: CreateCollectiveInput!) {

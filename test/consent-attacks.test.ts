@@ -1,6 +1,6 @@
 // Attacks on verifiable parental consent (issue 9, review a9): a slow mail server, code formats,
 // the attempt counter across repeated requests.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { deliverConsentCode, processNotificationOutbox } from '../src/notifications/outbox.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';

@@ -1,6 +1,6 @@
 // Conversation and feedback mutations: FULL sessions only, owner-only writes (anything else is
 // NOT_FOUND, exactly like a missing id), validation before any write, one transaction each.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GraphQLFormattedError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { dbKind } from './helpers/env.ts';

@@ -1,7 +1,6 @@
 // A frontend's walk through the demo world with the generated SDK's typed documents: the same
 // operations the SDK ships are executed against the server, so the SDK is exercised every run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
 import { gid } from './factories/index.ts';

@@ -1,8 +1,8 @@
 // The HTTP contract (GraphQL over HTTP audits, health and readiness) and the limits that keep
 // hostile or careless queries out: page sizes, depth, complexity, aliases, masked errors.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { serverAudits } from 'graphql-http';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { createTestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
 import { createApiKey, createPopulation, createSession } from './factories/index.ts';

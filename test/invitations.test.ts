@@ -1,12 +1,12 @@
 // Invitations over GraphQL: creating (token shown once, hash stored), the public preview, accepting
 // (one atomic use, concurrency, consent, language, already-member), revoking, and rollback.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgeClass, MembershipRole, SessionScope, UserType } from '../src/generated/prisma/client.ts';
 import { generateToken, hashToken } from '../src/auth/tokens.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
-import { createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
+import { createCollective, createSession, gid, rawId } from './factories/index.ts';
 const DAY = 86_400_000;
 const BASE_URL = 'https://app.example.org';
 

@@ -3,7 +3,7 @@
 // connection pages by keyset with one cursor format, so a cursor keeps its place when its row is
 // deleted between pages.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isInterfaceType, isObjectType, type GraphQLFormattedError } from 'graphql';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';

@@ -1,7 +1,7 @@
 // Attacks on the fast read path (src/read-path), issue 13's review: hostile arguments, cursors,
 // aliases, directives, viewers and stored values. Each probe runs through an app with the fast
 // path and one without it on the same database; the responses must be identical.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp } from './helpers/app.ts';
 import { fastCount, response } from './helpers/read-path.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';

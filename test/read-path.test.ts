@@ -3,7 +3,7 @@
 // viewer, must give identical responses (data and errors); the supported documents must actually
 // take the fast path (the fallback counter says so), in a statement count that does not grow with
 // the rows; and the SQL each supported document generates is snapshot-tested.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createTestApp, useTestApp } from './helpers/app.ts';
 import { fastCount, response } from './helpers/read-path.ts';

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
 import { hashToken } from '../src/auth/tokens.ts';

@@ -2,8 +2,7 @@
 // what each event carries, per-event re-authorization (signed out, consent withdrawn, demoted:
 // the stream completes), events only after commit. The cross-instance proof, over Redis and both
 // transports, is test/subscriptions-cluster.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
 import { openSse } from './helpers/sse.ts';

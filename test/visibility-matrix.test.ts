@@ -1,7 +1,7 @@
 // Checks every cell of test/policy/visibility-matrix.ts through GraphQL, in one world holding
 // every relation, by three paths: node(id:), a typed query, and a nested path through the
 // shared collective (collective -> members -> user -> ...).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isObjectType, type GraphQLInterfaceType } from 'graphql';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
