@@ -85,7 +85,7 @@ describe(`client examples (${dbKind})`, () => {
     expect((await gql(NODE, { id }, { token })).data.node).toEqual({ __typename: 'Feedback', id, rating: 5 });
     const stranger = (await createSession(api.prisma, (await createUser(api.prisma)).id)).token;
     const hidden = await gql(NODE, { id }, { token: stranger });
-    const missing = await gql(NODE, { id: Buffer.from(`Feedback:${crypto.randomUUID()}`).toString('base64') }, { token: stranger });
+    const missing = await gql(NODE, { id: gid('Feedback', crypto.randomUUID()) }, { token: stranger });
     expect(hidden.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     expect(missing.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     expect(hidden.errors?.[0].message).toBe(missing.errors?.[0].message);

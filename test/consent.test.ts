@@ -150,7 +150,7 @@ describe(`sign-out (${dbKind})`, () => {
     expect(codesOf(await api.gql('{ me { id } }', {}, { token: a.token }))).toEqual(['UNAUTHENTICATED']);
 
     const keep = await api.gql(`mutation { signOutEverywhere(input: { keepCurrent: true }) { endedSessionIds session { current } } }`, {}, { token: b.token });
-    expect(keep.data.signOutEverywhere.endedSessionIds).toEqual([Buffer.from(`AppSession:${c.session.id}`).toString('base64')]);
+    expect(keep.data.signOutEverywhere.endedSessionIds).toEqual([gid('AppSession', c.session.id)]);
     expect(keep.data.signOutEverywhere.session.current).toBe(true);
     expect(codesOf(await api.gql('{ me { id } }', {}, { token: c.token }))).toEqual(['UNAUTHENTICATED']);
     expect((await api.gql('{ me { id } }', {}, { token: b.token })).errors).toBeUndefined();
@@ -163,7 +163,7 @@ describe(`sign-out (${dbKind})`, () => {
     const [u1, u2] = await Promise.all([createUser(api.prisma), createUser(api.prisma)]);
     const s1 = await createSession(api.prisma, u1.id);
     const s2 = await createSession(api.prisma, u2.id);
-    const r = await api.gql(`mutation($id: ID!) { signOut(input: { sessionId: $id }) { endedSessionIds } }`, { id: Buffer.from(`AppSession:${s2.session.id}`).toString('base64') }, { token: s1.token });
+    const r = await api.gql(`mutation($id: ID!) { signOut(input: { sessionId: $id }) { endedSessionIds } }`, { id: gid('AppSession', s2.session.id) }, { token: s1.token });
     expect(codesOf(r)).toEqual(['NOT_FOUND']);
     expect((await api.gql('{ me { id } }', {}, { token: s2.token })).errors).toBeUndefined();
   });
@@ -242,7 +242,7 @@ describe(`verifiable parental consent: a code mailed to the parent (${dbKind})`,
   }
   const grant = (as: { token: string }, teen: { gid: string }, requestId: string | null, code?: string) => api.gql(GRANT, { t: teen.gid, r: requestId, code }, { token: as.token });
   const teenScopes = async (userId: string) => (await api.prisma.appSession.findMany({ where: { userId } })).map((s) => s.scope);
-  const requestRow = (requestId: string) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: Buffer.from(requestId, 'base64').toString().split(':')[1] } });
+  const requestRow = (requestId: string) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: rawId(requestId) } });
 
   it('the request id alone (a second account of the teenager) is refused; the recipient of the mail grants with its code', async () => {
     const teen = await teenWaiting();

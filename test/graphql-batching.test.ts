@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { createTestApp } from './helpers/app.ts';
-import { createApiKey, createPopulation, createSession } from './factories/index.ts';
+import { createApiKey, createPopulation, createSession, gid } from './factories/index.ts';
 
 const DEEP = /* GraphQL */ `
   query Deep($n: Int!) {
@@ -94,10 +94,9 @@ describe(`round trips do not grow with rows (${dbKind})`, () => {
       const users = await w.db.prisma.user.findMany({ select: { id: true } });
       const conversations = await w.db.prisma.conversation.findMany({ select: { id: true } });
       const collectives = await w.db.prisma.collective.findMany({ select: { id: true } });
-      const g = (t: string, id: string) => Buffer.from(`${t}:${id}`).toString('base64');
       // At most 40 of a type: nodes(ids:) takes 100 ids (src/input/bounds.ts).
       const some = <T,>(rows: T[]) => rows.slice(0, 40);
-      return [...some(users).map((u) => g('User', u.id)), ...some(conversations).map((c) => g('Conversation', c.id)), ...some(collectives).map((c) => g('Collective', c.id))];
+      return [...some(users).map((u) => gid('User', u.id)), ...some(conversations).map((c) => gid('Conversation', c.id)), ...some(collectives).map((c) => gid('Collective', c.id))];
     }
     const q = 'query N($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { userType } ... on Conversation { conversationType } ... on Collective { name } } }';
     const idsSmall = await ids(small);

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
 import { countingStore, messageStoresUnderTest, type OpenedStore } from './helpers/message-stores.ts';
-import { createApiKey, createSession, createUser, gid } from './factories/index.ts';
+import { createApiKey, createSession, createUser, gid, rawId } from './factories/index.ts';
 import type { MessageStore } from '../src/messages/types.ts';
 
 
@@ -272,7 +272,7 @@ describe.each(messageStoresUnderTest().stores)(`messages over GraphQL (${dbKind}
     const ok = await api.gql(APPEND, { input }, { apiKey: writer });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.appendMessages.messageIds).toHaveLength(1);
-    const [stored] = await store.getMany([Buffer.from(ok.data.appendMessages.messageIds[0], 'base64').toString().split(':')[1]]);
+    const [stored] = await store.getMany([rawId(ok.data.appendMessages.messageIds[0])]);
     // The message belongs to the conversation's owner, not to the key that wrote it.
     expect(stored).toMatchObject({ role: 'ASSISTANT', userId: teen.id, conversationId: conv.id, chatSessionId: conv.sessionIds[1] });
   });
@@ -303,7 +303,7 @@ describe.each(messageStoresUnderTest().stores)(`messages over GraphQL (${dbKind}
     // Paired surrogates (emoji) and $-prefixed or dotted keys are fine in both.
     const ok = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'ASSISTANT', text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } }] } }, { apiKey: writer });
     expect(ok.errors).toBeUndefined();
-    const [stored] = await store.getMany([Buffer.from(ok.data.appendMessages.messageIds[0], 'base64').toString().split(':')[1]]);
+    const [stored] = await store.getMany([rawId(ok.data.appendMessages.messageIds[0])]);
     expect(stored).toMatchObject({ text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } });
   });
 

@@ -6,7 +6,7 @@ import { isObjectType, type GraphQLInterfaceType } from 'graphql';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
 import { INGEST } from './helpers/search.ts';
-import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
+import { createApiKey, createCollective, createSession, createUser, gid, rawId } from './factories/index.ts';
 import { schema } from '../src/schema/index.ts';
 import { hashToken, generateToken } from '../src/auth/tokens.ts';
 import { PERMISSIONS, type Permission } from '../src/auth/permissions.ts';
@@ -263,8 +263,8 @@ describe(`visibility matrix: every node type and sensitive field, every relation
   });
 
   it("an invitation made by F's ADMIN: the OWNER sees it too (as OWNER, not as its inviter); a plain member and a stranger get NOT_FOUND", async () => {
-    const family = Buffer.from(ids.Collective, 'base64').toString().split(':')[1];
-    const adminId = Buffer.from(familyUsers.admin, 'base64').toString().split(':')[1];
+    const family = rawId(ids.Collective);
+    const adminId = rawId(familyUsers.admin);
     const inv = await api.prisma.invitation.create({
       data: { collectiveId: family, inviterId: adminId, tokenHash: hashToken(generateToken()), language: 'fr', expiresAt: new Date(Date.now() + 86_400_000) },
     });
