@@ -1,10 +1,9 @@
 // Operator API keys: creating them (the function scripts/create-api-key.ts calls; the script
 // itself is tested in operators.test.ts) and what the server makes of a presented X-Api-Key.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { createApiKey as createTestKey } from './factories/index.ts';
 import { ApiKeyInputError, createApiKey, validateNewApiKey } from '../src/auth/api-keys.ts';
 import { isPermission, PERMISSIONS } from '../src/auth/permissions.ts';
@@ -14,30 +13,24 @@ const USERS = '{ users(first: 1) { totalCount } }';
 const KNOWN = Object.keys(PERMISSIONS).join(', ');
 
 describe(`API keys (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db, { SESSION_TOUCH_INTERVAL_SECONDS: '60' });
-  });
-  afterAll(() => db?.destroy());
+  const api = useTestApp({ env: { SESSION_TOUCH_INTERVAL_SECONDS: '60' } });
 
   it('createApiKey stores only the hash, normalized, and the key works at once', async () => {
     const expiresAt = new Date(Date.now() + 86_400_000);
-    const { key, apiKey } = await createApiKey(db.prisma, { name: '  ops  ', permissions: ['users:read', ' users:read ', 'flags:write', ''], expiresAt });
+    const { key, apiKey } = await createApiKey(api.prisma, { name: '  ops  ', permissions: ['users:read', ' users:read ', 'flags:write', ''], expiresAt });
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(apiKey).toMatchObject({ name: 'ops', keyHash: hashToken(key), permissions: ['users:read', 'flags:write'], isActive: true, expiresAt });
-    const row = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
+    const row = await api.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
     expect(JSON.stringify(row)).not.toContain(key);
     const r = await api.gql(USERS, {}, { apiKey: key });
     expect(r.errors).toBeUndefined();
     expect(r.data.users.totalCount).toBeGreaterThanOrEqual(0);
     // Without an expiry it never expires.
-    expect((await createApiKey(db.prisma, { name: 'x', permissions: ['*'] })).apiKey.expiresAt).toBeNull();
+    expect((await createApiKey(api.prisma, { name: 'x', permissions: ['*'] })).apiKey.expiresAt).toBeNull();
   });
 
   it('createApiKey refuses unknown permissions, no permission, a bad name or an expiry not in the future, each with its message, writing nothing', async () => {
-    const before = await db.prisma.apiKey.count();
+    const before = await api.prisma.apiKey.count();
     const now = new Date();
     const cases: [Parameters<typeof createApiKey>[1], string][] = [
       [{ name: 'x', permissions: ['flags:write', 'flags:admin', 'toString'] }, `Unknown permission(s): flags:admin, toString. Known: ${KNOWN}`],
@@ -50,11 +43,11 @@ describe(`API keys (${dbKind})`, () => {
       [{ name: 'x', permissions: ['flags:write'], expiresAt: now }, 'The expiry must be in the future'],
     ];
     for (const [input, message] of cases) {
-      const attempt = createApiKey(db.prisma, input, now);
+      const attempt = createApiKey(api.prisma, input, now);
       await expect(attempt, JSON.stringify(input)).rejects.toBeInstanceOf(ApiKeyInputError);
-      await expect(createApiKey(db.prisma, input, now)).rejects.toHaveProperty('message', message);
+      await expect(createApiKey(api.prisma, input, now)).rejects.toHaveProperty('message', message);
     }
-    expect(await db.prisma.apiKey.count()).toBe(before);
+    expect(await api.prisma.apiKey.count()).toBe(before);
   });
 
   it('the bounds themselves are accepted: 1 and 100 characters (counted as characters, not UTF-16 units), an expiry 1 ms ahead', () => {
@@ -106,25 +99,25 @@ describe(`API keys (${dbKind})`, () => {
   });
 
   it('permissions are read as stored strings only: a stored non-list grants nothing, non-string entries are dropped', async () => {
-    const scalar = await createTestKey(db.prisma, []);
-    await db.prisma.apiKey.update({ where: { id: scalar.row.id }, data: { permissions: 'users:read' } });
+    const scalar = await createTestKey(api.prisma, []);
+    await api.prisma.apiKey.update({ where: { id: scalar.row.id }, data: { permissions: 'users:read' } });
     const refused = await api.gql(USERS, {}, { apiKey: scalar.key });
     expect(codesOf(refused)).toEqual(['FORBIDDEN']);
     expect(refused.errors![0].message).toBe('This API key lacks the users:read permission');
-    const mixed = await createTestKey(db.prisma, []);
-    await db.prisma.apiKey.update({ where: { id: mixed.row.id }, data: { permissions: [7, null, 'users:read', { p: '*' }] } });
+    const mixed = await createTestKey(api.prisma, []);
+    await api.prisma.apiKey.update({ where: { id: mixed.row.id }, data: { permissions: [7, null, 'users:read', { p: '*' }] } });
     expect((await api.gql(USERS, {}, { apiKey: mixed.key })).errors).toBeUndefined();
     expect(codesOf(await api.gql('{ feedback(first: 1) { totalCount } }', {}, { apiKey: mixed.key }))).toEqual(['FORBIDDEN']);
   });
 
   it('records lastUsedAt when stale, at most once per interval', async () => {
-    const { key, row } = await createTestKey(db.prisma, ['users:read']);
+    const { key, row } = await createTestKey(api.prisma, ['users:read']);
     expect(row.lastUsedAt).toBeNull();
     await api.gql(USERS, {}, { apiKey: key });
-    const first = (await db.prisma.apiKey.findUniqueOrThrow({ where: { id: row.id } })).lastUsedAt;
+    const first = (await api.prisma.apiKey.findUniqueOrThrow({ where: { id: row.id } })).lastUsedAt;
     expect(first).not.toBeNull();
     expect(Date.now() - first!.getTime()).toBeLessThan(60_000);
     await api.gql(USERS, {}, { apiKey: key });
-    expect((await db.prisma.apiKey.findUniqueOrThrow({ where: { id: row.id } })).lastUsedAt).toEqual(first);
+    expect((await api.prisma.apiKey.findUniqueOrThrow({ where: { id: row.id } })).lastUsedAt).toEqual(first);
   });
 });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
+import { useTestApp } from './helpers/app.ts';
 import { createSession, createUser } from './factories/index.ts';
 import { isFlagOn, rolloutBucket, rulesMatch, type FlagSubject } from '../src/schema/flags/evaluate.ts';
 
@@ -51,14 +50,11 @@ describe('feature flag evaluation (pure)', () => {
 });
 
 describe(`featureFlags and localizedContent over GraphQL (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let teenToken: string;
   let parentToken: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    await db.prisma.featureFlag.createMany({
+    await api.prisma.featureFlag.createMany({
       data: [
         { name: 'everyone', isEnabled: true },
         { name: 'teens_only', isEnabled: true, variant: 'TEENAGER' },
@@ -68,7 +64,7 @@ describe(`featureFlags and localizedContent over GraphQL (${dbKind})`, () => {
         { name: 'off', isEnabled: false },
       ],
     });
-    await db.prisma.localizedContent.createMany({
+    await api.prisma.localizedContent.createMany({
       data: [
         { category: 'UI_MESSAGES', language: 'fr', variant: 'ALL', key: 'welcome', value: 'Bienvenue' },
         { category: 'UI_MESSAGES', language: 'fr', variant: 'ALL', key: 'send', value: 'Envoyer' },
@@ -77,12 +73,11 @@ describe(`featureFlags and localizedContent over GraphQL (${dbKind})`, () => {
         { category: 'PROMPTS', language: 'fr', variant: 'ALL', key: 'system', value: { template: 'Tu es bienveillant.', version: 1 } },
       ],
     });
-    const t = await createUser(db.prisma, { userType: 'TEENAGER', language: 'fr' });
-    const p = await createUser(db.prisma, { userType: 'PARENT', language: 'en' });
-    teenToken = (await createSession(db.prisma, t.id)).token;
-    parentToken = (await createSession(db.prisma, p.id)).token;
+    const t = await createUser(api.prisma, { userType: 'TEENAGER', language: 'fr' });
+    const p = await createUser(api.prisma, { userType: 'PARENT', language: 'en' });
+    teenToken = (await createSession(api.prisma, t.id)).token;
+    parentToken = (await createSession(api.prisma, p.id)).token;
   });
-  afterAll(() => db.destroy());
 
   const FLAGS = `query($only: Boolean) { featureFlags(onlyEnabled: $only) { name enabled } }`;
 

@@ -6,13 +6,11 @@
 //
 //   FUZZ_RUNS=20000 npm run test:fuzz                  a longer run
 //   FUZZ_SEED=123 FUZZ_PATH=45:0 npm run test:fuzz     replays a failure (both printed on failure)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
-import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
+import { useTestApp } from './helpers/app.ts';
+import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { operationArb, printOperation, type OperationPlan, type Pools, type Viewer } from './helpers/fuzz-operations.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
@@ -28,47 +26,43 @@ const short = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === 'string' && x.length > 80 ? `${x.slice(0, 80)}…(${x.length} chars)` : Array.isArray(x) && x.length > 5 ? [...x.slice(0, 5), `…(${x.length} items)`] : x));
 
 describe(`fuzz: operations generated from the schema (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   const auth: Record<Viewer, Record<string, string>> = { anonymous: {}, teenager: {}, parent: {}, operator: {} };
   const pools: Pools = { ids: [], cursors: [] };
 
   async function signInEveryone() {
-    auth.teenager = { authorization: `Bearer ${(await createSession(db.prisma, teenId, 'FULL')).token}` };
-    auth.parent = { authorization: `Bearer ${(await createSession(db.prisma, parentId, 'FULL')).token}` };
+    auth.teenager = { authorization: `Bearer ${(await createSession(api.prisma, teenId, 'FULL')).token}` };
+    auth.parent = { authorization: `Bearer ${(await createSession(api.prisma, parentId, 'FULL')).token}` };
   }
   let teenId: string;
   let parentId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    const teen = await createUser(db.prisma, { userType: 'TEENAGER' });
-    const parent = await createUser(db.prisma, { userType: 'PARENT' });
+    const teen = await createUser(api.prisma, { userType: 'TEENAGER' });
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
     teenId = teen.id;
     parentId = parent.id;
     await signInEveryone();
-    auth.operator = { 'x-api-key': (await createApiKey(db.prisma, ['*'])).key };
-    const family = await createCollective(db.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.id, role: 'MEMBER' }], { parentalConsentGranted: true });
+    auth.operator = { 'x-api-key': (await createApiKey(api.prisma, ['*'])).key };
+    const family = await createCollective(api.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.id, role: 'MEMBER' }], { parentalConsentGranted: true });
     // Real ids and cursors, then the same made stale by deleting their rows.
     const conversations: { id: string; chatSessions: { id: string }[] }[] = [];
     for (let i = 0; i < 4; i++) {
-      conversations.push(await db.prisma.conversation.create({ data: { userId: teen.id, title: `c${i}`, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } }));
+      conversations.push(await api.prisma.conversation.create({ data: { userId: teen.id, title: `c${i}`, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } }));
     }
     const page = await api.gql(`{ me { conversations(first: 10) { edges { cursor node { id } } } } }`, {}, { headers: auth.teenager });
     const edges = page.data.me.conversations.edges as { cursor: string; node: { id: string } }[];
     pools.cursors.push(...edges.map((e) => e.cursor));
     pools.ids.push(
-      ...conversations.map((c) => encodeGlobalID('Conversation', c.id)),
-      ...conversations.map((c) => encodeGlobalID('ChatSession', c.chatSessions[0].id)),
-      encodeGlobalID('Collective', family.id),
-      encodeGlobalID('User', teen.id),
-      encodeGlobalID('User', parent.id),
-      encodeGlobalID('User', conversations[0].id), // a real row's key under another type
+      ...conversations.map((c) => gid('Conversation', c.id)),
+      ...conversations.map((c) => gid('ChatSession', c.chatSessions[0].id)),
+      gid('Collective', family.id),
+      gid('User', teen.id),
+      gid('User', parent.id),
+      gid('User', conversations[0].id), // a real row's key under another type
     );
-    await db.prisma.conversation.delete({ where: { id: conversations[3].id } }); // its id and cursor are now stale
+    await api.prisma.conversation.delete({ where: { id: conversations[3].id } }); // its id and cursor are now stale
   });
-  afterAll(() => db.destroy());
 
   async function run(plan: OperationPlan) {
     const { query, variables } = printOperation(plan);

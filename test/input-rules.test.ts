@@ -1,9 +1,8 @@
 // Issue 11, kinds 3 and 4: one rule for every String, ID and JSON input (no NUL, no lone
 // surrogate, NFC), and documented bounds for lists and JSON, all refused before any SQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
 import { INPUT_BOUNDS } from '../src/input/bounds.ts';
 
@@ -11,22 +10,18 @@ const NUL = '\u0000';
 const LONE_HIGH = '\ud800';
 
 describe(`input rules (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let token: string;
   let apiKey: string;
   let chatSessionId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    const teen = await createUser(db.prisma, { userType: 'TEENAGER' });
-    token = (await createSession(db.prisma, teen.id, 'FULL')).token;
-    apiKey = (await createApiKey(db.prisma, ['*'])).key;
+    const teen = await createUser(api.prisma, { userType: 'TEENAGER' });
+    token = (await createSession(api.prisma, teen.id, 'FULL')).token;
+    apiKey = (await createApiKey(api.prisma, ['*'])).key;
     const started = await api.gql(`mutation { startConversation(input: { conversationType: GENERAL }) { chatSession { id } } }`, {}, { token });
     chatSessionId = started.data.startConversation.chatSession.id;
   });
-  afterAll(() => db.destroy());
 
   const signIn = `mutation($input: SignInInput!) { signIn(input: $input) { token } }`;
   const signInInput = (extra: Record<string, unknown>) => ({ idp: 'MOCK_IDP', loginId: 'rules-user', origin: 'test', ...extra });
@@ -107,7 +102,7 @@ describe(`input rules (${dbKind})`, () => {
     const r = await res.json();
     expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors[0].extensions).toMatchObject({ argument: 'signIn.input.capabilities', maxDepth: INPUT_BOUNDS.jsonMaxDepth });
-    expect(await db.prisma.idpLogin.count({ where: { loginId: 'deep' } })).toBe(0);
+    expect(await api.prisma.idpLogin.count({ where: { loginId: 'deep' } })).toBe(0);
     let ok: unknown = 1;
     for (let i = 0; i < INPUT_BOUNDS.jsonMaxDepth; i++) ok = { a: ok };
     expect((await api.gql(signIn, { input: signInInput({ capabilities: ok }) })).errors).toBeUndefined();

@@ -6,9 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind, serverUrl } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { createApiKey as createTestKey, createSession, createUser } from './factories/index.ts';
 import { hashToken } from '../src/auth/tokens.ts';
 import { rulesMatch, type FlagSubject } from '../src/schema/flags/evaluate.ts';
@@ -30,19 +29,15 @@ const UPSERT_CONTENT = /* GraphQL */ `
 const FLAGS = /* GraphQL */ `{ featureFlags { name enabled } }`;
 
 describe(`operator mutations (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let flagsKey: string;
   let contentKey: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    flagsKey = (await createTestKey(db.prisma, ['flags:write'])).key;
-    contentKey = (await createTestKey(db.prisma, ['content:write'])).key;
+    flagsKey = (await createTestKey(api.prisma, ['flags:write'])).key;
+    contentKey = (await createTestKey(api.prisma, ['content:write'])).key;
   });
-  afterAll(() => db?.destroy());
 
-  const flagRow = (name: string) => db.prisma.featureFlag.findUnique({ where: { name } });
+  const flagRow = (name: string) => api.prisma.featureFlag.findUnique({ where: { name } });
 
   describe('who may call them', () => {
     const calls = [
@@ -50,11 +45,11 @@ describe(`operator mutations (${dbKind})`, () => {
       [DELETE_FLAG, { input: { name: 'gate_probe' } }, 'flags:write'],
       [UPSERT_CONTENT, { input: { category: 'UI_MESSAGES', language: 'fr', variant: 'ALL', key: 'gate.probe', value: 'x' } }, 'content:write'],
     ] as const;
-    const written = async () => ({ flags: await db.prisma.featureFlag.count(), content: await db.prisma.localizedContent.count() });
+    const written = async () => ({ flags: await api.prisma.featureFlag.count(), content: await api.prisma.localizedContent.count() });
 
     it('a key without the permission is FORBIDDEN; expired or inactive keys are UNAUTHENTICATED', async () => {
       const before = await written();
-      const readOnly = await createTestKey(db.prisma, ['users:read', 'conversations:read', 'feedback:read', 'collectives:read']);
+      const readOnly = await createTestKey(api.prisma, ['users:read', 'conversations:read', 'feedback:read', 'collectives:read']);
       for (const [doc, variables, permission] of calls) {
         const other = permission === 'flags:write' ? contentKey : flagsKey;
         for (const key of [readOnly.key, other]) {
@@ -62,8 +57,8 @@ describe(`operator mutations (${dbKind})`, () => {
           expect(codesOf(r)).toEqual(['FORBIDDEN']);
           expect(r.errors![0].message).toContain(permission);
         }
-        const expired = await createTestKey(db.prisma, [permission], { expiresAt: new Date(Date.now() - 1000) });
-        const inactive = await createTestKey(db.prisma, [permission], { isActive: false });
+        const expired = await createTestKey(api.prisma, [permission], { expiresAt: new Date(Date.now() - 1000) });
+        const inactive = await createTestKey(api.prisma, [permission], { isActive: false });
         expect(codesOf(await api.gql(doc, variables, { apiKey: expired.key }))).toEqual(['UNAUTHENTICATED']);
         expect(codesOf(await api.gql(doc, variables, { apiKey: inactive.key }))).toEqual(['UNAUTHENTICATED']);
         expect(codesOf(await api.gql(doc, variables, { apiKey: 'k'.repeat(43) }))).toEqual(['UNAUTHENTICATED']);
@@ -73,8 +68,8 @@ describe(`operator mutations (${dbKind})`, () => {
 
     it('user sessions are FORBIDDEN, anonymous callers UNAUTHENTICATED', async () => {
       const before = await written();
-      const parent = await createUser(db.prisma, { userType: 'PARENT' });
-      const { token } = await createSession(db.prisma, parent.id, 'FULL');
+      const parent = await createUser(api.prisma, { userType: 'PARENT' });
+      const { token } = await createSession(api.prisma, parent.id, 'FULL');
       for (const [doc, variables] of calls) {
         expect(codesOf(await api.gql(doc, variables, { token }))).toEqual(['FORBIDDEN']);
         expect(codesOf(await api.gql(doc, variables))).toEqual(['UNAUTHENTICATED']);
@@ -83,7 +78,7 @@ describe(`operator mutations (${dbKind})`, () => {
     });
 
     it("the '*' permission allows everything", async () => {
-      const { key } = await createTestKey(db.prisma, ['*']);
+      const { key } = await createTestKey(api.prisma, ['*']);
       for (const [doc, variables] of calls) expect((await api.gql(doc, variables, { apiKey: key })).errors).toBeUndefined();
     });
   });
@@ -102,7 +97,7 @@ describe(`operator mutations (${dbKind})`, () => {
       const b = await api.gql(UPSERT_FLAG, { input }, { apiKey: flagsKey });
       expect(b.data.upsertFeatureFlag.created).toBe(false);
       expect(await flagRow('new_onboarding')).toEqual(first);
-      expect(await db.prisma.featureFlag.count({ where: { name: 'new_onboarding' } })).toBe(1);
+      expect(await api.prisma.featureFlag.count({ where: { name: 'new_onboarding' } })).toBe(1);
     });
 
     it('on update, absent fields keep their value and null resets to the default', async () => {
@@ -121,8 +116,8 @@ describe(`operator mutations (${dbKind})`, () => {
       const r = await api.gql(UPSERT_FLAG, { input: { name: 'backend_only', isEnabled: true, visibility: 'BACKEND' } }, { apiKey: flagsKey });
       expect(r.data.upsertFeatureFlag.featureFlag).toMatchObject({ name: 'backend_only', visibility: 'BACKEND', enabled: true });
       await api.gql(UPSERT_FLAG, { input: { name: 'frontend_one', isEnabled: true, visibility: 'FRONTEND' } }, { apiKey: flagsKey });
-      const teen = await createUser(db.prisma);
-      const { token } = await createSession(db.prisma, teen.id, 'FULL');
+      const teen = await createUser(api.prisma);
+      const { token } = await createSession(api.prisma, teen.id, 'FULL');
       for (const options of [{}, { token }, { apiKey: flagsKey }]) {
         const list = await api.gql(FLAGS, {}, options);
         const names = list.data.featureFlags.map((f: { name: string }) => f.name);
@@ -154,7 +149,7 @@ describe(`operator mutations (${dbKind})`, () => {
     });
 
     it('anything else in targeting rules, a bad name or a long description is BAD_USER_INPUT, writing nothing', async () => {
-      const before = await db.prisma.featureFlag.count();
+      const before = await api.prisma.featureFlag.count();
       const badRules = [
         [],
         'language=fr',
@@ -190,7 +185,7 @@ describe(`operator mutations (${dbKind})`, () => {
       }
       const long = await api.gql(UPSERT_FLAG, { input: { name: 'long_desc', isEnabled: true, description: 'x'.repeat(1001) } }, { apiKey: flagsKey });
       expect(codesOf(long)).toEqual(['BAD_USER_INPUT']);
-      expect(await db.prisma.featureFlag.count()).toBe(before);
+      expect(await api.prisma.featureFlag.count()).toBe(before);
     });
 
     it('concurrent first upserts of one name make one flag', async () => {
@@ -199,7 +194,7 @@ describe(`operator mutations (${dbKind})`, () => {
       );
       expect(results.flatMap(codesOf)).toEqual([]);
       expect(results.filter((r) => r.data.upsertFeatureFlag.created)).toHaveLength(1);
-      expect(await db.prisma.featureFlag.count({ where: { name: 'raced_flag' } })).toBe(1);
+      expect(await api.prisma.featureFlag.count({ where: { name: 'raced_flag' } })).toBe(1);
     });
   });
 
@@ -225,7 +220,7 @@ describe(`operator mutations (${dbKind})`, () => {
       expect(b.data.upsertLocalizedContent.created).toBe(false);
       const c = await api.gql(UPSERT_CONTENT, { input: { ...input, value: 'Coucou' } }, { apiKey: contentKey });
       expect(c.data.upsertLocalizedContent.localizedContent.value).toBe('Coucou');
-      expect(await db.prisma.localizedContent.count({ where: { key: 'home.greeting' } })).toBe(1);
+      expect(await api.prisma.localizedContent.count({ where: { key: 'home.greeting' } })).toBe(1);
       const read = await api.gql('{ localizedContent(category: UI_MESSAGES, language: "fr", variant: TEENAGER, keys: ["home.greeting"]) { key value } }', {});
       expect(read.data.localizedContent).toEqual([{ key: 'home.greeting', value: 'Coucou' }]);
     });
@@ -239,7 +234,7 @@ describe(`operator mutations (${dbKind})`, () => {
     });
 
     it('refuses bad keys, languages, oversized or NUL-bearing values with BAD_USER_INPUT, writing nothing', async () => {
-      const before = await db.prisma.localizedContent.count();
+      const before = await api.prisma.localizedContent.count();
       const base = { category: 'PROMPTS', language: 'fr', variant: 'ALL', key: 'ok.key', value: 'v' };
       for (const [patch, path] of [
         [{ key: 'with space' }, 'input.key'],
@@ -254,7 +249,7 @@ describe(`operator mutations (${dbKind})`, () => {
         expect(codesOf(r), JSON.stringify(patch).slice(0, 60)).toEqual(['BAD_USER_INPUT']);
         expect(r.errors![0].extensions!.issues).toEqual([expect.objectContaining({ path })]);
       }
-      expect(await db.prisma.localizedContent.count()).toBe(before);
+      expect(await api.prisma.localizedContent.count()).toBe(before);
     });
   });
 
@@ -283,7 +278,7 @@ describe(`operator mutations (${dbKind})`, () => {
 
     // On PostgreSQL the script writes into this file's database; on PGlite into a fresh folder.
     const target = (): Record<string, string> =>
-      serverUrl && db.config.kind === 'postgres' ? { DATABASE_URL: db.config.url } : { PGLITE_DATA_DIR: path.join(tmp, 'fresh') };
+      serverUrl && api.db.config.kind === 'postgres' ? { DATABASE_URL: api.db.config.url } : { PGLITE_DATA_DIR: path.join(tmp, 'fresh') };
 
     it('creates a key, prints it once with the warning, stores only its hash', async () => {
       const out = await run(['--name', 'ops', '--permissions', 'flags:write,content:write', '--expires-in-days', '90'], target());
@@ -293,7 +288,7 @@ describe(`operator mutations (${dbKind})`, () => {
       const key = out.stdout.trim().split('\n').at(-1)!;
       expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(out.stdout.split(key)).toHaveLength(2);
-      const check = async (prisma: typeof db.prisma) => {
+      const check = async (prisma: typeof api.prisma) => {
         const row = await prisma.apiKey.findUniqueOrThrow({ where: { keyHash: hashToken(key) } });
         expect(row).toMatchObject({ name: 'ops', permissions: ['flags:write', 'content:write'], isActive: true });
         const days = (row.expiresAt!.getTime() - Date.now()) / 86_400_000;
@@ -302,7 +297,7 @@ describe(`operator mutations (${dbKind})`, () => {
         expect(JSON.stringify(row)).not.toContain(key);
       };
       if (dbKind === 'postgres') {
-        await check(db.prisma);
+        await check(api.prisma);
         const r = await api.gql(UPSERT_FLAG, { input: { name: 'via_script_key', isEnabled: true } }, { apiKey: key });
         expect(r.errors).toBeUndefined();
       } else {
@@ -316,7 +311,7 @@ describe(`operator mutations (${dbKind})`, () => {
     }, SCRIPT_MS + 30_000);
 
     it('refuses unknown permissions and bad arguments before touching the database (exit 1)', async () => {
-      const before = dbKind === 'postgres' ? await db.prisma.apiKey.count() : 0;
+      const before = dbKind === 'postgres' ? await api.prisma.apiKey.count() : 0;
       const untouched = path.join(tmp, 'untouched');
       const env: Record<string, string> = dbKind === 'postgres' ? target() : { PGLITE_DATA_DIR: untouched };
       const cases = [
@@ -332,7 +327,7 @@ describe(`operator mutations (${dbKind})`, () => {
         expect(out.stderr).toContain('Usage:');
       });
       expect(outs[0].stderr).toContain('Unknown permission(s): root');
-      if (dbKind === 'postgres') expect(await db.prisma.apiKey.count()).toBe(before);
+      if (dbKind === 'postgres') expect(await api.prisma.apiKey.count()).toBe(before);
       else await expect(import('node:fs/promises').then((fs) => fs.stat(untouched))).rejects.toThrow();
     }, SCRIPT_MS + 30_000);
 
