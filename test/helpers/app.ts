@@ -1,5 +1,5 @@
 // Runs GraphQL over HTTP semantics through yoga.fetch (no port), counting the SQL statements
-// each request sends.
+// each request sends; useTestApp() gives a describe block its app and fresh database.
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -91,7 +91,8 @@ export type TestApp = ReturnType<typeof createTestApp> & {
  * beforeAll, the database dropped in an afterAll. Call it at the top of the block; its members
  * are usable from the block's hooks and tests (reading one earlier throws). `options` may be a
  * function, run inside that beforeAll, for settings that need something started first (an SMTP
- * server's URL).
+ * server's URL). The block's own afterAll hooks run before this one drops the database (Vitest
+ * runs after-hooks last-registered first), so they may still close streams over it.
  */
 export function useTestApp(options: TestAppOptions | (() => TestAppOptions | Promise<TestAppOptions>) = {}): TestApp {
   let db: TestDatabase | undefined;
