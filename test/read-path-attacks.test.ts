@@ -169,7 +169,7 @@ describe('fast read path under attack', () => {
       const headers = new Headers(v.token ? { authorization: `Bearer ${v.token}` } : v.apiKey ? { 'x-api-key': v.apiKey } : {});
       let caller: Caller;
       try {
-        caller = await resolveViewer(headers, { prisma: fast.prisma, config: services.config, background: () => {} });
+        caller = await resolveViewer(headers, { prisma: fast.prisma, queryOn: fast.db.queryOn, config: services.config, background: () => {} });
       } catch {
         continue; // expired or revoked: refused before any rule runs
       }
