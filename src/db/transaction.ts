@@ -22,14 +22,20 @@ export interface TransactionOptions {
 }
 
 const errorCode = (err: unknown) => (err as { code?: unknown })?.code;
-// A raw query's failure keeps PostgreSQL's SQLSTATE here (Prisma reports it as P2010).
-const sqlState = (err: unknown) =>
-  (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } })?.meta?.driverAdapterError?.cause?.originalCode;
+
+type DriverCause = { cause?: { kind?: unknown; originalCode?: unknown } };
+/**
+ * What the driver adapter said: on a raw query's failure (Prisma's P2010) under meta, on a failed
+ * COMMIT on the error itself.
+ */
+const driverCause = (err: unknown) =>
+  (err as { meta?: { driverAdapterError?: DriverCause } })?.meta?.driverAdapterError?.cause ?? (err as DriverCause)?.cause;
 
 /** A serialization failure (40001) or deadlock (40P01): PostgreSQL rolled everything back, so running it again is safe. */
 function isConflict(err: unknown) {
-  const state = sqlState(err);
-  return errorCode(err) === 'P2034' || state === '40001' || state === '40P01';
+  if (errorCode(err) === 'P2034') return true;
+  const cause = driverCause(err);
+  return cause?.kind === 'TransactionWriteConflict' || cause?.originalCode === '40001' || cause?.originalCode === '40P01';
 }
 
 /** Prisma's error codes that are the client's doing, as stable GraphQL errors. */

@@ -2,7 +2,7 @@
 // counts and last messages of a page of conversations are batched per request (one store call
 // each, whatever the number of conversations).
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../builder.ts';
-import { type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import type { Message, MessageScope } from '../../messages/types.ts';
 import { PAGING_DESCRIPTION } from '../connections.ts';
 import { cursorOf, pageRequest, toConnection, type ConnectionArgs } from '../pagination.ts';

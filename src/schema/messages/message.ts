@@ -2,7 +2,7 @@
 // Private to the conversation's owner, like the conversation itself: operators holding
 // conversations:read do not see message text; only the chatbot backend's key (messages:read) does.
 import { builder } from '../../builder.ts';
-import { type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { dateKey, type SortKey } from '../pagination.ts';
 import { visibleTo } from '../../visibility.ts';

@@ -1,6 +1,6 @@
 // Knowledge-base documents (rag.document): who may see which collection, and the Document node.
 import { builder } from '../../builder.ts';
-import { type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import type { DocumentCollection, UserType } from '../../generated/prisma/client.ts';
 import { INGEST_METADATA_KEY } from '../../search/ingest.ts';
 import { visibleTo } from '../../visibility.ts';

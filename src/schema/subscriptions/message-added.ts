@@ -2,7 +2,7 @@
 // on whichever instance wrote them. For the conversation's owner in a FULL session, and for the
 // chatbot backend's API key holding messages:read: the readers of ChatSession.messages.
 import { builder } from '../../builder.ts';
-import { type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import type { TopicRef } from '../../events/bus.ts';
 import type { Message } from '../../messages/types.ts';
