@@ -78,17 +78,20 @@ describe(`inTransaction on conflicts (${dbKind})`, () => {
     let firstLocks = 0;
     let bothLocked!: () => void;
     const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
-    let runs = 0;
-    const crossing = (first: string, second: string, school: string) =>
+    const runs = { one: 0, two: 0 };
+    const crossing = (first: string, second: string, school: 'one' | 'two') =>
       inTransaction(ctx, async (tx) => {
-        runs++;
+        runs[school]++;
         await tx.$executeRaw`UPDATE app."user" SET school = ${school} WHERE id = ${first}::uuid`;
         if (++firstLocks === 2) bothLocked();
         await barrier;
         await tx.$executeRaw`UPDATE app."user" SET school = ${school} WHERE id = ${second}::uuid`;
       });
     await Promise.all([crossing(a.id, b.id, 'one'), crossing(b.id, a.id, 'two')]);
-    expect(runs).toBe(3);
+    // At least one ran again; when PostgreSQL's checks in both backends each pick their own (seen
+    // under load), both do. Neither exceeds the bound.
+    expect(runs.one + runs.two).toBeGreaterThanOrEqual(3);
+    expect(Math.max(runs.one, runs.two)).toBeLessThanOrEqual(MAX_TRANSACTION_ATTEMPTS);
     const schools = (await db.prisma.user.findMany({ where: { id: { in: [a.id, b.id] } }, select: { school: true } })).map((u) => u.school);
     // Whichever ran again committed last, over both rows.
     expect(new Set(schools).size).toBe(1);

@@ -11,6 +11,13 @@ export type Tx = Prisma.TransactionClient;
 /** Runs of fn in all, at most, when conflicts keep rolling it back. */
 export const MAX_TRANSACTION_ATTEMPTS = 3;
 
+/**
+ * Before a run after a serialization failure or deadlock: a random 10 to 30 ms times the runs so
+ * far. Run again at once, the rolled-back transaction can take its first row back before the one
+ * that won finishes, and the same deadlock repeats (seen on PostgreSQL under load).
+ */
+const conflictDelayMs = (attempt: number) => attempt * (10 + Math.random() * 20);
+
 export interface TransactionOptions {
   /**
    * Also run fn again when it failed on a unique violation (Prisma P2002), within the same
@@ -51,11 +58,12 @@ function translatePrismaError(err: unknown): unknown {
  * Runs fn in one interactive transaction (timeout 15 s, 10 s to start): it commits whole or not at
  * all. Inside, use only `tx` (on PGlite the root client would wait for the transaction to end: a
  * deadlock). fn runs again from the start, up to MAX_TRANSACTION_ATTEMPTS runs in all, when the
- * transaction failed on a serialization failure or deadlock (and, with `retryOnUniqueViolation`,
- * on a unique violation); so fn must do nothing outside `tx` that a rollback would not undo. The
- * events fn queued (events/after-commit.ts) are published once it has committed, never for a
- * rollback. Errors: an AppError thrown by fn as is; unique violation CONFLICT, missing row
- * NOT_FOUND, missing referenced row BAD_USER_INPUT; anything else as thrown.
+ * transaction failed on a serialization failure or deadlock (after a short random delay) and, with
+ * `retryOnUniqueViolation`, on a unique violation; so fn must do nothing outside `tx` that a
+ * rollback would not undo. The events fn queued (events/after-commit.ts) are published once it has
+ * committed, never for a rollback. Errors: an AppError thrown by fn as is; unique violation
+ * CONFLICT, missing row NOT_FOUND, missing referenced row BAD_USER_INPUT; anything else (a conflict
+ * still there after the last run included) as thrown.
  */
 export async function inTransaction<T>(
   ctx: Pick<Context, 'prisma' | 'events'>,
@@ -69,8 +77,13 @@ export async function inTransaction<T>(
       return result;
     } catch (err) {
       if (isAppError(err)) throw err;
-      const retryable = isConflict(err) || (options.retryOnUniqueViolation === true && errorCode(err) === 'P2002');
-      if (retryable && attempt < MAX_TRANSACTION_ATTEMPTS) continue;
+      if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw translatePrismaError(err);
+      if (isConflict(err)) {
+        await new Promise((resolve) => setTimeout(resolve, conflictDelayMs(attempt)));
+        continue;
+      }
+      // The twin that made this one collide has committed: the next run finds its row at once.
+      if (options.retryOnUniqueViolation === true && errorCode(err) === 'P2002') continue;
       throw translatePrismaError(err);
     }
   }
