@@ -8,6 +8,7 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 import { INPUT_BOUNDS } from './input/bounds.ts';
+import { appEnv } from './config.ts';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
 import type { Context } from './context.ts';
@@ -87,7 +88,7 @@ export const builder = new SchemaBuilder<{
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
     // A resolver that ignores the planned query would silently cause N+1: fail loudly in tests.
-    onUnusedQuery: process.env.APP_ENV === 'production' ? null : 'error',
+    onUnusedQuery: appEnv() === 'production' ? null : 'error',
     defaultConnectionSize: DEFAULT_PAGE_SIZE,
     maxConnectionSize: MAX_PAGE_SIZE,
   },

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
 import { createApiKey, gid, rawId } from './factories/index.ts';
-import { deleteConversation } from '../src/schema/conversations/domain.ts';
+import { deleteConversation } from '../src/schema/conversations/rules.ts';
 import type { SessionScope } from '../src/generated/prisma/client.ts';
 
 const START = /* GraphQL */ `

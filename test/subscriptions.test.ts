@@ -7,10 +7,10 @@ import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
 import { openSse } from './helpers/sse.ts';
 import { createApiKey, createCollective, createSession, createUser, gid } from './factories/index.ts';
-import { inTransaction } from '../src/schema/mutation-helpers.ts';
 import { afterCommit } from '../src/events/after-commit.ts';
 import { createContext } from '../src/context.ts';
 import { anonymous } from '../src/auth/viewer.ts';
+import { inTransaction } from '../src/db/transaction.ts';
 
 
 const MESSAGE_ADDED = /* GraphQL */ `subscription($id: ID!) { messageAdded(chatSessionId: $id) { id text role } }`;

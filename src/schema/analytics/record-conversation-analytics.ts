@@ -3,9 +3,11 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import * as E from '../../generated/prisma/enums.ts';
 import { recordConversationAnalytics } from '../../analytics/record.ts';
-import { decodedGlobalId, inTransaction, operatorKey, parseInput } from '../mutation-helpers.ts';
 import { languageCode, optionalText } from '../users/validation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
+import { decodedGlobalId, parseInput } from '../arguments.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 /**
  * Bounds of one recording: generous for a long conversation, small enough for one transaction. The

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { CollectiveTypeEnum } from '../enums.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { displayName, globalUuid, isManager, noteRoleChange } from './manage.ts';
+import { displayName, globalUuid } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { changed, isManagerRole, signedIn } from '../../auth/caller.ts';
 
 const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
   description: 'Input of createCollective: its name, type and optional parent collective.',
@@ -62,7 +64,7 @@ builder.mutationField('createCollective', (t) =>
           });
           // A parent you cannot see is answered exactly like a missing one.
           if (!mine) throw notFound();
-          if (!isManager(mine.role)) throw forbidden('Only an owner or admin of the parent collective can add a collective under it');
+          if (!isManagerRole(mine.role)) throw forbidden('Only an owner or admin of the parent collective can add a collective under it');
         }
         const collective = await tx.collective.create({
           data: {
@@ -75,7 +77,7 @@ builder.mutationField('createCollective', (t) =>
         });
         return { collectiveId: collective.id, membershipId: collective.memberships[0].id };
       });
-      noteRoleChange(ctx, user.id, result.collectiveId, 'OWNER');
+      changed(ctx, { kind: 'role', userId: user.id, collectiveId: result.collectiveId, role: 'OWNER' });
       return result;
     },
   }),

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { globalUuid, InvitationRef, isManager } from './manage.ts';
+import { globalUuid, InvitationRef } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { isManagerRole, signedIn } from '../../auth/caller.ts';
 
 const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
   description: 'Input of revokeInvitation.',
@@ -44,7 +46,7 @@ builder.mutationField('revokeInvitation', (t) =>
             select: { role: true },
           });
           // Plain members and strangers do not see invitations: hidden, like a missing one.
-          if (!isManager(mine?.role)) throw notFound();
+          if (!isManagerRole(mine?.role)) throw notFound();
         }
         // Conditional: an accept that takes the last use concurrently wins, and ACCEPTED stays.
         await tx.invitation.updateMany({

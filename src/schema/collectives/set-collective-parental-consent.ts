@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
-import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { globalUuid, lockAsMember, noteSession } from './manage.ts';
+import { globalUuid, lockAsMember } from './rules.ts';
+import { changed, currentSession, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
 
 const SetCollectiveParentalConsentInput = builder.inputType('SetCollectiveParentalConsentInput', {
   description: 'Input of setCollectiveParentalConsent: the collective and whether it holds parental consent for its teenagers.',
@@ -60,7 +62,7 @@ builder.mutationField('setCollectiveParentalConsent', (t) =>
         }
         return currentSession(ctx, tx);
       });
-      noteSession(ctx, session);
+      changed(ctx, { kind: 'session', session });
       return { collectiveId: input.collectiveId, sessionId: session!.id };
     },
   }),

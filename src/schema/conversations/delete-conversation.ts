@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
-import { deleteConversation, findOwnConversation } from './domain.ts';
+import { deleteConversation, findOwnConversation } from './rules.ts';
 import { globalId, toGlobalId } from './ids.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
   description: 'Input of deleteConversation.',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { conversationTitle, updateOwnConversation } from './domain.ts';
+import { conversationTitle, updateOwnConversation } from './rules.ts';
 import { globalId } from './ids.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const RenameConversationInput = builder.inputType('RenameConversationInput', {
   description: 'Input of renameConversation.',

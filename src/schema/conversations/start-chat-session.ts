@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { updateOwnConversation } from './domain.ts';
+import { updateOwnConversation } from './rules.ts';
 import { globalId } from './ids.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const StartChatSessionInput = builder.inputType('StartChatSessionInput', {
   description: 'Input of startChatSession: one of your conversations.',

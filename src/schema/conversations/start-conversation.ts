@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { ConversationTypeEnum } from '../enums.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { conversationTitle } from './domain.ts';
+import { conversationTitle } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const StartConversationInput = builder.inputType('StartConversationInput', {
   description: 'Input of startConversation.',

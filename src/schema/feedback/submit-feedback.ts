@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalId } from '../conversations/ids.ts';
 import { optionalText } from '../users/validation.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const SubmitFeedbackInput = builder.inputType('SubmitFeedbackInput', {
   description: 'Input of submitFeedback: a rating of one of your chat sessions.',

@@ -3,10 +3,10 @@ import { builder } from '../../builder.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { notFound } from '../../errors.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
-import { parseInput } from '../mutation-helpers.ts';
 import { listBound } from '../../input/bounds.ts';
 import { MessageRoleEnum } from './message.ts';
-import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
+import { appendToChatSession, chatSessionGlobalId, findChatSession } from './rules.ts';
+import { parseInput } from '../arguments.ts';
 
 const ToolDataInput = builder.inputType('ToolDataInput', {
   description: 'One tool execution attached to an appended message: the tool, its data and when it ran.',

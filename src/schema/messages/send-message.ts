@@ -3,9 +3,10 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import type { Message } from '../../messages/types.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
-import { parseInput, signedIn } from '../mutation-helpers.ts';
 import { MessageNode } from './message.ts';
-import { appendToChatSession, chatSessionGlobalId, findChatSession } from './write.ts';
+import { appendToChatSession, chatSessionGlobalId, findChatSession } from './rules.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
   description: 'Input of sendMessage: the teenager\'s message to one of their chat sessions.',

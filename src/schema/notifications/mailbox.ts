@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
-import { parseInput } from '../mutation-helpers.ts';
+import { parseInput } from '../arguments.ts';
 
 export const MAX_MAILBOX_PAGE = 100;
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, operatorKey } from '../mutation-helpers.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
   description: 'Input of deleteFeatureFlag: the flag name.',

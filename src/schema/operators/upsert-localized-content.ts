@@ -3,9 +3,11 @@ import { builder } from '../../builder.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { ContentCategory } from '../../generated/prisma/enums.ts';
 import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
-import { inTransaction, parseInput, operatorKey } from '../mutation-helpers.ts';
 import { languageCode } from '../users/validation.ts';
 import { contentKey, jsonValue } from './validation.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 const UpsertLocalizedContentInput = builder.inputType('UpsertLocalizedContentInput', {
   description: 'Input of upsertLocalizedContent: one entry, identified by category, language, variant and key.',

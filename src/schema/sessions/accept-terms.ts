@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { actAs } from '../../context.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { sessionField } from './payload.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
 
 interface AcceptTermsResult {
   sessionId: string;
@@ -42,8 +43,8 @@ builder.mutationField('acceptTerms', (t) =>
         if (!existing) await tx.userConsent.create({ data: { userId: user.id, consentIp: ctx.clientIp } });
         return (await refreshSessionScopes(tx, [user.id], ctx.requestTime)).get(user.id)!;
       });
-      if (ctx.viewer.kind === 'user') actAs(ctx, { ...ctx.viewer, session: { ...session, scope } });
-      ctx.loaders.consentByUser.clear(user.id);
+      changed(ctx, { kind: 'session', session: { ...session, scope } });
+      changed(ctx, { kind: 'termsAccepted', userId: user.id });
       return { sessionId: session.id, userId: user.id };
     },
   }),

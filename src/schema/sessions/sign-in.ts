@@ -4,12 +4,12 @@ import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { verifyIdentity } from '../../auth/identity.ts';
 import { viewerParts, viewerUserInclude } from '../../auth/viewer.ts';
-import { actAs } from '../../context.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { IdpEnum, UserTypeEnum } from '../enums.ts';
-import { inTransaction, parseInput } from '../mutation-helpers.ts';
-import { ErrorCode, isAppError } from '../../errors.ts';
 import { LANGUAGE_PATTERN } from '../../builder.ts';
+import { changed } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
 
 const SignInInput = builder.inputType('SignInInput', {
   description: 'Input of signIn: the identity provider and the login it vouches for, and the profile a new account starts with.',
@@ -68,8 +68,10 @@ builder.mutationField('signIn', (t) =>
       const loginId = await verifyIdentity(ctx.config, input.idp, input.loginId);
       const token = generateToken();
       const now = ctx.requestTime;
-      const attempt = () =>
-        inTransaction(ctx, async (tx) => {
+      // Two first sign-ins of one login race: the unique key lets one register; the other retries and finds it.
+      const { created, session, user } = await inTransaction(
+        ctx,
+        async (tx) => {
           let created = false;
           let login = await tx.idpLogin.findUnique({ where: { idp_loginId: { idp: input.idp, loginId } } });
           if (!login) {
@@ -94,14 +96,11 @@ builder.mutationField('signIn', (t) =>
             include: viewerUserInclude,
           });
           return { created, session, user };
-        });
-      // Two first sign-ins of one login race: the unique key lets one register; the other retries and finds it.
-      const { created, session, user } = await attempt().catch((err) => {
-        if (isAppError(err) && err.extensions.code === ErrorCode.CONFLICT) return attempt();
-        throw err;
-      });
+        },
+        { retryOnUniqueViolation: true },
+      );
       // The rest of this request (the payload's fields) runs as the user who just signed in.
-      actAs(ctx, { kind: 'user', session, ...viewerParts(user) });
+      changed(ctx, { kind: 'signedIn', viewer: { kind: 'user', session, ...viewerParts(user) } });
       return { token, created, sessionId: session.id, userId: user.id };
     },
   }),

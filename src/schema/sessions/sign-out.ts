@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { decodedGlobalId, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { sessionField } from './payload.ts';
 import { afterCommit } from '../../events/after-commit.ts';
 import { sessionsChanged } from '../../events/topics.ts';
+import { decodedGlobalId, parseInput } from '../arguments.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 interface SignOutResult {
   endedSessionIds: string[];

@@ -3,11 +3,10 @@
 // below reads its object as the subscriber, through that type's own rules.
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { refreshCaller, type Context } from '../../context.ts';
 import type { CollectiveActivity } from '../../events/topics.ts';
 import { MembershipRoleEnum } from '../enums.ts';
-import { isManager } from '../collectives/manage.ts';
-import { decodedGlobalId, parseInput, signedIn } from '../mutation-helpers.ts';
+import { isManagerOf, MANAGER_ROLES, refreshCaller, signedIn } from '../../auth/caller.ts';
+import { decodedGlobalId, parseInput } from '../arguments.ts';
 
 const CollectiveActivityKindEnum = builder.enumType('CollectiveActivityKind', {
   description: 'What changed in a collective membership (collectiveActivity events).',
@@ -51,15 +50,12 @@ const CollectiveActivityRef = builder.objectRef<CollectiveActivity>('CollectiveA
 });
 
 const args = z.object({ collectiveId: decodedGlobalId('Collective') });
-const MANAGERS = ['OWNER', 'ADMIN'] as const;
 
 /** The collective's raw id from the argument; '' (no collective) when malformed, so the scope refuses it. */
 const collectiveIdOf = (raw: unknown) => {
   const parsed = args.safeParse(raw);
   return parsed.success ? parsed.data.collectiveId.id : '';
 };
-
-const manages = (ctx: Context, collectiveId: string) => ctx.viewer.kind === 'user' && isManager(ctx.viewer.roles.get(collectiveId));
 
 builder.subscriptionField('collectiveActivity', (t) =>
   t.field({
@@ -69,7 +65,7 @@ builder.subscriptionField('collectiveActivity', (t) =>
       'for anyone else (a missing collective answers the same). Checked again before every event: the subscription ' +
       'completes when you stop being OWNER or ADMIN there or your session ends.',
     args: { collectiveId: t.arg.globalID({ required: true }) },
-    authScopes: (_root, rawArgs) => ({ collectiveRole: { collectiveId: collectiveIdOf(rawArgs), roles: MANAGERS } }),
+    authScopes: (_root, rawArgs) => ({ collectiveRole: { collectiveId: collectiveIdOf(rawArgs), roles: MANAGER_ROLES } }),
     subscribe: async (_root, rawArgs, ctx) => {
       const { collectiveId } = parseInput(args, rawArgs, null);
       const { user } = signedIn(ctx);
@@ -79,7 +75,7 @@ builder.subscriptionField('collectiveActivity', (t) =>
           { topic: 'sessionsChanged', id: user.id },
         ],
         async (delivery) => {
-          if (!(await refreshCaller(ctx)) || !manages(ctx, collectiveId.id)) return 'end';
+          if (!(await refreshCaller(ctx)) || !isManagerOf(ctx, collectiveId.id)) return 'end';
           return delivery.topic === 'collectiveActivity' ? [delivery.payload] : [];
         },
       );

@@ -2,14 +2,15 @@
 // on whichever instance wrote them. For the conversation's owner in a FULL session, and for the
 // chatbot backend's API key holding messages:read: the readers of ChatSession.messages.
 import { builder } from '../../builder.ts';
-import { hasPermission, refreshCaller, sessionReachesFull, viewerUserId, type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import type { TopicRef } from '../../events/bus.ts';
 import type { Message } from '../../messages/types.ts';
 import { MessageNode } from '../messages/message.ts';
-import { chatSessionGlobalId, findChatSession } from '../messages/write.ts';
-import { parseInput } from '../mutation-helpers.ts';
+import { chatSessionGlobalId, findChatSession } from '../messages/rules.ts';
 import { z } from 'zod';
+import { hasPermission, refreshCaller, sessionReachesFull, viewerUserId } from '../../auth/caller.ts';
+import { parseInput } from '../arguments.ts';
 
 /** Whether the caller (as refreshed) reads this chat session's messages. */
 const mayRead = (ctx: Context, ownerId: string) =>

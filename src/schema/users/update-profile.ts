@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import type { UserType } from '../../generated/prisma/client.ts';
 import { AgeClassEnum } from '../enums.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { countryCode, languageCode, optionalText } from './validation.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
 
 const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
   description: 'Only the fields present change; an explicit null clears a field.',
@@ -66,7 +68,7 @@ builder.mutationField('updateProfile', (t) =>
         }),
       );
       // The rest of this request (flags evaluated in the payload, later root fields) sees the new profile.
-      if (ctx.viewer.kind === 'user') ctx.viewer = { ...ctx.viewer, user: updated };
+      changed(ctx, { kind: 'profile', user: updated });
       return { userId: updated.id };
     },
   }),

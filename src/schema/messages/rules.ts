@@ -4,7 +4,7 @@ import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
 import type { Message, NewMessage } from '../../messages/types.ts';
-import { decodedGlobalId } from '../mutation-helpers.ts';
+import { decodedGlobalId } from '../arguments.ts';
 
 export const chatSessionGlobalId = decodedGlobalId('ChatSession');
 
