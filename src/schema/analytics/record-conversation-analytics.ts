@@ -4,7 +4,7 @@ import { notFound } from '../../errors.ts';
 import * as E from '../../generated/prisma/enums.ts';
 import { recordConversationAnalytics } from '../../analytics/record.ts';
 import { decodedGlobalId, inTransaction, operatorKey, parseInput } from '../mutation-helpers.ts';
-import { languageCode, optionalText } from '../users/validation.ts';
+import { optionalText } from '../../input/fields.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
 
 /**
@@ -72,7 +72,7 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, ".", "_", "+" and "-", starting with a letter or digit')
     .max(L.chatbotVersionMax, `at most ${L.chatbotVersionMax} characters`),
-  language: languageCode,
+  language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
   bullyingMessage: optionalText(L.freeTextMax).nullish().transform((v) => v ?? null),
   summary: optionalText(L.freeTextMax).nullish().transform((v) => v ?? null),
   mood: z.enum(E.AnalyticsMood).nullish().transform((v) => v ?? null),

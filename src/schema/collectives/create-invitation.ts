@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { AgeClassEnum } from '../enums.ts';
@@ -35,7 +35,7 @@ const schemaAt = (now: Date) =>
   z.object({
     collectiveId: globalUuid,
     ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
-    language: z.string().regex(LANGUAGE_PATTERN),
+    language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
     label: displayName.nullish(),
     usageLimit: z.number().int().min(1).max(MAX_USAGE_LIMIT).nullish(),
     expiresAt: z

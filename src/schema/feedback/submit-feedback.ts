@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { globalId } from '../conversations/ids.ts';
-import { optionalText } from '../users/validation.ts';
+import { optionalText } from '../../input/fields.ts';
 
 const SubmitFeedbackInput = builder.inputType('SubmitFeedbackInput', {
   description: 'Input of submitFeedback: a rating of one of your chat sessions.',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import { builder } from '../../builder.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
@@ -36,7 +36,7 @@ const ingestSchema = z.object({
   collection: z.enum(['YOUTH', 'ADULT']),
   title: z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters'),
   source: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters'),
-  language: z.string().regex(LANGUAGE_PATTERN),
+  language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
   content: z.string().max(MAX_DOCUMENT_CHARACTERS, `at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be empty'),
   metadata: z
     .record(z.string(), z.unknown())

@@ -9,7 +9,6 @@ import { refreshSessionScopes } from '../../consent/pipeline.ts';
 import { IdpEnum, UserTypeEnum } from '../enums.ts';
 import { inTransaction, parseInput } from '../mutation-helpers.ts';
 import { ErrorCode, isAppError } from '../../errors.ts';
-import { LANGUAGE_PATTERN } from '../../builder.ts';
 
 const SignInInput = builder.inputType('SignInInput', {
   description: 'Input of signIn: the identity provider and the login it vouches for, and the profile a new account starts with.',
@@ -28,7 +27,7 @@ const schema = z.object({
   loginId: z.string().trim().min(1).max(255),
   origin: z.string().trim().regex(/^[a-z0-9_.-]{1,50}$/i, 'letters, digits, _ . - (at most 50)'),
   userType: z.enum(['TEENAGER', 'PARENT']).nullish(),
-  language: z.string().regex(LANGUAGE_PATTERN).nullish(),
+  language: z.string().nullish(), // the LanguageCode scalar checked it (ISO 639-1)
   capabilities: z.record(z.string(), z.unknown()).nullish(),
 });
 

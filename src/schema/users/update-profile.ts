@@ -3,7 +3,7 @@ import { builder } from '../../builder.ts';
 import type { UserType } from '../../generated/prisma/client.ts';
 import { AgeClassEnum } from '../enums.ts';
 import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { countryCode, languageCode, optionalText } from './validation.ts';
+import { countryCode, optionalText } from '../../input/fields.ts';
 
 const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
   description: 'Only the fields present change; an explicit null clears a field.',
@@ -22,7 +22,7 @@ const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
 });
 
 const schema = z.object({
-  language: languageCode.nullish(),
+  language: z.string().nullish(), // the LanguageCode scalar checked it (ISO 639-1)
   ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
   country: countryCode.nullish(),
   school: optionalText(200).nullish(),

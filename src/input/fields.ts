@@ -1,11 +1,15 @@
-// Input rules shared by the mutations: languages (ISO 639-1), countries (ISO 3166-1 alpha-2) and
-// bounded free text. Lengths count characters as PostgreSQL's varchar does (code points), so an
-// emoji counts once and whatever passes here fits the column.
+// The rules input fields share, declared on the fields themselves with `validate: { schema }`
+// (@pothos/plugin-zod; a refusal is BAD_USER_INPUT naming each issue's path, src/builder.ts).
+// What every String already passes before execution (no NUL, no lone surrogate, NFC: rules.ts)
+// and what a scalar or enum already refuses (LanguageCode, enums) is not checked again here.
+// Lengths count characters as PostgreSQL's varchar does (code points), so an emoji counts once
+// and whatever passes here fits the column.
 import { z } from 'zod';
 import { CountryCodeResolver } from 'graphql-scalars';
+import { isUuid } from '../visibility.ts';
 
-/** Every ISO 639-1 code (184), lower case. */
-export const ISO_639_1 = new Set(
+/** Every ISO 639-1 code (184), lower case: what the LanguageCode scalar accepts. */
+export const ISO_639_1: ReadonlySet<string> = new Set(
   (
     'aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ' +
     'ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik ' +
@@ -19,9 +23,8 @@ export const ISO_639_1 = new Set(
 /** The languages the product is written in; the others fall back to French. */
 export const SUPPORTED_LANGUAGES = ['fr', 'en', 'es', 'it', 'de', 'pt'] as const;
 
-export const languageCode = z
-  .string()
-  .refine((v) => ISO_639_1.has(v), { message: 'must be an ISO 639-1 language code in lower case, e.g. "fr"' });
+/** A language code inside a JSON value (targeting rules), where no scalar checks it. */
+export const languageCode = z.string().refine((v) => ISO_639_1.has(v), { message: 'must be an ISO 639-1 language code in lower case, e.g. "fr"' });
 
 /** The CountryCode scalar's list (what User.country can serialize), in upper case only. */
 export const isCountryCode = (v: string) => {
@@ -38,15 +41,11 @@ export const countryCode = z.string().refine(isCountryCode, { message: 'must be 
 
 export const charCount = (s: string) => [...s].length;
 
-/** PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database. */
-const noNul = (s: string) => !s.includes('\u0000');
-
 /** Trimmed text of min..max characters. */
 export const boundedText = (min: number, max: number) =>
   z
     .string()
     .trim()
-    .refine(noNul, { message: 'must not contain NUL characters' })
     .refine((s) => charCount(s) >= min, { message: min === 1 ? 'must not be blank' : `must have at least ${min} characters` })
     .refine((s) => charCount(s) <= max, { message: `must have at most ${max} characters` });
 
@@ -55,6 +54,21 @@ export const optionalText = (max: number) =>
   z
     .string()
     .trim()
-    .refine(noNul, { message: 'must not contain NUL characters' })
     .refine((s) => charCount(s) <= max, { message: `must have at most ${max} characters` })
     .transform((s) => (s === '' ? null : s));
+
+/** The message of every refused global ID input: the same whatever was wrong with it. */
+export const notAnIdOf = (typenames: readonly string[]) => `must be the ID of a ${typenames.join(' or ')}`;
+
+/**
+ * A global ID input (`t.globalID({ for })`, decoded and type-checked by Pothos) that must name a
+ * row: its key is a UUID, lower-cased here. Lookups (`conversation(id:)`) do not use it: there a
+ * key that cannot name a row answers NOT_FOUND, like a missing one.
+ */
+export const rowId = (typename: string) => ({
+  schema: z
+    .custom<{ typename: string; id: string }>((v) => typeof (v as { id?: unknown })?.id === 'string' && isUuid((v as { id: string }).id), {
+      message: notAnIdOf([typename]),
+    })
+    .transform((g) => ({ typename: g.typename, id: g.id.toLowerCase() })),
+});
