@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CountryCodeResolver } from 'graphql-scalars';
 import { isUuid } from '../visibility.ts';
 
+
 /** Every ISO 639-1 code (184), lower case: what the LanguageCode scalar accepts. */
 export const ISO_639_1: ReadonlySet<string> = new Set(
   (
@@ -57,6 +58,13 @@ export const optionalText = (max: number) =>
     .refine((s) => charCount(s) <= max, { message: `must have at most ${max} characters` })
     .transform((s) => (s === '' ? null : s));
 
+/**
+ * A field's `validate` option from a shared rule. The rule may transform (trim, blank to null, a
+ * decoded global ID's key lower-cased); the resolver reads the transformed value, which Pothos's
+ * types, made from the field's GraphQL type, do not describe: hence the cast.
+ */
+export const check = (schema: z.ZodType) => ({ schema: schema as z.ZodType<never> });
+
 /** The message of every refused global ID input: the same whatever was wrong with it. */
 export const notAnIdOf = (typenames: readonly string[]) => `must be the ID of a ${typenames.join(' or ')}`;
 
@@ -65,10 +73,11 @@ export const notAnIdOf = (typenames: readonly string[]) => `must be the ID of a 
  * row: its key is a UUID, lower-cased here. Lookups (`conversation(id:)`) do not use it: there a
  * key that cannot name a row answers NOT_FOUND, like a missing one.
  */
-export const rowId = (typename: string) => ({
-  schema: z
-    .custom<{ typename: string; id: string }>((v) => typeof (v as { id?: unknown })?.id === 'string' && isUuid((v as { id: string }).id), {
-      message: notAnIdOf([typename]),
-    })
-    .transform((g) => ({ typename: g.typename, id: g.id.toLowerCase() })),
-});
+export const rowId = (typename: string) =>
+  check(
+    z
+      .custom<{ typename: string; id: string }>((v) => typeof (v as { id?: unknown })?.id === 'string' && isUuid((v as { id: string }).id), {
+        message: notAnIdOf([typename]),
+      })
+      .transform((g) => ({ typename: g.typename, id: g.id.toLowerCase() })),
+  );

@@ -1,17 +1,15 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
+import { rowId } from '../../input/fields.ts';
+import { inTransaction, signedIn } from '../mutation-helpers.ts';
+import { ConversationNode } from './conversation.ts';
 import { updateOwnConversation } from './domain.ts';
-import { globalId } from './ids.ts';
 
 const StartChatSessionInput = builder.inputType('StartChatSessionInput', {
   description: 'Input of startChatSession: one of your conversations.',
   fields: (t) => ({
-    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
+    conversationId: t.globalID({ for: ConversationNode, required: true, description: 'Global ID of one of your conversations.', validate: rowId('Conversation') }),
   }),
 });
-
-const schema = z.object({ conversationId: globalId('Conversation') });
 
 interface Result {
   conversationId: string;
@@ -41,7 +39,7 @@ builder.mutationField('startChatSession', (t) =>
     args: { input: t.arg({ type: StartChatSessionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const { conversationId } = parseInput(schema, args.input);
+      const conversationId = args.input.conversationId.id;
       const chatSessionId = await inTransaction(ctx, async (tx) => {
         await updateOwnConversation(tx, user.id, conversationId, { updatedAt: new Date() });
         const chatSession = await tx.chatSession.create({ data: { conversationId }, select: { id: true } });
