@@ -6,12 +6,6 @@ import type { AppSession, Prisma, User } from '../generated/prisma/client.ts';
 import { appError, ErrorCode, fromZod, isAppError } from '../errors.ts';
 import { collectingEvents } from '../events/after-commit.ts';
 
-/**
- * A global ID input (`t.globalID`) as Pothos decodes it, of this type and naming a UUID row.
- * Decoding already refused malformed ids; this refuses ids of another type or shape.
- */
-export const decodedGlobalId = <T extends string>(typename: T) => z.object({ typename: z.literal(typename), id: z.string().uuid() });
-
 /** Validates an argument with zod; BAD_USER_INPUT names each issue from `argument` (null: top-level arguments). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, argument: string | null = 'input'): z.output<S> {
   const parsed = schema.safeParse(input);

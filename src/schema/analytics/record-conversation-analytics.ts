@@ -3,8 +3,9 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import * as E from '../../generated/prisma/enums.ts';
 import { recordConversationAnalytics } from '../../analytics/record.ts';
-import { decodedGlobalId, inTransaction, operatorKey, parseInput } from '../mutation-helpers.ts';
-import { optionalText } from '../../input/fields.ts';
+import { inTransaction, operatorKey, parseInput } from '../mutation-helpers.ts';
+import { optionalText, rowId } from '../../input/fields.ts';
+import { ConversationNode } from '../conversations/conversation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
 
 /**
@@ -32,7 +33,7 @@ const AnswerTypeInput = item('CategorizedAnswerTypeInput', 'answerType', AnswerT
 const RecordConversationAnalyticsInput = builder.inputType('RecordConversationAnalyticsInput', {
   description: 'Input of recordConversationAnalytics: what the chatbot extracted from one conversation (categories, moods, strategies, answer types).',
   fields: (t) => ({
-    conversationId: t.globalID({ required: true, description: 'Global ID of the conversation analysed.' }),
+    conversationId: t.globalID({ for: ConversationNode, required: true, description: 'Global ID of the conversation analysed.', validate: rowId('Conversation') }),
     chatbotVersion: t.string({
       required: true,
       description: `The chatbot version that extracted these analytics: 1 to ${L.chatbotVersionMax} characters of letters, digits, ".", "_", "+" and "-". Recording again with the same conversation and version replaces the earlier recording.`,
@@ -67,7 +68,6 @@ const items = <T extends z.ZodRawShape>(shape: T, keyOf: (row: z.output<z.ZodObj
     });
 
 const schema = z.object({
-  conversationId: decodedGlobalId('Conversation').transform((g) => g.id.toLowerCase()),
   chatbotVersion: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, ".", "_", "+" and "-", starting with a letter or digit')
@@ -104,7 +104,7 @@ builder.mutationField('recordConversationAnalytics', (t) =>
     args: { input: t.arg({ type: RecordConversationAnalyticsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...parseInput(schema, args.input), conversationId: args.input.conversationId.id };
       const recorded = await inTransaction(ctx, async (tx) => {
         const result = await recordConversationAnalytics(tx, input);
         if (!result) throw notFound();

@@ -5,13 +5,14 @@ import { forbidden, notFound } from '../../errors.ts';
 import { AgeClassEnum } from '../enums.ts';
 import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { displayName, globalUuid, isManager } from './manage.ts';
+import { displayName, isManager } from './manage.ts';
+import { rowId } from '../../input/fields.ts';
 import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
 
 const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
   description: 'Input of createInvitation: the collective, the age class it admits, its label and language, its usage limit and expiry.',
   fields: (t) => ({
-    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+    collectiveId: t.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }),
     ageClass: t.field({
       type: AgeClassEnum,
       required: false,
@@ -33,7 +34,6 @@ const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
 
 const schemaAt = (now: Date) =>
   z.object({
-    collectiveId: globalUuid,
     ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
     language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
     label: displayName.nullish(),
@@ -72,7 +72,7 @@ builder.mutationField('createInvitation', (t) =>
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
       const now = ctx.requestTime;
-      const input = parseInput(schemaAt(now), args.input);
+      const input = { ...parseInput(schemaAt(now), args.input), collectiveId: args.input.collectiveId.id };
       const token = generateToken();
       const invitation = await inTransaction(ctx, async (tx) => {
         const mine = await tx.collectiveMembership.findUnique({

@@ -1,19 +1,17 @@
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
+import { currentSession, inTransaction, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { deleteMembership, globalUuid, lockAsMember, noteRoleChange, noteSession } from './manage.ts';
+import { deleteMembership, lockAsMember, noteRoleChange, noteSession } from './manage.ts';
+import { rowId } from '../../input/fields.ts';
 
 const LeaveCollectiveInput = builder.inputType('LeaveCollectiveInput', {
   description: 'Input of leaveCollective.',
   fields: (t) => ({
-    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+    collectiveId: t.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }),
   }),
 });
-
-const schema = z.object({ collectiveId: globalUuid });
 
 interface Result {
   collectiveId: string;
@@ -48,7 +46,7 @@ builder.mutationField('leaveCollective', (t) =>
     args: { input: t.arg({ type: LeaveCollectiveInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { collectiveId: args.input.collectiveId.id };
       const { membershipId, session } = await inTransaction(ctx, async (tx) => {
         const me = await lockAsMember(tx, input.collectiveId, user.id);
         await deleteMembership(

@@ -1,20 +1,18 @@
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
-import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
+import { currentSession, inTransaction, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { deleteMembership, globalUuid, lockAsMember, mayManage, MembershipRef, noteRoleChange, noteSession } from './manage.ts';
+import { deleteMembership, lockAsMember, mayManage, MembershipRef, noteRoleChange, noteSession } from './manage.ts';
+import { rowId } from '../../input/fields.ts';
 
 const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
   description: 'Input of removeMember: the membership to end.',
   fields: (t) => ({
-    membershipId: t.globalID({ for: MembershipRef, required: true }),
+    membershipId: t.globalID({ for: MembershipRef, required: true, validate: rowId('CollectiveMembership') }),
   }),
 });
-
-const schema = z.object({ membershipId: globalUuid });
 
 interface Result {
   removedMembershipId: string;
@@ -57,7 +55,7 @@ builder.mutationField('removeMember', (t) =>
     args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { membershipId: args.input.membershipId.id };
       const { target, session } = await inTransaction(ctx, async (tx) => {
         const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });
         if (!found) throw notFound();

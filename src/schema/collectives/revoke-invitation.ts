@@ -1,17 +1,15 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { globalUuid, InvitationRef, isManager } from './manage.ts';
+import { inTransaction, signedIn } from '../mutation-helpers.ts';
+import { InvitationRef, isManager } from './manage.ts';
+import { rowId } from '../../input/fields.ts';
 
 const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
   description: 'Input of revokeInvitation.',
   fields: (t) => ({
-    invitationId: t.globalID({ for: InvitationRef, required: true }),
+    invitationId: t.globalID({ for: InvitationRef, required: true, validate: rowId('Invitation') }),
   }),
 });
-
-const schema = z.object({ invitationId: globalUuid });
 
 const RevokeInvitationPayload = builder.objectRef<{ invitationId: string }>('RevokeInvitationPayload').implement({
   description: 'Result of revokeInvitation: the invitation, now REVOKED.',
@@ -34,7 +32,7 @@ builder.mutationField('revokeInvitation', (t) =>
     args: { input: t.arg({ type: RevokeInvitationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { invitationId: args.input.invitationId.id };
       await inTransaction(ctx, async (tx) => {
         const inv = await tx.invitation.findUnique({ where: { id: input.invitationId }, select: { collectiveId: true, inviterId: true } });
         if (!inv) throw notFound();

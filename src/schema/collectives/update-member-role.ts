@@ -5,18 +5,18 @@ import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { MembershipRoleEnum } from '../enums.ts';
 import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { globalUuid, lastOwner, lockAsMember, mayManage, MembershipRef, noteRoleChange, ownerCount } from './manage.ts';
+import { lastOwner, lockAsMember, mayManage, MembershipRef, noteRoleChange, ownerCount } from './manage.ts';
+import { rowId } from '../../input/fields.ts';
 
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
   description: 'Input of updateMemberRole: the membership and its new role.',
   fields: (t) => ({
-    membershipId: t.globalID({ for: MembershipRef, required: true }),
+    membershipId: t.globalID({ for: MembershipRef, required: true, validate: rowId('CollectiveMembership') }),
     role: t.field({ type: MembershipRoleEnum, required: true }),
   }),
 });
 
 const schema = z.object({
-  membershipId: globalUuid,
   role: z.enum(['OWNER', 'ADMIN', 'MEMBER']),
 });
 
@@ -40,7 +40,7 @@ builder.mutationField('updateMemberRole', (t) =>
     args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...parseInput(schema, args.input), membershipId: args.input.membershipId.id };
       const target = await inTransaction(ctx, async (tx) => {
         const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });
         if (!found) throw notFound();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
+import { rowId } from '../../input/fields.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
@@ -94,11 +95,9 @@ builder.mutationField('ingestDocument', (t) =>
 const DeleteDocumentInput = builder.inputType('DeleteDocumentInput', {
   description: 'Input of deleteDocument: the global ID of a knowledge-base document.',
   fields: (t) => ({
-    id: t.globalID({ for: DocumentNode, required: true }),
+    id: t.globalID({ for: DocumentNode, required: true, validate: rowId('Document') }),
   }),
 });
-
-const deleteSchema = z.object({ id: z.object({ id: z.guid('not a valid id') }).transform((g) => g.id) });
 
 const DeleteDocumentPayload = builder.objectRef<{ id: string; deleted: boolean }>('DeleteDocumentPayload').implement({
   description: 'Result of deleteDocument (idempotent: deleting a missing document is not an error).',
@@ -116,7 +115,7 @@ builder.mutationField('deleteDocument', (t) =>
     args: { input: t.arg({ type: DeleteDocumentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const { id } = parseInput(deleteSchema, args.input);
+      const { id } = args.input.id;
       const deleted = await deleteDocument(ctx.prisma, id);
       if (deleted) ctx.log.info({ apiKey: operator.apiKey.name, document: id }, 'document deleted');
       return { id, deleted };
