@@ -39,7 +39,7 @@ function languageCode(value: unknown): string {
 
 const LanguageCode = new GraphQLScalarType<string, string>({
   name: 'LanguageCode',
-  description: 'An ISO 639-1 language code: two lowercase letters, e.g. "fr".',
+  description: 'An ISO 639-1 language code, one of its 184: two lowercase letters, e.g. "fr". Any other value ("xx", "FR", "fra") is BAD_USER_INPUT.',
   serialize: (value) => String(value),
   parseValue: languageCode,
   parseLiteral: (ast) => languageCode(ast.kind === Kind.STRING ? ast.value : undefined),

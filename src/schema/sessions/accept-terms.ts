@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { actAs } from '../../context.ts';
 import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
+import { inTransaction, signedIn } from '../mutation-helpers.ts';
+import { check } from '../../input/fields.ts';
 import { sessionField } from './payload.ts';
 
 interface AcceptTermsResult {
@@ -13,7 +14,7 @@ interface AcceptTermsResult {
 const AcceptTermsInput = builder.inputType('AcceptTermsInput', {
   description: 'Input of acceptTerms.',
   fields: (t) => ({
-    accepted: t.boolean({ required: true, description: 'Must be true: the user read and accepts the terms.' }),
+    accepted: t.boolean({ required: true, description: 'Must be true: the user read and accepts the terms.', validate: check(z.literal(true, { message: 'the terms must be accepted' })) }),
   }),
 });
 
@@ -25,8 +26,6 @@ const AcceptTermsPayload = builder.objectRef<AcceptTermsResult>('AcceptTermsPayl
 });
 sessionField(AcceptTermsPayload);
 
-const schema = z.object({ accepted: z.literal(true, { message: 'the terms must be accepted' }) });
-
 builder.mutationField('acceptTerms', (t) =>
   t.field({
     authScopes: { user: true },
@@ -36,7 +35,6 @@ builder.mutationField('acceptTerms', (t) =>
     args: { input: t.arg({ type: AcceptTermsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user, session } = signedIn(ctx);
-      parseInput(schema, args.input);
       const scope = await inTransaction(ctx, async (tx) => {
         const existing = await tx.userConsent.findFirst({ where: { userId: user.id }, select: { id: true } });
         if (!existing) await tx.userConsent.create({ data: { userId: user.id, consentIp: ctx.clientIp } });

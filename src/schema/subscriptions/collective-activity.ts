@@ -59,7 +59,10 @@ const MANAGERS = ['OWNER', 'ADMIN'] as const;
  * evaluated before the argument's own rule): '' (no collective) when it is not a UUID, so the
  * scope refuses it like any collective the caller does not manage.
  */
-const collectiveIdOf = ({ collectiveId }: { collectiveId: { id: string } }) => (isUuid(collectiveId.id) ? collectiveId.id.toLowerCase() : '');
+const collectiveIdOf = (args: { collectiveId?: { id?: unknown } | null }) => {
+  const id = args?.collectiveId?.id;
+  return typeof id === 'string' && isUuid(id) ? id.toLowerCase() : '';
+};
 
 const manages = (ctx: Context, collectiveId: string) => ctx.viewer.kind === 'user' && isManager(ctx.viewer.roles.get(collectiveId));
 
