@@ -31,6 +31,7 @@ import { createErrorMasking } from './http/error-masking.ts';
 import { readinessCheck } from './http/database-outage.ts';
 import { useStrictGetParameters } from './http/get-parameters.ts';
 import { useInputRules } from './input/plugin.ts';
+import { useFastOperations } from './read-path/operation.ts';
 import { createDatabaseRouting } from './http/database-routing.ts';
 import { runUnrouted } from './db/routing.ts';
 import type { RedisConnections } from './redis.ts';
@@ -138,6 +139,8 @@ export function createApp({
     // 6. Last, so it wraps execution most closely: the operation's database client (primary or a
     //    replica), and the read-your-writes deadline on a mutation's response.
     routing.plugin,
+    // 7. Innermost: a query of one fast root field answered whole from its SQL (src/read-path).
+    useFastOperations(),
   ];
 
   const yoga = createYoga<ServerContext & TransportContext>({
@@ -155,7 +158,7 @@ export function createApp({
     // connection_init payload (http/websocket.ts turns it into the same headers).
     context: async ({ request, ...server }) => {
       const headers = requestHeaders(request, server);
-      const resolveOn = (reader: typeof db.prisma) => resolveViewer(headers, { prisma: reader, primary: db.prisma, config, background: background.run });
+      const resolveOn = (reader: typeof db.prisma) => resolveViewer(headers, { prisma: reader, queryOn: db.queryOn, primary: db.prisma, config, background: background.run });
       // A WebSocket connection has no Request to route by: its subscriptions read the primary.
       const viewer = request ? await routing.resolveViewer(request, resolveOn) : await resolveOn(db.prisma);
       const scope = currentRequest();

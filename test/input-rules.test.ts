@@ -86,6 +86,19 @@ describe(`input rules (${dbKind})`, () => {
     expect(codesOf(fromDefault)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('a document without variables is refused every time it is sent, and one that passed keeps passing (the pass is remembered per parsed document)', async () => {
+    const bad = `mutation { signIn(input: { idp: MOCK_IDP, loginId: "x\\u0000y", origin: "test" }) { token } }`;
+    for (let i = 0; i < 3; i++) expect(codesOf(await api.gql(bad))).toEqual(['BAD_USER_INPUT']);
+    const good = '{ localizedContent(category: PROMPTS, language: "fr", keys: ["x"]) { key } }';
+    const first = await api.gql(good);
+    expect(first.errors).toBeUndefined();
+    for (let i = 0; i < 2; i++) {
+      const again = await api.gql(good);
+      expect(again.errors).toBeUndefined();
+      expect(again.data).toEqual(first.data);
+    }
+  });
+
   it('user-written text is normalized to NFC before its length is checked', async () => {
     const decomposed = 'e\u0301'; // "é" as e + combining acute: 2 code points, 1 in NFC
     const r = await api.gql(send, { input: { chatSessionId, text: `caf${decomposed}` } }, { token });

@@ -183,7 +183,7 @@ describe('fast read path under attack', () => {
       const headers = new Headers(v.token ? { authorization: `Bearer ${v.token}` } : v.apiKey ? { 'x-api-key': v.apiKey } : {});
       let caller: Caller;
       try {
-        caller = await resolveViewer(headers, { prisma: db.prisma, config: services.config, background: () => {} });
+        caller = await resolveViewer(headers, { prisma: db.prisma, queryOn: db.queryOn, config: services.config, background: () => {} });
       } catch {
         continue; // expired or revoked: refused before any rule runs
       }

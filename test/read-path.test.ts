@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { createTestApp } from './helpers/app.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import { encodeCursor } from '../src/schema/pagination.ts';
+import { withoutMarks } from '../src/read-path/index.ts';
 
 let db: TestDatabase;
 let fast: ReturnType<typeof createTestApp>;
@@ -110,14 +111,19 @@ const user = fc
   .chain(wrap('User'));
 const meDocument = user.map((u) => `{ me { ${u} } }`);
 const usersDocument = connection('User', user, pageArgs()).map((c) => `query Tree { users${c.a} { ${c.body} } }`);
+// A second root field: the fast result is then walked by per-field execution (installFastFields)
+// instead of being written whole (operation.ts); both must answer as the ordinary path.
+const withSecondRoot = (document: fc.Arbitrary<string>) => document.map((d) => d.replace('{', '{ __typename '));
 
 describe('fast read path: parity with the ordinary path', () => {
   it('answers generated `me` and `users` selections exactly as the ordinary path, for every kind of viewer', async () => {
     const before = { me: await fastCount('me'), users: await fastCount('users') };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(meDocument, usersDocument), fc.constantFrom(...viewers), async (query, viewer) => {
+      fc.asyncProperty(fc.oneof(meDocument, usersDocument, withSecondRoot(meDocument), withSecondRoot(usersDocument)), fc.constantFrom(...viewers), async (query, viewer) => {
         const r = await both(query, viewer);
         expect(response(r.fast), `${viewer.name}: ${query}`).toEqual(response(r.ordinary));
+        // In the same key order too (a response is an ordered map, in selection order).
+        expect(JSON.stringify(r.fast.data), `${viewer.name}: ${query}`).toBe(JSON.stringify(r.ordinary.data));
       }),
       { numRuns: 250 },
     );
@@ -196,6 +202,58 @@ describe('fast read path: what it answers, and how', () => {
       ['{ users(first: 2) { totalCount pageInfo { startCursor } } }', operator],
     ];
     for (const [query, viewer] of documents) expect(treeSql((await fast.gql(query, {}, { token: viewer.token, apiKey: viewer.apiKey })).sqlLog)).toMatchSnapshot(query);
+  });
+
+  it('answers a query of one fast root field whole, without per-field execution, in the same bytes order', async () => {
+    const operator = viewers.find((v) => v.name === 'operator [users:read, conversations:read]')!;
+    const owner = viewers.find((v) => v.name === 'owner')!;
+    const whole = async (root: string) =>
+      (await fast.app.metrics.getSingleMetric('graphql_fast_read_path_operations_total')!.get()).values.filter((v) => v.labels.root === root).reduce((a, v) => a + v.value, 0);
+    for (const [root, query, viewer] of [
+      ['users', operatorRead, operator],
+      ['me', meRead, owner],
+      ['me', 'query Me($n: Int) { mine: me { __typename ...F } } fragment F on User { id conversations(first: $n) { edges { node { __typename id } cursor } totalCount } }', owner],
+    ] as const) {
+      const before = await whole(root);
+      const r = await both(query, viewer, { n: 2 });
+      expect(r.fast.errors).toBeUndefined();
+      expect(JSON.stringify(r.fast.data)).toBe(JSON.stringify(r.ordinary.data));
+      expect(await whole(root), query).toBe(before + 1);
+    }
+    // With a second root field, or with a directive, the operation is executed field by field.
+    const before = await whole('me');
+    for (const query of [`{ __typename ${meRead.slice(1)}`, '{ me @include(if: true) { id } }']) {
+      const r = await both(query, owner);
+      expect(response(r.fast)).toEqual(response(r.ordinary));
+    }
+    expect(await whole('me')).toBe(before);
+  });
+
+  it('reads the MARKs in PostgreSQL\'s JSON text exactly: strings that imitate them change nothing, and any object not marked true is hidden', async () => {
+    // Values a teenager controls end up in these strings (titles): quotes, backslashes, U+0001.
+    const tricky = ['"\\u0001" : false', '{"\u0001" : true, ', '\u0001', '\u0001" : false', 'a"\u0001" : true}', '\\"\u0001', '{"', ''];
+    const row = async (mark: string) =>
+      (
+        await db.queryOn<{ text: string }>(
+          db.prisma,
+          `SELECT json_build_object(chr(1), true, 'list', (SELECT json_agg(json_build_object(chr(1), ${mark}, 'title', t, 'empty', json_build_object(chr(1), true))) FROM unnest($1::text[]) t))::text AS text`,
+          [tricky],
+        )
+      )[0].text;
+    const visible = await row('true');
+    const expected = { list: tricky.map((title) => ({ title, empty: {} })) };
+    expect(JSON.parse(withoutMarks(visible)!)).toEqual(expected);
+    // The same value as the field-by-field path gives after walking MARKs away.
+    expect(withoutMarks(visible)).not.toContain('\\u0001" : true');
+    for (const mark of ['false', 'NULL::boolean', "t <> '{\"'"]) expect(withoutMarks(await row(mark)), mark).toBeUndefined();
+  });
+
+  it('on a whole operation over the complexity limit, answers as the ordinary path before any tree statement', async () => {
+    const operator = viewers.find((v) => v.name === 'operator [users:read, conversations:read]')!;
+    const heavy = await both('{ users(first: 100) { edges { node { conversations(first: 100) { edges { node { chatSessions(first: 100) { edges { node { id createdAt } } } } } } } } } }', operator);
+    expect(response(heavy.fast)).toEqual(response(heavy.ordinary));
+    expect(heavy.fast.errors?.[0]?.extensions?.code).toBeDefined();
+    expect(heavy.fast.sqlLog.filter((s) => s.includes('chr(1)'))).toEqual([]);
   });
 
   it('falls back, counted by reason, for what it does not know, and when switched off', async () => {

@@ -11,7 +11,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import type { DatabaseConfig } from '../config.ts';
 import { openPglite } from './pglite.ts';
-import { instrumentAdapterFactory } from './instrument.ts';
+import { countStatement, instrumentAdapterFactory, traced } from './instrument.ts';
 import { routedClient } from './routing.ts';
 
 export interface SqlSession {
@@ -154,7 +154,8 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       },
       async queryOn<T>(client: PrismaClient, sql: string, params?: unknown[]) {
         const on = replicas.find((r) => r.prisma === client)?.pool ?? pool;
-        return (await on.query(sql, params)).rows as T[];
+        countStatement(sql);
+        return traced(sql, async () => (await on.query(sql, params)).rows as T[]);
       },
       async close() {
         await Promise.all([prisma, ...replicas.map((r) => r.prisma)].map((c) => c.$disconnect()));
@@ -179,7 +180,10 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       return session;
     },
     query: session.query,
-    queryOn: (_client, sql, params) => session.query(sql, params),
+    queryOn: (_client, sql, params) => {
+      countStatement(sql);
+      return traced(sql, () => session.query(sql, params));
+    },
     async close() {
       await prisma.$disconnect();
       await opened.close();

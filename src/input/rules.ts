@@ -218,6 +218,20 @@ export function checkOperationInputs(
 ): GraphQLError[] {
   const operation = selectedOperation(document, operationName);
   if (!operation) return [];
+  // Without variables the answer depends on the document alone: a document that passed is not
+  // checked again (yoga reuses the parsed document of a repeated query). Refusals are not
+  // remembered: each request gets errors of its own.
+  const constant = !operation.variableDefinitions?.length;
+  if (constant && passedOperations.has(operation)) return [];
+  const errors = checkInputs(schema, document, operation, variables);
+  if (constant && errors.length === 0) passedOperations.add(operation);
+  return errors;
+}
+
+/** Operations without variables whose literal inputs passed (parsed documents, held weakly). */
+const passedOperations = new WeakSet<OperationDefinitionNode>();
+
+function checkInputs(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: unknown): GraphQLError[] {
   const vars = (variables && typeof variables === 'object' && !Array.isArray(variables) ? variables : {}) as Container;
   const checker = new Checker(vars, new Map((operation.variableDefinitions ?? []).map((d) => [d.variable.name.value, d])));
   const typeInfo = new TypeInfo(schema);

@@ -71,6 +71,12 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
     labelNames: ['root', 'outcome'],
     registers: [registry],
   });
+  const fastOperations = new Counter({
+    name: 'graphql_fast_read_path_operations_total',
+    help: 'Operations answered whole by the fast read path, without per-field execution (src/read-path/operation.ts), by root field; each is also counted as fast in graphql_fast_read_path_total',
+    labelNames: ['root'],
+    registers: [registry],
+  });
   const outboxRows = new Gauge({ name: 'message_deletion_outbox_rows', help: 'Message deletions owed to the message store and not yet done', registers: [registry] });
   new Gauge({
     name: 'message_deletion_outbox_oldest_age_seconds',
@@ -160,9 +166,10 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
   return {
     registry,
     plugins: [endpoint, prometheus],
-    /** Counts one fast-read-path outcome (Services.onReadPath). */
+    /** Counts one fast-read-path outcome (Services.onReadPath); `operation`: a whole operation answered without per-field execution. */
     onReadPath(root: string, outcome: string) {
-      readPath.inc({ root, outcome });
+      if (outcome === 'operation') fastOperations.inc({ root });
+      else readPath.inc({ root, outcome });
     },
     onRequestDone(scope: RequestScope) {
       for (const trace of scope.searchTraces) {

@@ -229,7 +229,10 @@ function nodeJson(st: Statement, def: NodeDef, alias: string, sets: readonly (Se
   def.ruleColumns.forEach((c) => columns.add(c));
   for (const [key, nodes] of collect(st, def.typename, sets)) {
     const name = fieldName(nodes);
-    if (name === '__typename') continue;
+    if (name === '__typename') {
+      parts.push(`'${key}', '${def.typename}'`);
+      continue;
+    }
     const scalar = Object.hasOwn(def.scalars, name) ? def.scalars[name] : undefined;
     const connection = Object.hasOwn(def.connections, name) ? def.connections[name] : undefined;
     if (scalar) {
@@ -285,70 +288,66 @@ function connectionJson(st: Statement, def: ConnectionDef, args: Record<string, 
   const filter = sqlAnd(...where);
   const fields = collect(st, def.connectionType, sets);
 
-  const parts: string[] = [];
-  let edges: { key: string; cursor: string[]; node: { key: string; sets: (SelectionSetNode | undefined)[] }[] }[] = [];
-  let pageInfo: { key: string; fields: [string, string][] }[] = [];
+  // Each selected key with its SQL, in selection order (the response's order, as graphql-js
+  // writes it); edges and pageInfo read the numbered page `q`, built below.
+  const q = st.alias();
+  const columns = new Set(def.order.map((k) => snake(k.field)));
+  const entries: { key: string; sql: string }[] = [];
+  let readsRows = false;
+  let needsCursor = false;
   for (const [key, nodes] of fields) {
     const name = fieldName(nodes);
-    if (name === '__typename') continue;
-    if (name === 'totalCount') {
-      parts.push(`'${key}', (SELECT count(*)::int FROM ${node.table} ${x} WHERE ${filter})`);
+    if (name === '__typename') {
+      entries.push({ key, sql: `'${def.connectionType}'` });
+    } else if (name === 'totalCount') {
+      entries.push({ key, sql: `(SELECT count(*)::int FROM ${node.table} ${x} WHERE ${filter})` });
     } else if (name === 'edges') {
-      const edge = { key, cursor: [] as string[], node: [] as { key: string; sets: (SelectionSetNode | undefined)[] }[] };
+      const inner: string[] = [];
       for (const [k, n] of collect(st, def.edgeType, subSelections(nodes))) {
         const f = fieldName(n);
-        if (f === 'cursor') edge.cursor.push(k);
-        else if (f === 'node') edge.node.push({ key: k, sets: subSelections(n) });
-        else if (f !== '__typename') throw new Unsupported('field');
+        if (f === '__typename') inner.push(`'${k}', '${def.edgeType}'`);
+        else if (f === 'cursor') inner.push(`'${k}', ${q}._cursor`);
+        else if (f === 'node') inner.push(`'${k}', ${nodeJson(st, node, q, subSelections(n), columns)}`);
+        else throw new Unsupported('field');
+        if (f === 'cursor') needsCursor = true;
       }
-      edges.push(edge);
+      readsRows = true;
+      const edge = `json_build_object(chr(1), true${inner.map((p) => `, ${p}`).join('')})`;
+      entries.push({ key, sql: `coalesce(json_agg(${edge} ORDER BY ${q}._n) FILTER (WHERE ${q}._n <= ${request.size}), '[]'::json)` });
     } else if (name === 'pageInfo') {
-      const info = { key, fields: [] as [string, string][] };
+      const values: Record<string, string> = {
+        hasNextPage: `count(*) > ${request.size}`,
+        hasPreviousPage: request.hasCursor.after ? 'true' : 'false',
+        startCursor: `(array_agg(${q}._cursor ORDER BY ${q}._n) FILTER (WHERE ${q}._n <= ${request.size}))[1]`,
+        endCursor: `(array_agg(${q}._cursor ORDER BY ${q}._n DESC) FILTER (WHERE ${q}._n <= ${request.size}))[1]`,
+        __typename: `'PageInfo'`,
+      };
+      const inner: string[] = [];
       for (const [k, n] of collect(st, 'PageInfo', subSelections(nodes))) {
         const f = fieldName(n);
-        if (!['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor', '__typename'].includes(f)) throw new Unsupported('field');
-        if (f !== '__typename') info.fields.push([k, f]);
+        if (!Object.hasOwn(values, f)) throw new Unsupported('field');
+        if (f.endsWith('Cursor')) needsCursor = true;
+        inner.push(`'${k}', ${values[f]}`);
       }
-      pageInfo.push(info);
+      readsRows = true;
+      entries.push({ key, sql: `json_build_object(chr(1), true${inner.map((p) => `, ${p}`).join('')})` });
     } else {
       throw new Unsupported('field');
     }
   }
-  if (edges.length === 0 && pageInfo.length === 0) {
-    // Only the count (or nothing): no rows are read, as connections.ts plans it.
-    edges = [];
-    pageInfo = [];
-    return `json_build_object(chr(1), true${parts.map((p) => `, ${p}`).join('')})`;
-  }
+  const object = `json_build_object(chr(1), true${entries.map((e) => `, '${e.key}', ${e.sql}`).join('')})`;
+  // Only the count (or nothing): no rows are read, as connections.ts plans it.
+  if (!readsRows) return object;
 
-  const q = st.alias();
-  const columns = new Set(def.order.map((k) => snake(k.field)));
-  const edgeParts = edges.map((e) => {
-    const inner = [
-      ...e.cursor.map((k) => `'${k}', ${q}._cursor`),
-      ...e.node.map((n) => `'${n.key}', ${nodeJson(st, node, q, n.sets, columns)}`),
-    ];
-    return `'${e.key}', coalesce(json_agg(json_build_object(chr(1), true${inner.map((p) => `, ${p}`).join('')}) ORDER BY ${q}._n) FILTER (WHERE ${q}._n <= ${request.size}), '[]'::json)`;
-  });
-  const infoParts = pageInfo.map((p) => {
-    const values: Record<string, string> = {
-      hasNextPage: `count(*) > ${request.size}`,
-      hasPreviousPage: request.hasCursor.after ? 'true' : 'false',
-      startCursor: `(array_agg(${q}._cursor ORDER BY ${q}._n) FILTER (WHERE ${q}._n <= ${request.size}))[1]`,
-      endCursor: `(array_agg(${q}._cursor ORDER BY ${q}._n DESC) FILTER (WHERE ${q}._n <= ${request.size}))[1]`,
-    };
-    return `'${p.key}', json_build_object(chr(1), true${p.fields.map(([k, f]) => `, '${k}', ${values[f]}`).join('')})`;
-  });
   const orderBy = (alias: string) => def.order.map((k) => `${alias}.${snake(k.field)} ${k.direction.toUpperCase()}`).join(', ');
   const bounds = request.after ? ` AND ${keysetSql(def.order, request.after, x, st.param)}` : '';
   const page =
     `SELECT ${[...columns].map((c) => `${x}.${c}`).join(', ')} FROM ${node.table} ${x} WHERE ${filter}${bounds} ` +
     `ORDER BY ${orderBy(x)} LIMIT ${request.limit}`;
-  const needsCursor = edges.some((e) => e.cursor.length > 0) || pageInfo.some((p) => p.fields.some(([, f]) => f.endsWith('Cursor')));
   const cursor = needsCursor ? `, ${cursorSql(def.order, x)} AS _cursor` : '';
   const numbered = `SELECT ${x}.*, row_number() OVER (ORDER BY ${orderBy(x)}) AS _n${cursor} FROM (${page}) ${x}`;
   // GROUP BY (): one row, also when nothing selected aggregates (pageInfo { hasPreviousPage } only).
-  return `(SELECT json_build_object(chr(1), true${[...parts, ...edgeParts, ...infoParts].map((p) => `, ${p}`).join('')}) FROM (${numbered}) ${q} GROUP BY ())`;
+  return `(SELECT ${object} FROM (${numbered}) ${q} GROUP BY ())`;
 }
 
 export type FastRoot = 'users' | 'me';

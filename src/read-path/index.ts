@@ -6,9 +6,8 @@
 // and per-object checks: the statement applied the same rules in their SQL forms. Anything
 // else, or any object a rule would hide, is answered by the ordinary path (the fallback counter
 // says why). FAST_READ_PATH=off turns it off.
-import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, type FieldNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context.ts';
-import { countStatement, traced } from '../db/instrument.ts';
 import { compileRead, FAST_TYPES, MARK, Unsupported, type FallbackReason, type FastRoot } from './compile.ts';
 
 export { compileRead, MARK, type FastRoot } from './compile.ts';
@@ -29,10 +28,16 @@ function allVisible(value: unknown): boolean {
 /**
  * The value of root field `root` from one SQL statement, or undefined when the ordinary path must
  * answer (switched off, unsupported selection or viewer, or a hidden object in the tree).
+ * When operation.ts answers the whole operation (`wholeOperation` holds this field), the value is
+ * the subtree's JSON text instead (a FastText), and a hidden object throws NotFast so the
+ * resolver does not go on to the ordinary reads: the ordinary execution that follows then learns
+ * the outcome here without a second statement.
  */
 export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
   const outcome = (o: ReadPathOutcome) => ctx.onReadPath?.(root, o);
   if (!ctx.config.fastReadPath) return outcome('off');
+  const node = info.fieldNodes[0];
+  if (hiddenBefore.get(ctx) === node) return outcome('hidden');
   let statement;
   try {
     statement = compileRead(root, ctx, info);
@@ -40,13 +45,59 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
     if (err instanceof Unsupported) return outcome(err.reason);
     throw err;
   }
-  countStatement(statement.sql);
+  const whole = wholeOperation.get(ctx) === node;
+  // As text for a whole operation: PostgreSQL's JSON goes into the response as it is.
+  const sql = whole ? `SELECT result::text AS result FROM (${statement.sql}) fast` : statement.sql;
   // On the operation's server: a replica for a query outside the viewer's read-your-writes window.
-  const [row] = await traced(statement.sql, () => ctx.db.queryOn<{ result: unknown }>(ctx.prisma, statement.sql, statement.params));
+  const [row] = await ctx.db.queryOn<{ result: unknown }>(ctx.prisma, sql, statement.params);
   const result = row ? row.result : null;
+  if (whole) {
+    const json = result === null ? 'null' : withoutMarks(result as string);
+    if (json === undefined) {
+      hiddenBefore.set(ctx, node);
+      throw new NotFast();
+    }
+    outcome('fast');
+    return new FastText(json);
+  }
   if (!allVisible(result)) return outcome('hidden');
   outcome('fast');
   return result;
+}
+
+/** The field node a whole-operation read is answering, per request (set by operation.ts). */
+export const wholeOperation = new WeakMap<Context, FieldNode>();
+/** The field node whose fast statement found a hidden object, per request: not run twice. */
+const hiddenBefore = new WeakMap<Context, FieldNode>();
+
+/** A fast result as JSON text, without MARK keys: the field's value exactly as the response writes it. */
+export class FastText {
+  constructor(readonly json: string) {}
+}
+/** Thrown from readFast for a whole operation whose tree holds a hidden object. */
+export class NotFast extends Error {
+  constructor() {
+    super('fast read path: a hidden object; the ordinary execution answers');
+  }
+}
+
+// PostgreSQL writes json_build_object as `{"k" : v, ...}` and chr(1) as \u0001; MARK is always an
+// object's first key (compile.ts). Inside a JSON string a quote is escaped, so `{"\u0001" : `
+// with both quotes bare can only be that key (a string value is never followed by ` : `).
+const MARKS = /\{"\\u0001" : ([a-z]+)(?:, )?/g;
+
+/**
+ * A fast statement's JSON text (PostgreSQL's json output) without its MARK keys, in one pass, or
+ * undefined when an object in it is hidden (a MARK not true: false, or null from a rule over a
+ * null column).
+ */
+export function withoutMarks(text: string): string | undefined {
+  let hidden = false;
+  const json = text.replace(MARKS, (_, mark: string) => {
+    if (mark !== 'true') hidden = true;
+    return '{';
+  });
+  return hidden ? undefined : json;
 }
 
 /**

@@ -1,0 +1,108 @@
+// Whole operations on the fast read path: a query whose only root selection is a fast root field
+// (`users`, `me`) is answered without per-field execution. The root field's own resolver still
+// runs, with its declared scope and the complexity limit (Pothos wraps it), after parse,
+// validation and every earlier plugin; when it returns the fast result, the response is
+// PostgreSQL's JSON text as it is (no parse, no walk, no re-serialization). Anything else
+// (another root field, a directive, a refused scope, a hidden object, an error) runs the ordinary
+// execution, which answers exactly as it would have: the probe leaves no state but the memo that
+// spares a second statement.
+import { getArgumentValues, getOperationAST, getVariableValues, Kind, type ExecutionArgs, type ExecutionResult, type FieldNode, type GraphQLResolveInfo } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.ts';
+import { compileRead, Unsupported, type FastRoot } from './compile.ts';
+import { FastText, wholeOperation } from './index.ts';
+
+const ROOTS: readonly FastRoot[] = ['users', 'me'];
+
+/** The one root field of a query operation, when it is a fast root field without directives. */
+function soleFastField(args: ExecutionArgs): { operation: NonNullable<ReturnType<typeof getOperationAST>>; node: FieldNode; root: FastRoot } | undefined {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation || operation.operation !== 'query' || operation.directives?.length) return undefined;
+  const selections = operation.selectionSet.selections;
+  if (selections.length !== 1) return undefined;
+  const node = selections[0];
+  if (node.kind !== Kind.FIELD || node.directives?.length) return undefined;
+  const root = ROOTS.find((r) => r === node.name.value);
+  return root ? { operation, node, root } : undefined;
+}
+
+/** The execution result of a whole-operation read: `{"data":{key:<text>}}`, written by yoga through `stringify`. */
+function textResult(key: string, text: FastText): ExecutionResult {
+  const json = `{"data":{${JSON.stringify(key)}:${text.json}}}`;
+  let data: ExecutionResult['data'];
+  const result: ExecutionResult & { stringify(value: unknown): string } = {
+    // Plugins that read or copy the result get the parsed data (yoga's own writer never asks).
+    get data() {
+      return (data ??= (JSON.parse(json) as { data: ExecutionResult['data'] }).data);
+    },
+    // yoga writes a result with `result.stringify` when it has one; a copy with added
+    // extensions or errors is written as usual.
+    stringify: (value) => (value === result ? json : JSON.stringify(value)),
+  };
+  return result;
+}
+
+/**
+ * Runs the root field's resolver for the whole operation; its value when that is a FastText,
+ * undefined when the ordinary execution must answer.
+ */
+async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof soleFastField>>): Promise<ExecutionResult | undefined> {
+  const ctx = args.contextValue as Context;
+  if (!ctx?.config?.fastReadPath) return undefined;
+  const { operation, node, root } = sole;
+  const schema = args.schema;
+  const queryType = schema.getQueryType();
+  const field = queryType?.getFields()[root];
+  if (!queryType || !field?.resolve) return undefined;
+  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
+  if (variables.errors) return undefined;
+  const key = node.alias?.value ?? node.name.value;
+  const info: GraphQLResolveInfo = {
+    fieldName: root,
+    fieldNodes: [node],
+    returnType: field.type,
+    parentType: queryType,
+    path: { prev: undefined, key, typename: queryType.name },
+    schema,
+    fragments: Object.fromEntries(args.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d]] : []))),
+    rootValue: args.rootValue,
+    operation,
+    variableValues: variables.coerced,
+  };
+  // Not compilable (a field, argument, fragment or viewer it does not know): the ordinary
+  // execution, whose resolver counts the reason; nothing ran yet.
+  try {
+    compileRead(root, ctx, info);
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+  wholeOperation.set(ctx, node);
+  let value: unknown;
+  try {
+    value = await field.resolve(args.rootValue, getArgumentValues(field, node, variables.coerced), ctx, info);
+  } catch {
+    // A refused scope, the complexity limit, a hidden object (NotFast), a database error: the
+    // ordinary execution raises (or answers) it in its own words.
+    return undefined;
+  } finally {
+    wholeOperation.delete(ctx);
+  }
+  if (!(value instanceof FastText)) return undefined;
+  ctx.onReadPath?.(root, 'operation');
+  return textResult(key, value);
+}
+
+/**
+ * The envelop plugin: last in the chain (it wraps execution most closely, after the database
+ * routing chose the operation's server).
+ */
+export function useFastOperations(): Plugin {
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const sole = soleFastField(args);
+      if (!sole) return;
+      setExecuteFn(async (a: ExecutionArgs) => (await tryWhole(a, sole)) ?? executeFn(a));
+    },
+  };
+}
