@@ -66,7 +66,7 @@ export const optionalText = (max: number) =>
 export const check = (schema: z.ZodType) => ({ schema: schema as z.ZodType<never> });
 
 /** The message of every refused global ID input: the same whatever was wrong with it. */
-export const notAnIdOf = (typenames: readonly string[]) => `must be the ID of a ${typenames.join(' or ')}`;
+export const notAnIdOf = (typenames: readonly string[]) => `must be the ID of ${/^[AEIOU]/.test(typenames[0] ?? '') ? 'an' : 'a'} ${typenames.join(' or ')}`;
 
 /**
  * A global ID input (`t.globalID({ for })`, decoded and type-checked by Pothos) that must name a

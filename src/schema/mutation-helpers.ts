@@ -1,5 +1,5 @@
-// Conventions every mutation follows: one `input` argument validated with zod, the caller
-// declared on the field (authScopes), one transaction, a stable error code on failure.
+// Conventions every mutation follows: one `input` argument whose fields carry their rules (validate,
+// src/input/fields.ts), the caller declared on the field (authScopes), one transaction, a stable error code on failure.
 import { z } from 'zod';
 import type { Context } from '../context.ts';
 import type { AppSession, Prisma, User } from '../generated/prisma/client.ts';
