@@ -81,7 +81,7 @@ describe(`updateProfile (${dbKind})`, () => {
     for (const [input, path] of cases) {
       const r = await api.gql(UPDATE, { input }, { token });
       expect(codesOf(r), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
-      // Scalar errors (LanguageCode) come from variable coercion, without issues.
+      // Scalar refusals (LanguageCode) come from variable coercion; they name the path too.
       if (r.errors![0].extensions!.issues) expect(r.errors![0].extensions!.issues).toEqual([expect.objectContaining({ path })]);
     }
     expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(before);
