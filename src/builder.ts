@@ -10,6 +10,7 @@ import GlobalIdInputsPlugin from './input/global-ids.ts';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 import { INPUT_BOUNDS } from './input/bounds.ts';
+import { appEnv } from './config.ts';
 import { ISO_639_1 } from './input/fields.ts';
 import type PrismaTypes from './generated/pothos-types.ts';
 import { getDatamodel } from './generated/pothos-types.ts';
@@ -95,7 +96,7 @@ export const builder = new SchemaBuilder<{
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
     // A resolver that ignores the planned query would silently cause N+1: fail loudly in tests.
-    onUnusedQuery: process.env.APP_ENV === 'production' ? null : 'error',
+    onUnusedQuery: appEnv() === 'production' ? null : 'error',
     defaultConnectionSize: DEFAULT_PAGE_SIZE,
     maxConnectionSize: MAX_PAGE_SIZE,
   },

@@ -114,6 +114,17 @@ const EnvSchema = z.object({
 
 export type Env = z.input<typeof EnvSchema>;
 
+/**
+ * APP_ENV alone, validated by the same rule as loadConfig's (unset or empty: development). For the
+ * schema builder, which is built when its module is imported, before any Config exists; everything
+ * else reads `config.env`. Throws "Invalid configuration: APP_ENV: ..." on any other value.
+ */
+export function appEnv(env: Record<string, string | undefined> = process.env): Config['env'] {
+  const parsed = EnvSchema.shape.APP_ENV.safeParse(env.APP_ENV || undefined);
+  if (!parsed.success) throw new Error(`Invalid configuration: APP_ENV: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = EnvSchema.safeParse(
     Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),

@@ -1,11 +1,11 @@
-// The per-request context: who is calling, the database, and this request's loaders.
+// The per-request context: who is calling, the database, and this request's loaders. The caller's
+// facts (roles, consents, session) and the predicates over them live in auth/caller.ts.
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { Loaders } from './loaders.ts';
-import type { Permission } from './auth/permissions.ts';
 import type { MessageStore } from './messages/types.ts';
 import type { Notifier } from './notifications/notifier.ts';
 import type { SearchService } from './search/service.ts';
@@ -35,53 +35,21 @@ export interface Services {
   background(task: () => Promise<unknown>): void;
 }
 
-export interface Context extends Services {
+/**
+ * One request's context. Read-only: who is calling and what they may do changes only through
+ * auth/caller.ts (`changed`, `refreshCaller`), the one module that owns the caller's facts. `prisma`
+ * is the client database routing chose for the operation (http/database-routing.ts).
+ */
+export interface Context extends Readonly<Services> {
   prisma: PrismaClient;
-  viewer: Viewer;
-  clientIp: string | null;
-  loaders: Loaders;
-  requestTime: Date;
+  /** Who is calling; read it through auth/caller.ts's predicates where one exists. */
+  readonly viewer: Viewer;
+  readonly clientIp: string | null;
+  readonly loaders: Loaders;
+  readonly requestTime: Date;
 }
 
 export function createContext(services: Services, viewer: Viewer, clientIp: string | null): Context {
-  const ctx: Context = {
-    ...services,
-    prisma: services.db.prisma,
-    viewer,
-    clientIp,
-    requestTime: new Date(),
-    loaders: undefined as unknown as Loaders,
-  };
-  ctx.loaders = new Loaders(ctx);
-  actAs(ctx, viewer);
-  return ctx;
+  const ctx = { ...services, prisma: services.db.prisma, viewer, clientIp, requestTime: new Date() };
+  return Object.assign(ctx, { loaders: new Loaders(ctx) });
 }
-
-/**
- * Sets who the rest of the request runs as: after a sign-in, or after a write that changed the
- * caller's session scope or memberships, so payload fields see the new state.
- */
-export function actAs(ctx: Context, viewer: Viewer) {
-  ctx.viewer = viewer;
-  if (viewer.kind === 'user') ctx.loaders.rolesByUser.clear(viewer.user.id).prime(viewer.user.id, viewer.roles);
-}
-
-/**
- * Before a subscription's next event: the caller as the database says now (its session may have
- * ended or changed scope, its roles moved, its key been revoked), with fresh loaders so nothing
- * cached from earlier events answers. False when the caller may no longer be served at all.
- */
-export async function refreshCaller(ctx: Context): Promise<boolean> {
-  const viewer = await ctx.liveViewer(ctx.viewer);
-  if (!viewer) return false;
-  ctx.requestTime = new Date();
-  ctx.loaders = new Loaders(ctx);
-  actAs(ctx, viewer);
-  return true;
-}
-
-export const viewerUserId = (ctx: Pick<Context, 'viewer'>) => (ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null);
-/** A signed-in user whose session is FULL (the consent pipeline's last step). */
-export const sessionReachesFull = (ctx: Pick<Context, 'viewer'>) => ctx.viewer.kind === 'user' && ctx.viewer.session.scope === 'FULL';
-export const hasPermission = (ctx: Pick<Context, 'viewer'>, permission: Permission) =>
-  ctx.viewer.kind === 'operator' && (ctx.viewer.permissions.has(permission) || ctx.viewer.permissions.has('*'));

@@ -1,20 +1,15 @@
-// Per-request DataLoaders for what the Prisma plugin's selections do not cover (authorization
-// facts, derived fields). Created lazily, never shared across requests.
+// Per-request DataLoaders for what the Prisma plugin's selections do not cover (owners of
+// conversations and chat sessions, terms consents). Created lazily, never shared across requests.
+// The caller's roles are auth/caller.ts's.
 import DataLoader from 'dataloader';
-import type { MembershipRole } from './generated/prisma/client.ts';
-import type { Context } from './context.ts';
-
-function grouped<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K) {
-  const map = new Map<K, V[]>(keys.map((k) => [k, []]));
-  for (const row of rows) map.get(keyOf(row))?.push(row);
-  return keys.map((k) => map.get(k) ?? []);
-}
+import type { PrismaClient } from './generated/prisma/client.ts';
 
 export class Loaders {
-  #ctx: Context;
+  #source: { readonly prisma: PrismaClient };
   #cache = new Map<string, unknown>();
-  constructor(ctx: Context) {
-    this.#ctx = ctx;
+  /** `source.prisma` is read at each batch: database routing may choose the client after the loaders exist. */
+  constructor(source: { readonly prisma: PrismaClient }) {
+    this.#source = source;
   }
 
   #lazy<T>(name: string, make: () => T): T {
@@ -22,33 +17,11 @@ export class Loaders {
     return this.#cache.get(name) as T;
   }
 
-  /** collectiveId -> role, for every collective of each user. */
-  get rolesByUser() {
-    return this.#lazy('rolesByUser', () =>
-      new DataLoader<string, Map<string, MembershipRole>>(async (userIds) => {
-        const rows = await this.#ctx.prisma.collectiveMembership.findMany({
-          where: { userId: { in: [...userIds] } },
-          select: { userId: true, collectiveId: true, role: true },
-        });
-        return grouped(userIds, rows, (r) => r.userId).map((list) => new Map(list.map((r) => [r.collectiveId, r.role])));
-      }),
-    );
-  }
-
-  /** userId -> collectiveIds seen in membership rows this request (partial, never authoritative for absence). */
-  readonly seenMemberships = new Map<string, Set<string>>();
-
-  noteMembership(userId: string, collectiveId: string) {
-    let set = this.seenMemberships.get(userId);
-    if (!set) this.seenMemberships.set(userId, (set = new Set()));
-    set.add(collectiveId);
-  }
-
   /** conversationId -> owner's userId. */
   get conversationOwner() {
     return this.#lazy('conversationOwner', () =>
       new DataLoader<string, string | null>(async (ids) => {
-        const rows = await this.#ctx.prisma.conversation.findMany({ where: { id: { in: [...ids] } }, select: { id: true, userId: true } });
+        const rows = await this.#source.prisma.conversation.findMany({ where: { id: { in: [...ids] } }, select: { id: true, userId: true } });
         const map = new Map(rows.map((r) => [r.id, r.userId]));
         return ids.map((id) => map.get(id) ?? null);
       }),
@@ -59,7 +32,7 @@ export class Loaders {
   get chatSessionOwner() {
     return this.#lazy('chatSessionOwner', () =>
       new DataLoader<string, string | null>(async (ids) => {
-        const rows = await this.#ctx.prisma.chatSession.findMany({
+        const rows = await this.#source.prisma.chatSession.findMany({
           where: { id: { in: [...ids] } },
           select: { id: true, conversation: { select: { userId: true } } },
         });
@@ -73,7 +46,7 @@ export class Loaders {
   get consentByUser() {
     return this.#lazy('consentByUser', () =>
       new DataLoader<string, Date | null>(async (userIds) => {
-        const rows = await this.#ctx.prisma.userConsent.groupBy({
+        const rows = await this.#source.prisma.userConsent.groupBy({
           by: ['userId'],
           where: { userId: { in: [...userIds] } },
           _max: { createdAt: true },

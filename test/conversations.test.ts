@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
-import { deleteConversation } from '../src/schema/conversations/domain.ts';
+import { deleteConversation } from '../src/schema/conversations/rules.ts';
 import type { SessionScope } from '../src/generated/prisma/client.ts';
 
 const START = /* GraphQL */ `

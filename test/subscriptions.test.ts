@@ -8,10 +8,10 @@ import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
 import { openSse } from './helpers/sse.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
-import { inTransaction } from '../src/schema/mutation-helpers.ts';
 import { afterCommit } from '../src/events/after-commit.ts';
 import { createContext } from '../src/context.ts';
 import { anonymous } from '../src/auth/viewer.ts';
+import { inTransaction } from '../src/db/transaction.ts';
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 

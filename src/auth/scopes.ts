@@ -1,21 +1,14 @@
 // The auth scopes every field declares (builder.ts names them; fields use them in `authScopes`),
-// and the one error each refusal becomes. Rules on rows (who sees which object) live in each
+// and the one error each refusal becomes. The facts they test are auth/caller.ts's. Rules on rows (who sees which object) live in each
 // area's auth.ts and in src/visibility.ts; these decide who may call a field at all.
 import { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { Context } from '../context.ts';
-import { hasPermission, viewerUserId } from '../context.ts';
+import { hasPermission, managesUser, roleIn, sessionReaches, viewerUserId } from './caller.ts';
 import type { MembershipRole, SessionScope } from '../generated/prisma/client.ts';
 import { appError, ErrorCode, forbidden, unauthenticated } from '../errors.ts';
-import { nextStep } from '../consent/pipeline.ts';
+import { nextStep } from '../consent/rules.ts';
 import type { Permission } from './permissions.ts';
 import type { SqlParam } from '../visibility.ts';
-
-/** The consent pipeline's steps in order (seed 001): a session at a step may do what earlier steps allow. */
-const STEP: Record<SessionScope, number> = { ONBOARDING: 0, PENDING_CONSENT: 1, FULL: 2 };
-
-/** Whether the caller is a user whose session reached at least `minimum` in the consent pipeline. */
-export const sessionReaches = (ctx: Pick<Context, 'viewer'>, minimum: SessionScope) =>
-  ctx.viewer.kind === 'user' && STEP[ctx.viewer.session.scope] >= STEP[minimum];
 
 /** The scope parameters a field's `authScopes` may name (the builder's AuthScopes type). */
 export interface Scopes {
@@ -42,7 +35,6 @@ type ScopeLoaders = { [K in keyof Scopes]: boolean | ((param: Scopes[K]) => bool
 /** Evaluates each scope for this request's caller; Pothos caches each answer per request. */
 export function scopesFor(ctx: Context): ScopeLoaders {
   const userId = viewerUserId(ctx);
-  const roles = () => (userId ? ctx.loaders.rolesByUser.load(userId) : Promise.resolve(new Map<string, MembershipRole>()));
   return {
     public: true,
     authenticated: ctx.viewer.kind !== 'anonymous',
@@ -50,15 +42,10 @@ export function scopesFor(ctx: Context): ScopeLoaders {
     session: (minimum) => sessionReaches(ctx, minimum),
     operator: (permission) => hasPermission(ctx, permission),
     self: (id) => userId !== null && id === userId,
-    managerOf: async (id) => {
-      if (!userId) return false;
-      if (id === userId) return true;
-      const [mine, theirs] = await Promise.all([roles(), ctx.loaders.rolesByUser.load(id)]);
-      return [...theirs.keys()].some((c) => mine.get(c) === 'OWNER' || mine.get(c) === 'ADMIN');
-    },
-    collectiveRole: async ({ collectiveId, roles: allowed }) => {
-      const role = (await roles()).get(collectiveId);
-      return role !== undefined && allowed.includes(role);
+    managerOf: (id) => (userId !== null && id === userId) || managesUser(ctx, id),
+    collectiveRole: ({ collectiveId, roles: allowed }) => {
+      const role = roleIn(ctx, collectiveId);
+      return role !== null && allowed.includes(role);
     },
   };
 }

@@ -7,7 +7,6 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Config } from '../config.ts';
 import type { RedisConnections } from '../redis.ts';
 import { appError, ErrorCode } from '../errors.ts';
-import type { Context } from '../context.ts';
 
 export type LimitedOperation = Exclude<keyof Config['rateLimits'], 'windowSeconds'>;
 
@@ -67,5 +66,5 @@ export function createRateLimits(config: Config, redis: RedisConnections | null)
  * One attempt of `operation` by this request's client address and, when given, this user (a user
  * id, or an account key: never a raw login, which would land in Redis keys). RATE_LIMITED when spent.
  */
-export const limitAttempt = (ctx: Pick<Context, 'rateLimits' | 'clientIp'>, operation: LimitedOperation, user?: string | null) =>
+export const limitAttempt = (ctx: { readonly rateLimits: RateLimits; readonly clientIp: string | null }, operation: LimitedOperation, user?: string | null) =>
   ctx.rateLimits.consume(operation, { ip: ctx.clientIp, user });

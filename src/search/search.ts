@@ -169,7 +169,7 @@ export function searchStatement(input: SearchInput) {
     LIMIT ${params.first}`;
 }
 
-/** As inTransaction (mutation-helpers): Prisma's defaults (2 s to start, 5 s in all) fail first under load. */
+/** As inTransaction (db/transaction.ts): Prisma's defaults (2 s to start, 5 s in all) fail first under load. */
 const SEARCH_TX = { maxWait: 10_000, timeout: 15_000 };
 
 /**

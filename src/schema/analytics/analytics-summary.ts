@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { hasPermission } from '../../context.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { analyticsSummary, type AnalyticsSummaryResult } from '../../analytics/summary.ts';
 import type { PublishedCell } from '../../analytics/suppression.ts';
 import { CollectiveNode } from '../collectives/collective.ts';
-import { isManagerRole, roleIn } from '../collectives/auth.ts';
+import { hasPermission, isManagerOf } from '../../auth/caller.ts';
 import { check, rowId } from '../../input/fields.ts';
 
 const AnalyticsCount = builder.objectRef<PublishedCell>('AnalyticsCount').implement({
@@ -116,7 +115,7 @@ builder.queryField('analyticsSummary', (t) =>
       // Collective views are for the adults responsible for a collective; teenagers get what a
       // stranger gets.
       const adult = ctx.viewer.kind === 'user' && ctx.viewer.user.userType !== 'TEENAGER';
-      if (filter.collectiveId && !operator && !(adult && isManagerRole(await roleIn(ctx, filter.collectiveId)))) throw notFound();
+      if (filter.collectiveId && !operator && !(adult && isManagerOf(ctx, filter.collectiveId))) throw notFound();
       const summary = await analyticsSummary(
         ctx.prisma,
         { collectiveId: filter.collectiveId ?? undefined, since: filter.since ?? undefined, until: filter.until ?? undefined },

@@ -3,10 +3,12 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import * as E from '../../generated/prisma/enums.ts';
 import { recordConversationAnalytics } from '../../analytics/record.ts';
-import { inTransaction, operatorKey, parseInput } from '../mutation-helpers.ts';
 import { optionalText, rowId } from '../../input/fields.ts';
 import { ConversationNode } from '../conversations/conversation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
+import { parseInput } from '../arguments.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 /**
  * Bounds of one recording: generous for a long conversation, small enough for one transaction. The

@@ -2,14 +2,15 @@ import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { ErrorCode, forbidden, isAppError, notFound } from '../../errors.ts';
-import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { noteRoleChange, noteSession } from './manage.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
+import { forbidden, notFound } from '../../errors.ts';
 import { ageClassFits, consumeUse, invitationGrant, unusableReason } from './invitations.ts';
 import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
+import { changed, currentSession, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
   description: 'Input of acceptInvitation: the invitation token from the invitation link.',
@@ -53,9 +54,6 @@ const AcceptInvitationPayload = builder.objectRef<Result>('AcceptInvitationPaylo
   }),
 });
 
-/** What inTransaction reports for the unique (userId, collectiveId) violation of a concurrent accept by the same user. */
-const MEMBERSHIP_RACE = ErrorCode.CONFLICT;
-
 builder.mutationField('acceptInvitation', (t) =>
   t.field({
     authScopes: { session: 'PENDING_CONSENT' },
@@ -74,8 +72,11 @@ builder.mutationField('acceptInvitation', (t) =>
       // An unknown token and a malformed one are the same NOT_FOUND; junk costs no round trip.
       if (!looksLikeToken(token)) throw notFound();
       const now = ctx.requestTime;
-      const attempt = () =>
-        inTransaction(ctx, async (tx) => {
+      // A concurrent accept by the same user that commits first makes this run's insert a unique
+      // violation: the run (and its consumed use) rolls back, and the next finds the membership.
+      const result = await inTransaction(
+        ctx,
+        async (tx) => {
           const inv = await tx.invitation.findUnique({
             where: { tokenHash: hashToken(token) },
             select: { id: true, collectiveId: true, ageClass: true, language: true },
@@ -111,8 +112,7 @@ builder.mutationField('acceptInvitation', (t) =>
             });
             throw unusableReason(state, now) ?? notFound();
           }
-          // A concurrent accept by the same user that committed first makes this a unique violation:
-          // the transaction (and its consumed use) rolls back, and the retry finds the membership.
+          // A concurrent accept by the same user that committed first: unique violation (see above).
           const membership = await tx.collectiveMembership.create({
             data: { userId: user.id, collectiveId: inv.collectiveId, role: 'MEMBER' },
             select: { id: true, role: true },
@@ -128,15 +128,13 @@ builder.mutationField('acceptInvitation', (t) =>
             collectiveActivity({ collectiveId: inv.collectiveId, kind: 'MEMBER_JOINED', userId: user.id, role: membership.role, membershipId: membership.id, invitationId: inv.id, occurredAt: now }),
           );
           return { inv, membership, alreadyMember: false, filled, session: await currentSession(ctx, tx) };
-        });
-      const result = await attempt().catch((err) => {
-        if (isAppError(err) && err.extensions.code === MEMBERSHIP_RACE) return attempt();
-        throw err;
-      });
-      noteRoleChange(ctx, user.id, result.inv.collectiveId, result.membership.role);
-      noteSession(ctx, result.session);
+        },
+        { retryOnUniqueViolation: true },
+      );
+      changed(ctx, { kind: 'role', userId: user.id, collectiveId: result.inv.collectiveId, role: result.membership.role });
+      changed(ctx, { kind: 'session', session: result.session });
       // The rest of this request sees the profile this transaction wrote.
-      if (ctx.viewer.kind === 'user') ctx.viewer = { ...ctx.viewer, user: { ...ctx.viewer.user, ...result.filled } };
+      changed(ctx, { kind: 'profile', user: result.filled });
       return {
         membershipId: result.membership.id,
         invitationId: result.inv.id,

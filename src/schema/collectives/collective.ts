@@ -3,6 +3,7 @@ import { notFound } from '../../errors.ts';
 import { isServableId } from '../../visibility.ts';
 import { CollectiveTypeEnum, MembershipRoleEnum } from '../enums.ts';
 import { canSeeCollective } from './auth.ts';
+import { MANAGER_ROLES } from '../../auth/caller.ts';
 import type { MembershipRole } from '../../generated/prisma/client.ts';
 import { relationConnection } from '../connections.ts';
 import { dateKey, uuidKey } from '../pagination.ts';
@@ -34,7 +35,7 @@ export const CollectiveNode = builder.prismaNode('Collective', {
       totalCount: true,
       description: 'Owners and admins only. Newest first.',
       authScopes: (collective: { id: string }) => ({
-        $any: { collectiveRole: { collectiveId: collective.id, roles: ['OWNER', 'ADMIN'] }, operator: 'collectives:read' },
+        $any: { collectiveRole: { collectiveId: collective.id, roles: MANAGER_ROLES }, operator: 'collectives:read' },
       }),
     }),
   }),

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { CollectiveTypeEnum } from '../enums.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { displayName, isManager, noteRoleChange } from './manage.ts';
+import { displayName } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { changed, isManagerRole, signedIn } from '../../auth/caller.ts';
 import { rowId } from '../../input/fields.ts';
 
 const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
@@ -63,7 +65,7 @@ builder.mutationField('createCollective', (t) =>
           });
           // A parent you cannot see is answered exactly like a missing one.
           if (!mine) throw notFound();
-          if (!isManager(mine.role)) throw forbidden('Only an owner or admin of the parent collective can add a collective under it');
+          if (!isManagerRole(mine.role)) throw forbidden('Only an owner or admin of the parent collective can add a collective under it');
         }
         const collective = await tx.collective.create({
           data: {
@@ -76,7 +78,7 @@ builder.mutationField('createCollective', (t) =>
         });
         return { collectiveId: collective.id, membershipId: collective.memberships[0].id };
       });
-      noteRoleChange(ctx, user.id, result.collectiveId, 'OWNER');
+      changed(ctx, { kind: 'role', userId: user.id, collectiveId: result.collectiveId, role: 'OWNER' });
       return result;
     },
   }),

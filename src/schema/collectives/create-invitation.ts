@@ -3,11 +3,13 @@ import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { AgeClassEnum } from '../enums.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { displayName, isManager } from './manage.ts';
+import { displayName } from './rules.ts';
 import { rowId } from '../../input/fields.ts';
 import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { isManagerRole, signedIn } from '../../auth/caller.ts';
 
 const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
   description: 'Input of createInvitation: the collective, the age class it admits, its label and language, its usage limit and expiry.',
@@ -80,7 +82,7 @@ builder.mutationField('createInvitation', (t) =>
           select: { role: true },
         });
         if (!mine) throw notFound();
-        if (!isManager(mine.role)) throw forbidden('Only owners and admins can invite');
+        if (!isManagerRole(mine.role)) throw forbidden('Only owners and admins can invite');
         return tx.invitation.create({
           data: {
             collectiveId: input.collectiveId,

@@ -1,12 +1,12 @@
 // What a landing page may show before sign-in: the invitation as the token's holder sees it,
 // without any personal data (no ids, no inviter profile, no member list).
-import { viewerUserId } from '../../context.ts';
 import { limitAttempt } from '../../rate-limit/limits.ts';
 import { builder } from '../../builder.ts';
 import { hashToken, looksLikeToken } from '../../auth/tokens.ts';
 import type { AgeClass, CollectiveType, InvitationStatus } from '../../generated/prisma/client.ts';
 import { AgeClassEnum, CollectiveTypeEnum, InvitationStatusEnum } from '../enums.ts';
 import { effectiveStatus } from './invitation-status.ts';
+import { viewerUserId } from '../../auth/caller.ts';
 
 interface Preview {
   collectiveName: string;

@@ -4,7 +4,7 @@
 import type { Config } from '../../config.ts';
 import type { AgeClass, InvitationStatus, UserType } from '../../generated/prisma/client.ts';
 import { appError, ErrorCode } from '../../errors.ts';
-import type { Tx } from './manage.ts';
+import type { Tx } from '../../db/transaction.ts';
 
 export const MAX_USAGE_LIMIT = 10_000;
 export const MAX_INVITATION_TTL_MS = 90 * 86_400_000;

@@ -1,9 +1,10 @@
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
 import { builder } from '../../builder.ts';
-import { currentSession, inTransaction, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { deleteMembership, lockAsMember, noteRoleChange, noteSession } from './manage.ts';
+import { deleteMembership, lockAsMember } from './rules.ts';
+import { changed, currentSession, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { rowId } from '../../input/fields.ts';
 
 const LeaveCollectiveInput = builder.inputType('LeaveCollectiveInput', {
@@ -60,8 +61,8 @@ builder.mutationField('leaveCollective', (t) =>
         );
         return { membershipId: me.membershipId, session: await currentSession(ctx, tx) };
       });
-      noteRoleChange(ctx, user.id, input.collectiveId, null);
-      noteSession(ctx, session);
+      changed(ctx, { kind: 'role', userId: user.id, collectiveId: input.collectiveId, role: null });
+      changed(ctx, { kind: 'session', session });
       return { collectiveId: input.collectiveId, removedMembershipId: membershipId, sessionId: session!.id };
     },
   }),

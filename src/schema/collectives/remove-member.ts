@@ -1,10 +1,11 @@
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
 import { builder } from '../../builder.ts';
-import { forbidden, notFound } from '../../errors.ts';
-import { currentSession, inTransaction, signedIn } from '../mutation-helpers.ts';
+import { forbidden } from '../../errors.ts';
 import { CollectiveNode } from './collective.ts';
-import { deleteMembership, lockAsMember, mayManage, MembershipRef, noteRoleChange, noteSession } from './manage.ts';
+import { deleteMembership, lockMembershipWithActor, mayManage, MembershipRef } from './rules.ts';
+import { changed, currentSession, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { rowId } from '../../input/fields.ts';
 
 const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
@@ -57,14 +58,7 @@ builder.mutationField('removeMember', (t) =>
       const { user } = signedIn(ctx);
       const input = { membershipId: args.input.membershipId.id };
       const { target, session } = await inTransaction(ctx, async (tx) => {
-        const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });
-        if (!found) throw notFound();
-        const me = await lockAsMember(tx, found.collectiveId, user.id);
-        const target = await tx.collectiveMembership.findUnique({
-          where: { id: input.membershipId },
-          select: { id: true, userId: true, collectiveId: true, role: true },
-        });
-        if (!target) throw notFound();
+        const { me, target } = await lockMembershipWithActor(tx, input.membershipId, user.id);
         if (target.userId !== user.id && !mayManage(me.role, target.role)) {
           throw forbidden(me.role === 'ADMIN' ? 'Admins remove plain members only' : 'Only owners and admins remove members');
         }
@@ -73,8 +67,8 @@ builder.mutationField('removeMember', (t) =>
         afterCommit(collectiveActivity({ collectiveId: target.collectiveId, kind, userId: target.userId, role: null, membershipId: target.id, occurredAt: ctx.requestTime }));
         return { target, session: await currentSession(ctx, tx) };
       });
-      noteRoleChange(ctx, target.userId, target.collectiveId, null);
-      noteSession(ctx, session);
+      changed(ctx, { kind: 'role', userId: target.userId, collectiveId: target.collectiveId, role: null });
+      changed(ctx, { kind: 'session', session });
       return {
         removedMembershipId: target.id,
         collectiveId: target.userId === user.id ? null : target.collectiveId,

@@ -1,7 +1,8 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
-import { InvitationRef, isManager } from './manage.ts';
+import { InvitationRef } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { isManagerRole, signedIn } from '../../auth/caller.ts';
 import { rowId } from '../../input/fields.ts';
 
 const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
@@ -42,7 +43,7 @@ builder.mutationField('revokeInvitation', (t) =>
             select: { role: true },
           });
           // Plain members and strangers do not see invitations: hidden, like a missing one.
-          if (!isManager(mine?.role)) throw notFound();
+          if (!isManagerRole(mine?.role)) throw notFound();
         }
         // Conditional: an accept that takes the last use concurrently wins, and ACCEPTED stays.
         await tx.invitation.updateMany({

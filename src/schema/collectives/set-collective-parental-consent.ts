@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
-import { currentSession, inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
 import { CollectiveNode } from './collective.ts';
-import { lockAsMember, noteSession } from './manage.ts';
+import { lockAsMember } from './rules.ts';
+import { changed, currentSession, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
 import { rowId } from '../../input/fields.ts';
 
 const SetCollectiveParentalConsentInput = builder.inputType('SetCollectiveParentalConsentInput', {
@@ -61,7 +63,7 @@ builder.mutationField('setCollectiveParentalConsent', (t) =>
         }
         return currentSession(ctx, tx);
       });
-      noteSession(ctx, session);
+      changed(ctx, { kind: 'session', session });
       return { collectiveId: input.collectiveId, sessionId: session!.id };
     },
   }),

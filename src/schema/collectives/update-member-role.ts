@@ -2,10 +2,12 @@ import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { forbidden } from '../../errors.ts';
 import { MembershipRoleEnum } from '../enums.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
-import { lastOwner, lockAsMember, mayManage, MembershipRef, noteRoleChange, ownerCount } from './manage.ts';
+import { lastOwner, lockMembershipWithActor, mayManage, MembershipRef, ownerCount } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
 import { rowId } from '../../input/fields.ts';
 
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
@@ -42,16 +44,7 @@ builder.mutationField('updateMemberRole', (t) =>
       const { user } = signedIn(ctx);
       const input = { ...parseInput(schema, args.input), membershipId: args.input.membershipId.id };
       const target = await inTransaction(ctx, async (tx) => {
-        const found = await tx.collectiveMembership.findUnique({ where: { id: input.membershipId }, select: { collectiveId: true } });
-        if (!found) throw notFound();
-        // Not a member of that collective: the membership is hidden, exactly like a missing one.
-        const me = await lockAsMember(tx, found.collectiveId, user.id);
-        // Read again under the lock: the role may have changed since the first read.
-        const target = await tx.collectiveMembership.findUnique({
-          where: { id: input.membershipId },
-          select: { id: true, userId: true, collectiveId: true, role: true },
-        });
-        if (!target) throw notFound();
+        const { me, target } = await lockMembershipWithActor(tx, input.membershipId, user.id);
         const self = target.userId === user.id;
         if (self && target.role === input.role) return target;
         const allowed =
@@ -74,7 +67,7 @@ builder.mutationField('updateMemberRole', (t) =>
         );
         return updated;
       });
-      noteRoleChange(ctx, target.userId, target.collectiveId, target.role);
+      changed(ctx, { kind: 'role', userId: target.userId, collectiveId: target.collectiveId, role: target.role });
       return { membershipId: target.id };
     },
   }),

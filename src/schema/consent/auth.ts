@@ -1,6 +1,6 @@
 // An authorization request is seen by the teenager who made it and by the parent it names.
-import { hasPermission, viewerUserId } from '../../context.ts';
 import { visibleTo } from '../../visibility.ts';
+import { hasPermission, viewerUserId } from '../../auth/caller.ts';
 
 export const canSeeAuthorizationRequest = visibleTo<{ teenagerId: string; parentId: string | null }>(
   'ParentalAuthorizationRequest',

@@ -1,15 +1,15 @@
 import { limitAttempt } from '../../rate-limit/limits.ts';
 import { builder } from '../../builder.ts';
-import { actAs } from '../../context.ts';
 import { appError, badInput, ErrorCode, forbidden, notFound } from '../../errors.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { checkConsentCode, type CodeCheck } from '../../consent/grant-with-code.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
 import { rowId } from '../../input/fields.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
 import { isVisible } from '../../visibility.ts';
+import { changed, consentedFor, isManagerOf, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput', {
   description: 'Input of grantParentalConsent: the teenager, the request and the one-time code the parent received by mail.',
@@ -86,8 +86,8 @@ builder.mutationFields((t) => ({
       // refusal, commits the count, and the error is raised after it.
       const refusal = await inTransaction(ctx, async (tx): Promise<CodeCheck | null> => {
         const teen = await tx.user.findUnique({ where: { id: teenagerId }, select: { userType: true, memberships: { select: { collectiveId: true } } } });
-        const manages = !!teen && teen.memberships.some((m) => ['OWNER', 'ADMIN'].includes(ctx.viewer.kind === 'user' ? (ctx.viewer.roles.get(m.collectiveId) ?? '') : ''));
-        const already = ctx.viewer.kind === 'user' && ctx.viewer.consentedFor.has(teenagerId);
+        const manages = !!teen && teen.memberships.some((m) => isManagerOf(ctx, m.collectiveId));
+        const already = consentedFor(ctx, teenagerId);
         // A teenager the parent may not act for looks exactly like one that does not exist.
         if (!teen || teen.userType !== 'TEENAGER') throw notFound();
         if (!manages && !already) {
@@ -120,7 +120,7 @@ builder.mutationFields((t) => ({
       if (refusal?.outcome === 'expired') {
         throw appError(ErrorCode.CONSENT_CODE_EXPIRED, 'This code has expired. The teenager can ask again for a new code.', { nextStep: 'REQUEST_AGAIN' });
       }
-      if (ctx.viewer.kind === 'user') actAs(ctx, { ...ctx.viewer, consentedFor: new Set([...ctx.viewer.consentedFor, teenagerId]) });
+      changed(ctx, { kind: 'parentalConsent', teenagerId, given: true });
       return { parentId: parent.id, teenagerId };
     },
   }),
@@ -138,11 +138,7 @@ builder.mutationFields((t) => ({
         if (count) await refreshSessionScopes(tx, [teenagerId], ctx.requestTime);
         return count > 0;
       });
-      if (ctx.viewer.kind === 'user') {
-        const consentedFor = new Set(ctx.viewer.consentedFor);
-        consentedFor.delete(teenagerId);
-        actAs(ctx, { ...ctx.viewer, consentedFor });
-      }
+      changed(ctx, { kind: 'parentalConsent', teenagerId, given: false });
       return { teenagerId, revoked };
     },
   }),

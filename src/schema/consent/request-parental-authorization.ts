@@ -4,7 +4,9 @@ import { builder } from '../../builder.ts';
 import { appError, ErrorCode, forbidden } from '../../errors.ts';
 import { deliverConsentCode, enqueueConsentCode } from '../../notifications/outbox.ts';
 import { mailLanguage } from '../../notifications/templates.ts';
-import { inTransaction, parseInput, signedIn } from '../mutation-helpers.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { parseInput } from '../arguments.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const RequestParentalAuthorizationInput = builder.inputType('RequestParentalAuthorizationInput', {
   description: 'Input of requestParentalAuthorization: how to reach the parent to ask, and the language of the mail.',

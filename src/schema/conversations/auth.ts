@@ -1,8 +1,9 @@
 // Conversations and their chat sessions are private to the teenager who owns them: not even
 // parents or teachers see them (the product protects minors who report bullying). Operators
 // holding conversations:read see metadata (never message text) for support and benchmarks.
-import { hasPermission, viewerUserId, type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import { sqlOr, visibleTo } from '../../visibility.ts';
+import { hasPermission, viewerUserId } from '../../auth/caller.ts';
 
 export const canSeeConversation = visibleTo<{ id: string; userId: string }>(
   'Conversation',

@@ -1,10 +1,11 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { rowId } from '../../input/fields.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
+import { deleteConversation, findOwnConversation } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
+import { rowId } from '../../input/fields.ts';
 import { ConversationNode } from './conversation.ts';
-import { deleteConversation, findOwnConversation } from './domain.ts';
 
 const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
   description: 'Input of deleteConversation.',

@@ -1,8 +1,9 @@
 import { builder } from '../../builder.ts';
+import { conversationTitle, updateOwnConversation } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
 import { check, rowId } from '../../input/fields.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
 import { ConversationNode } from './conversation.ts';
-import { conversationTitle, updateOwnConversation } from './domain.ts';
 
 const RenameConversationInput = builder.inputType('RenameConversationInput', {
   description: 'Input of renameConversation.',

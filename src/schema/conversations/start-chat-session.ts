@@ -1,8 +1,9 @@
 import { builder } from '../../builder.ts';
+import { updateOwnConversation } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
 import { rowId } from '../../input/fields.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
 import { ConversationNode } from './conversation.ts';
-import { updateOwnConversation } from './domain.ts';
 
 const StartChatSessionInput = builder.inputType('StartChatSessionInput', {
   description: 'Input of startChatSession: one of your conversations.',

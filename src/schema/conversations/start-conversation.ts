@@ -1,8 +1,9 @@
 import { builder } from '../../builder.ts';
 import { check } from '../../input/fields.ts';
 import { ConversationTypeEnum } from '../enums.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
-import { conversationTitle } from './domain.ts';
+import { conversationTitle } from './rules.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 const StartConversationInput = builder.inputType('StartConversationInput', {
   description: 'Input of startConversation.',

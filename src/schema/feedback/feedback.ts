@@ -2,10 +2,10 @@
 // like every other entity; seen by the teenager who rated (the chat session's owner) and by
 // operators holding feedback:read.
 import { builder } from '../../builder.ts';
-import { hasPermission, viewerUserId } from '../../context.ts';
 import { visibleTo } from '../../visibility.ts';
 import { rootConnection } from '../connections.ts';
 import { dateKey, uuidKey } from '../pagination.ts';
+import { hasPermission, viewerUserId } from '../../auth/caller.ts';
 
 export const canSeeFeedback = visibleTo<{ sessionId: string }>(
   'Feedback',

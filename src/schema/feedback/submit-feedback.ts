@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
 import { ChatSessionNode } from '../conversations/chat-session.ts';
 import { check, optionalText, rowId } from '../../input/fields.ts';
 

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
-import { parseInput } from '../mutation-helpers.ts';
 import { listBound } from '../../input/bounds.ts';
 import { MessageRoleEnum } from './message.ts';
-import { appendToChatSession, findChatSession } from './write.ts';
+import { appendToChatSession, findChatSession } from './rules.ts';
+import { parseInput } from '../arguments.ts';
 import { ChatSessionNode } from '../conversations/chat-session.ts';
 import { rowId } from '../../input/fields.ts';
 

@@ -2,11 +2,12 @@
 // counts and last messages of a page of conversations are batched per request (one store call
 // each, whatever the number of conversations).
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../builder.ts';
-import { hasPermission, viewerUserId, type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import type { Message, MessageScope } from '../../messages/types.ts';
 import { PAGING_DESCRIPTION } from '../connections.ts';
 import { cursorOf, pageRequest, toConnection, type ConnectionArgs } from '../pagination.ts';
 import { MessageConnection, MessageNode, messageOrder } from './message.ts';
+import { hasPermission, viewerUserId } from '../../auth/caller.ts';
 
 /** One store call for all the conversations of a response: up to 1000 ids (a page is at most 100; nested pages multiply). */
 const batched = { maxBatchSize: 1000 };

@@ -2,11 +2,12 @@
 // Private to the conversation's owner, like the conversation itself: operators holding
 // conversations:read do not see message text; only the chatbot backend's key (messages:read) does.
 import { builder } from '../../builder.ts';
-import { hasPermission, viewerUserId, type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { dateKey, type SortKey } from '../pagination.ts';
 import { visibleTo } from '../../visibility.ts';
 import { MESSAGE_ROLES, type Message } from '../../messages/types.ts';
+import { hasPermission, viewerUserId } from '../../auth/caller.ts';
 
 export const MessageRoleEnum = builder.enumType('MessageRole', {
   values: MESSAGE_ROLES,

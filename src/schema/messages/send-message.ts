@@ -4,10 +4,10 @@ import { notFound } from '../../errors.ts';
 import { check, rowId } from '../../input/fields.ts';
 import type { Message } from '../../messages/types.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
-import { signedIn } from '../mutation-helpers.ts';
+import { signedIn } from '../../auth/caller.ts';
 import { ChatSessionNode } from '../conversations/chat-session.ts';
 import { MessageNode } from './message.ts';
-import { appendToChatSession, findChatSession } from './write.ts';
+import { appendToChatSession, findChatSession } from './rules.ts';
 
 const text = z
   .string()

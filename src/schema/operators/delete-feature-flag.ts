@@ -1,5 +1,6 @@
 import { builder } from '../../builder.ts';
-import { inTransaction, operatorKey } from '../mutation-helpers.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
   description: 'Input of deleteFeatureFlag: the flag name.',

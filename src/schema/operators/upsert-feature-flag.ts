@@ -1,10 +1,10 @@
 import { builder } from '../../builder.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
-import { ErrorCode, isAppError } from '../../errors.ts';
 import { FlagEnvironmentEnum, FlagVariantEnum, FlagVisibilityEnum } from '../enums.ts';
-import { inTransaction, operatorKey } from '../mutation-helpers.ts';
 import { boundedText, check } from '../../input/fields.ts';
 import { flagName, targetingRules } from './validation.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 const UpsertFeatureFlagInput = builder.inputType('UpsertFeatureFlagInput', {
   description:
@@ -65,8 +65,10 @@ builder.mutationField('upsertFeatureFlag', (t) =>
         targetingRules:
           input.targetingRules === undefined ? undefined : input.targetingRules === null ? Prisma.DbNull : (input.targetingRules as Prisma.InputJsonObject),
       } as const;
-      const attempt = () =>
-        inTransaction(ctx, async (tx) => {
+      // Two first upserts of one name race: the unique name lets one create; the other retries and updates.
+      const created = await inTransaction(
+        ctx,
+        async (tx) => {
           const existing = await tx.featureFlag.findUnique({ where: { name: input.name }, select: { id: true } });
           if (existing) {
             await tx.featureFlag.update({ where: { id: existing.id }, data, select: { id: true } });
@@ -85,12 +87,9 @@ builder.mutationField('upsertFeatureFlag', (t) =>
             select: { id: true },
           });
           return true;
-        });
-      // Two first upserts of one name race: the unique name lets one create; the other retries and updates.
-      const created = await attempt().catch((err) => {
-        if (isAppError(err) && err.extensions.code === ErrorCode.CONFLICT) return attempt();
-        throw err;
-      });
+        },
+        { retryOnUniqueViolation: true },
+      );
       ctx.log.info({ apiKey: operator.apiKey.name, flag: input.name, created }, 'feature flag upserted');
       return { name: input.name, created };
     },

@@ -1,8 +1,9 @@
 import { builder } from '../../builder.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
-import { inTransaction, operatorKey } from '../mutation-helpers.ts';
 import { contentKey } from './validation.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 const UpsertLocalizedContentInput = builder.inputType('UpsertLocalizedContentInput', {
   description: 'Input of upsertLocalizedContent: one entry, identified by category, language, variant and key.',

@@ -1,10 +1,11 @@
 // Knowledge-base documents (rag.document): who may see which collection, and the Document node.
 import { builder } from '../../builder.ts';
-import { hasPermission, type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import type { DocumentCollection, UserType } from '../../generated/prisma/client.ts';
 import { INGEST_METADATA_KEY } from '../../search/ingest.ts';
 import { visibleTo } from '../../visibility.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
+import { hasPermission } from '../../auth/caller.ts';
 
 /** The collection a user's searches default to (seed 001: docs_youth for teenagers, docs_adult for parents). */
 export const defaultCollectionOf = (userType: UserType): DocumentCollection => (userType === 'PARENT' ? 'ADULT' : 'YOUTH');

@@ -5,8 +5,9 @@ import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
-import { operatorKey } from '../mutation-helpers.ts';
+
 import { DocumentNode } from './document.ts';
+import { operatorKey } from '../../auth/caller.ts';
 
 /** Generous for Markdown guides, small enough to embed in one request's time. */
 export const MAX_DOCUMENT_CHARACTERS = 500_000;

@@ -8,9 +8,9 @@ import { MAX_QUERY_LENGTH, MAX_RESULTS, MIN_QUERY_LENGTH } from '../../search/qu
 import type { SearchMode } from '../../search/search.ts';
 import type { RankedResult } from '../../search/service.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
-import { parseInput } from '../mutation-helpers.ts';
 import { DocumentNode } from './document.ts';
 import { searcherOf, showsCacheMarkers } from './searcher.ts';
+import { parseInput } from '../arguments.ts';
 
 export const SearchModeEnum = builder.enumType('SearchMode', {
   description: 'How searchDocuments ranks chunks.',

@@ -4,11 +4,10 @@
 // every SearchResult.fromCache reads false, except for operators holding search:diagnostics and
 // when APP_ENV=development.
 import type { Context } from '../../context.ts';
-import { hasPermission } from '../../context.ts';
 import type { DocumentCollection, UserType } from '../../generated/prisma/client.ts';
 import { forbidden } from '../../errors.ts';
-import { signedIn } from '../mutation-helpers.ts';
 import { collectionsOf, defaultCollectionOf } from './document.ts';
+import { hasPermission, signedIn } from '../../auth/caller.ts';
 
 /** The permission that shows cache markers (and lets an operator search). */
 export const SEARCH_DIAGNOSTICS = 'search:diagnostics';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { actAs } from '../../context.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { check } from '../../input/fields.ts';
 import { sessionField } from './payload.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 interface AcceptTermsResult {
   sessionId: string;
@@ -40,8 +40,8 @@ builder.mutationField('acceptTerms', (t) =>
         if (!existing) await tx.userConsent.create({ data: { userId: user.id, consentIp: ctx.clientIp } });
         return (await refreshSessionScopes(tx, [user.id], ctx.requestTime)).get(user.id)!;
       });
-      if (ctx.viewer.kind === 'user') actAs(ctx, { ...ctx.viewer, session: { ...session, scope } });
-      ctx.loaders.consentByUser.clear(user.id);
+      changed(ctx, { kind: 'session', session: { ...session, scope } });
+      changed(ctx, { kind: 'termsAccepted', userId: user.id });
       return { sessionId: session.id, userId: user.id };
     },
   }),

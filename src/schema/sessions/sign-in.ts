@@ -4,10 +4,10 @@ import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { verifyIdentity } from '../../auth/identity.ts';
 import { viewerParts, viewerUserInclude } from '../../auth/viewer.ts';
-import { actAs } from '../../context.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
+import { refreshSessionScopes } from '../../consent/rules.ts';
 import { IdpEnum, UserTypeEnum } from '../enums.ts';
-import { inTransaction } from '../mutation-helpers.ts';
+import { changed } from '../../auth/caller.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { check } from '../../input/fields.ts';
 import { ErrorCode, isAppError } from '../../errors.ts';
 
@@ -64,8 +64,10 @@ builder.mutationField('signIn', (t) =>
       const loginId = await verifyIdentity(ctx.config, input.idp, input.loginId);
       const token = generateToken();
       const now = ctx.requestTime;
-      const attempt = () =>
-        inTransaction(ctx, async (tx) => {
+      // Two first sign-ins of one login race: the unique key lets one register; the other retries and finds it.
+      const { created, session, user } = await inTransaction(
+        ctx,
+        async (tx) => {
           let created = false;
           let login = await tx.idpLogin.findUnique({ where: { idp_loginId: { idp: input.idp, loginId } } });
           if (!login) {
@@ -90,14 +92,11 @@ builder.mutationField('signIn', (t) =>
             include: viewerUserInclude,
           });
           return { created, session, user };
-        });
-      // Two first sign-ins of one login race: the unique key lets one register; the other retries and finds it.
-      const { created, session, user } = await attempt().catch((err) => {
-        if (isAppError(err) && err.extensions.code === ErrorCode.CONFLICT) return attempt();
-        throw err;
-      });
+        },
+        { retryOnUniqueViolation: true },
+      );
       // The rest of this request (the payload's fields) runs as the user who just signed in.
-      actAs(ctx, { kind: 'user', session, ...viewerParts(user) });
+      changed(ctx, { kind: 'signedIn', viewer: { kind: 'user', session, ...viewerParts(user) } });
       return { token, created, sessionId: session.id, userId: user.id };
     },
   }),

@@ -1,11 +1,12 @@
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { rowId } from '../../input/fields.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
 import { AppSessionNode } from '../users/session.ts';
 import { sessionField } from './payload.ts';
 import { afterCommit } from '../../events/after-commit.ts';
 import { sessionsChanged } from '../../events/topics.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 interface SignOutResult {
   endedSessionIds: string[];

@@ -2,11 +2,9 @@
 // left, was removed, changed role), for its OWNERs and ADMINs. The event names ids; each field
 // below reads its object as the subscriber, through that type's own rules.
 import { builder } from '../../builder.ts';
-import { refreshCaller, type Context } from '../../context.ts';
 import type { CollectiveActivity } from '../../events/topics.ts';
 import { MembershipRoleEnum } from '../enums.ts';
-import { isManager } from '../collectives/manage.ts';
-import { signedIn } from '../mutation-helpers.ts';
+import { isManagerOf, MANAGER_ROLES, refreshCaller, signedIn } from '../../auth/caller.ts';
 import { CollectiveNode } from '../collectives/collective.ts';
 import { rowId } from '../../input/fields.ts';
 import { isUuid } from '../../visibility.ts';
@@ -52,7 +50,6 @@ const CollectiveActivityRef = builder.objectRef<CollectiveActivity>('CollectiveA
   }),
 });
 
-const MANAGERS = ['OWNER', 'ADMIN'] as const;
 
 /**
  * The collective's raw id from the argument (decoded and type-checked by relay; the scope is
@@ -64,8 +61,6 @@ const collectiveIdOf = (args: { collectiveId?: { id?: unknown } | null }) => {
   return typeof id === 'string' && isUuid(id) ? id.toLowerCase() : '';
 };
 
-const manages = (ctx: Context, collectiveId: string) => ctx.viewer.kind === 'user' && isManager(ctx.viewer.roles.get(collectiveId));
-
 builder.subscriptionField('collectiveActivity', (t) =>
   t.field({
     type: CollectiveActivityRef,
@@ -74,7 +69,7 @@ builder.subscriptionField('collectiveActivity', (t) =>
       'for anyone else (a missing collective answers the same). Checked again before every event: the subscription ' +
       'completes when you stop being OWNER or ADMIN there or your session ends.',
     args: { collectiveId: t.arg.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }) },
-    authScopes: (_root, rawArgs) => ({ collectiveRole: { collectiveId: collectiveIdOf(rawArgs), roles: MANAGERS } }),
+    authScopes: (_root, rawArgs) => ({ collectiveRole: { collectiveId: collectiveIdOf(rawArgs), roles: MANAGER_ROLES } }),
     subscribe: async (_root, { collectiveId }, ctx) => {
       const { user } = signedIn(ctx);
       return ctx.events.stream<CollectiveActivity>(
@@ -83,7 +78,7 @@ builder.subscriptionField('collectiveActivity', (t) =>
           { topic: 'sessionsChanged', id: user.id },
         ],
         async (delivery) => {
-          if (!(await refreshCaller(ctx)) || !manages(ctx, collectiveId.id)) return 'end';
+          if (!(await refreshCaller(ctx)) || !isManagerOf(ctx, collectiveId.id)) return 'end';
           return delivery.topic === 'collectiveActivity' ? [delivery.payload] : [];
         },
       );

@@ -1,6 +1,6 @@
 // Subscription fields: live updates over SSE and WebSocket (src/http/websocket.ts). Each declares
 // who may subscribe (checked when subscribing: scopeAuth authorizeOnSubscribe) and checks the
-// caller again, as the database says then, before every event (context.ts refreshCaller).
+// caller again, as the database says then, before every event (auth/caller.ts refreshCaller).
 import { builder } from '../../builder.ts';
 
 builder.subscriptionType({

@@ -2,12 +2,13 @@
 // on whichever instance wrote them. For the conversation's owner in a FULL session, and for the
 // chatbot backend's API key holding messages:read: the readers of ChatSession.messages.
 import { builder } from '../../builder.ts';
-import { hasPermission, refreshCaller, sessionReachesFull, viewerUserId, type Context } from '../../context.ts';
+import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import type { TopicRef } from '../../events/bus.ts';
 import type { Message } from '../../messages/types.ts';
 import { MessageNode } from '../messages/message.ts';
-import { findChatSession } from '../messages/write.ts';
+import { findChatSession } from '../messages/rules.ts';
+import { hasPermission, refreshCaller, sessionReachesFull, viewerUserId } from '../../auth/caller.ts';
 import { ChatSessionNode } from '../conversations/chat-session.ts';
 import { rowId } from '../../input/fields.ts';
 

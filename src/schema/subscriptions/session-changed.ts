@@ -2,10 +2,9 @@
 // PENDING_CONSENT learns the moment a parent grants consent, on whichever instance). Completes when
 // the session ends (signed out here or elsewhere, or expired at the next change).
 import { builder } from '../../builder.ts';
-import { refreshCaller } from '../../context.ts';
 import type { AppSession } from '../../generated/prisma/client.ts';
-import { signedIn } from '../mutation-helpers.ts';
 import { AppSessionNode } from '../users/session.ts';
+import { refreshCaller, signedIn } from '../../auth/caller.ts';
 
 builder.subscriptionField('sessionChanged', (t) =>
   t.field({

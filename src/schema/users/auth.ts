@@ -1,27 +1,8 @@
-// Who sees a user: themselves, the owners and admins of a collective they belong to, and
-// operators allowed to list users. Fellow plain members see only the member list.
-import { hasPermission, viewerUserId, type Context } from '../../context.ts';
+// Who sees a user: themselves, the owners and admins of a collective they belong to, the parent
+// who gave them parental consent, and operators allowed to list users. Fellow plain members see
+// only the member list. The caller's facts these rules test are auth/caller.ts's.
 import { sqlOr, visibleTo } from '../../visibility.ts';
-
-export async function managesUser(ctx: Context, userId: string) {
-  const me = viewerUserId(ctx);
-  if (!me) return false;
-  const mine = await ctx.loaders.rolesByUser.load(me);
-  const manages = (collectiveId: string) => {
-    const role = mine.get(collectiveId);
-    return role === 'OWNER' || role === 'ADMIN';
-  };
-  // Membership rows already seen in this request often answer without a query.
-  for (const collectiveId of ctx.loaders.seenMemberships.get(userId) ?? []) if (manages(collectiveId)) return true;
-  const theirs = await ctx.loaders.rolesByUser.load(userId);
-  for (const collectiveId of theirs.keys()) {
-    if (manages(collectiveId)) return true;
-  }
-  return false;
-}
-
-/** A parent sees the teenagers they gave parental consent for. */
-const consentedFor = (ctx: Context, userId: string) => ctx.viewer.kind === 'user' && ctx.viewer.consentedFor.has(userId);
+import { consentedFor, hasPermission, managedCollectiveIds, managesUser, viewerUserId } from '../../auth/caller.ts';
 
 export const canSeeUser = visibleTo<{ id: string }>(
   'User',
@@ -33,7 +14,7 @@ export const canSeeUser = visibleTo<{ id: string }>(
     sql: (ctx, u, param) => {
       const me = viewerUserId(ctx);
       const consented = ctx.viewer.kind === 'user' ? [...ctx.viewer.consentedFor] : [];
-      const managed = ctx.viewer.kind === 'user' ? [...ctx.viewer.roles].filter(([, role]) => role === 'OWNER' || role === 'ADMIN').map(([id]) => id) : [];
+      const managed = managedCollectiveIds(ctx);
       return sqlOr(
         me ? `${u}.id = ${param(me)}::uuid` : 'FALSE',
         hasPermission(ctx, 'users:read') ? 'TRUE' : 'FALSE',

@@ -2,7 +2,8 @@ import { builder } from '../../builder.ts';
 import { badInput } from '../../errors.ts';
 import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
 import { AgeClassEnum } from '../enums.ts';
-import { inTransaction, signedIn } from '../mutation-helpers.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
 import { check, countryCode, optionalText } from '../../input/fields.ts';
 
 const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
@@ -60,7 +61,7 @@ builder.mutationField('updateProfile', (t) =>
         }),
       );
       // The rest of this request (flags evaluated in the payload, later root fields) sees the new profile.
-      if (ctx.viewer.kind === 'user') ctx.viewer = { ...ctx.viewer, user: updated };
+      changed(ctx, { kind: 'profile', user: updated });
       return { userId: updated.id };
     },
   }),

@@ -1,6 +1,5 @@
 import { builder } from '../../builder.ts';
 import type { Collective, ConversationType } from '../../generated/prisma/client.ts';
-import { signedIn } from '../mutation-helpers.ts';
 import { notFound } from '../../errors.ts';
 import { isServableId, probeMissing } from '../../visibility.ts';
 import { AgeClassEnum, ConversationTypeEnum, UserTypeEnum } from '../enums.ts';
@@ -9,6 +8,7 @@ import { CollectiveNode } from '../collectives/collective.ts';
 import { relationConnection, rootConnection } from '../connections.ts';
 import { CONVERSATION_ORDER, USER_ORDER } from './orders.ts';
 import { readFast } from '../../read-path/index.ts';
+import { signedIn } from '../../auth/caller.ts';
 
 export const UserNode = builder.prismaNode('User', {
   description: 'A teenager or a parent (teachers are parents). Seen by themselves, the parent who consented for them, OWNERs and ADMINs of a collective they share, and operators holding users:read; fellow members see them only in member lists.',

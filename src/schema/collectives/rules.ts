@@ -1,15 +1,13 @@
-// What the collective mutations share: the node refs their inputs decode, the collective lock
-// that serializes membership management, the role rules, and keeping the request's view of the
-// caller (roles, session) in step with what a mutation just wrote.
+// The collectives area's domain rules, shared by its mutations: the node refs their inputs decode,
+// the collective lock that serializes membership management, and who may manage whom. What the
+// caller's roles are (and keeping them in step after a write) is auth/caller.ts's.
 import { z } from 'zod';
 import { getRefFromModel, PrismaObjectRef } from '@pothos/plugin-prisma';
 import { builder } from '../../builder.ts';
-import type { Context } from '../../context.ts';
-import type { AppSession, MembershipRole, Prisma } from '../../generated/prisma/client.ts';
+import type { MembershipRole } from '../../generated/prisma/client.ts';
+import type { Tx } from '../../db/transaction.ts';
 import { appError, ErrorCode, notFound } from '../../errors.ts';
-import { refreshSessionScopes } from '../../consent/pipeline.ts';
-
-export type Tx = Prisma.TransactionClient;
+import { refreshSessionScopes } from '../../consent/rules.ts';
 
 /** The ref of the prismaNode a model's file registered (invitation.ts, membership.ts do not export theirs). */
 function nodeRefOf(model: 'Invitation' | 'CollectiveMembership') {
@@ -22,8 +20,6 @@ export const MembershipRef = nodeRefOf('CollectiveMembership');
 
 /** A display name: trimmed, 1 to 120 characters (the column's width). */
 export const displayName = z.string().trim().min(1, 'must not be empty').max(120, 'at most 120 characters');
-
-export const isManager = (role: MembershipRole | null | undefined) => role === 'OWNER' || role === 'ADMIN';
 
 /**
  * Locks the collective row for the rest of the transaction (FOR NO KEY UPDATE) so that role
@@ -52,6 +48,25 @@ export async function lockAsMember(tx: Tx, collectiveId: string, userId: string)
   });
   if (!me) throw notFound();
   return { ...collective, membershipId: me.id, role: me.role };
+}
+
+/**
+ * The membership `membershipId` (another member's or the caller's own) and the caller's membership
+ * in its collective, read under the collective's lock (lockAsMember). The first read only finds
+ * which collective to lock; the target is read again after the lock, because a role change or
+ * removal may have committed in between. NOT_FOUND when the membership does not exist or the
+ * caller is not a member of its collective: a hidden membership answers like a missing one.
+ */
+export async function lockMembershipWithActor(tx: Tx, membershipId: string, userId: string) {
+  const found = await tx.collectiveMembership.findUnique({ where: { id: membershipId }, select: { collectiveId: true } });
+  if (!found) throw notFound();
+  const me = await lockAsMember(tx, found.collectiveId, userId);
+  const target = await tx.collectiveMembership.findUnique({
+    where: { id: membershipId },
+    select: { id: true, userId: true, collectiveId: true, role: true },
+  });
+  if (!target) throw notFound();
+  return { me, target };
 }
 
 /** Owners after the lock: the count that decides LAST_OWNER. */
@@ -83,29 +98,4 @@ export function mayManage(actor: MembershipRole, target: MembershipRole) {
   if (actor === 'OWNER') return true;
   if (actor === 'ADMIN') return target === 'MEMBER';
   return false;
-}
-
-/**
- * After a committed write changed `userId`'s role in a collective (null: no longer a member),
- * this request's authorization facts follow: the rolesByUser cache, the viewer's roles, and the
- * memberships noted as seen.
- */
-export function noteRoleChange(ctx: Context, userId: string, collectiveId: string, role: MembershipRole | null) {
-  const isViewer = ctx.viewer.kind === 'user' && ctx.viewer.user.id === userId;
-  if (role === null) ctx.loaders.seenMemberships.get(userId)?.delete(collectiveId);
-  if (!isViewer || ctx.viewer.kind !== 'user') {
-    // Another user's roles: reload on next use rather than guess.
-    ctx.loaders.rolesByUser.clear(userId);
-    return;
-  }
-  const roles = new Map(ctx.viewer.roles);
-  if (role === null) roles.delete(collectiveId);
-  else roles.set(collectiveId, role);
-  ctx.viewer = { ...ctx.viewer, roles };
-  ctx.loaders.rolesByUser.clear(userId).prime(userId, roles);
-}
-
-/** After a committed write that may have moved the caller's session in the consent pipeline. */
-export function noteSession(ctx: Context, session: AppSession | null) {
-  if (session && ctx.viewer.kind === 'user' && ctx.viewer.session.id === session.id) ctx.viewer = { ...ctx.viewer, session };
 }
