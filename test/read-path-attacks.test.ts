@@ -162,6 +162,24 @@ describe('fast read path under attack', () => {
     for (const q of qs) for (const v of Object.values(viewers)) await same(q, v);
   });
 
+  it('a whole operation whose tree statement fails answers as the ordinary path, and the statement runs once', async () => {
+    // A statement that fails on both databases: a table the statement reads is gone (renamed back after).
+    await db.prisma.$executeRawUnsafe('ALTER TABLE app.chat_session RENAME TO chat_session_gone');
+    try {
+      for (const [query, viewer] of [
+        ['{ me { conversations { edges { node { chatSessions { totalCount } } } } } }', viewers.owner],
+        ['{ users { edges { node { conversations { edges { node { chatSessions { totalCount } } } } } } } }', viewers.opAll],
+      ] as const) {
+        const r = await same(query, viewer);
+        expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+        // The ordinary execution that answers reuses the failure: no second try of the same statement.
+        expect(r.sqlLog.filter((s) => s.includes('chr(1)')), query).toHaveLength(1);
+      }
+    } finally {
+      await db.prisma.$executeRawUnsafe('ALTER TABLE app.chat_session_gone RENAME TO chat_session');
+    }
+  });
+
   it('reads no argument it does not know: the schema declares exactly the arguments the statement applies', () => {
     for (const [name, known] of Object.entries(FAST_CONNECTION_ARGUMENTS)) {
       const [type, field] = name.split('.');
