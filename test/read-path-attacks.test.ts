@@ -180,6 +180,18 @@ describe('fast read path under attack', () => {
     }
   });
 
+  it('a whole operation reads its variables as the ordinary execution coerces them, `__proto__` included', async () => {
+    // yoga's executor drops a variable named __proto__ (a plain object's setter); graphql-js's
+    // coercion keeps it: the whole operation must read what the ordinary execution reads.
+    const query = 'query Q($__proto__: Int, $constructor: ConversationType) { me { conversations(first: $__proto__, type: $constructor) { totalCount edges { node { id } } } } }';
+    const variables = JSON.parse('{"__proto__": 1, "constructor": "INCIDENT"}') as Record<string, unknown>;
+    const before = await fastCount('me');
+    const r = await same(query, viewers.owner, variables);
+    expect(await fastCount('me')).toBe(before + 1);
+    // Not vacuous: first: 1 is not read, type: INCIDENT is (two of the owner's five conversations).
+    expect(r.data.me.conversations.edges).toHaveLength(2);
+  });
+
   it('reads no argument it does not know: the schema declares exactly the arguments the statement applies', () => {
     for (const [name, known] of Object.entries(FAST_CONNECTION_ARGUMENTS)) {
       const [type, field] = name.split('.');
