@@ -2,16 +2,21 @@
 // the document that answers it. The questions paraphrase (other words, inflections, missing
 // accents); the hash provider is lexical, so each still shares a word or two with its document.
 // Recall@5 must reach 0.9 in both modes; HYBRID's recall never below VECTOR's.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
+import { createTestApp, testConfig } from './helpers/app.ts';
 import { createSession, createUser } from './factories/index.ts';
-import { SEARCH, type SearchResultShape } from './helpers/search.ts';
+import { SEARCH, startEmbeddingServer, type SearchResultShape } from './helpers/search.ts';
 import { HashEmbedder } from '../src/search/hash-embedder.ts';
 import { CachedEmbedder } from '../src/search/embedding-cache.ts';
 import { ingestDocument } from '../src/search/ingest.ts';
 import { evaluateRelevance, ingestKnowledgeBase, loadQuestions, relevanceTable } from '../scripts/bench/relevance.ts';
+import { createSearchService } from '../src/search/factory.ts';
+import type { SearchService } from '../src/search/service.ts';
 
 /** source -> [title, text] */
 const CORPUS: Record<string, [string, string]> = {
@@ -158,13 +163,16 @@ describe(`search relevance on a labelled corpus (${dbKind})`, () => {
  * question under the lowest figure measured on either database. Ties in the full-text ranking are
  * broken by chunk id, random per ingest, so a figure moves by a question between runs.
  */
-const HELD_OUT_HYBRID_HIT_AT_5: Record<string, number> = { fr: 0.4, en: 0.5, es: 0.5, it: 0.6, de: 0.4, pt: 0.7 };
+const HELD_OUT_HYBRID_HIT_AT_5: Record<string, number> = { fr: 0.5, en: 0.5, es: 0.6, it: 0.6, de: 0.5, pt: 0.7 };
 
 describe(`search relevance on the demo knowledge base, labelled questions in six languages (${dbKind})`, () => {
   let db: TestDatabase;
+  let search: SearchService;
   beforeAll(async () => {
     db = await createTestDatabase();
-    await ingestKnowledgeBase(db.prisma);
+    // As the server builds it (the test configuration: hash provider), every search really searching.
+    search = createSearchService(testConfig(db, { RAG_CACHE_ENABLED: 'false' }), db);
+    await ingestKnowledgeBase(db.prisma, search);
   }, 300_000);
   afterAll(() => db?.destroy());
 
@@ -181,11 +189,36 @@ describe(`search relevance on the demo knowledge base, labelled questions in six
   });
 
   it('reaches the per-language floor of HYBRID hit@5 on the held-out questions', async () => {
-    const report = await evaluateRelevance(db.prisma, loadQuestions());
+    const report = await evaluateRelevance(db.prisma, loadQuestions(), search);
     console.log(`relevance on the labelled questions (${dbKind}):\n${relevanceTable(report)}`);
     for (const [language, floor] of Object.entries(HELD_OUT_HYBRID_HIT_AT_5)) {
       const row = report.rows.find((r) => r.split === 'heldout' && r.language === language && r.mode === 'HYBRID')!;
       expect(row.hitAt5, `${language} held-out HYBRID hit@5`).toBeGreaterThanOrEqual(floor);
     }
   }, 600_000);
+});
+
+describe(`the relevance benchmark measures the configured embedding provider (${dbKind})`, () => {
+  it('with EMBEDDINGS_PROVIDER=openai, ingests and asks through the endpoint and reports its model', async () => {
+    const server = await startEmbeddingServer();
+    try {
+      // What `npm run bench:search -- --relevance` runs per revision (a fresh database: PGlite in
+      // memory, or a new one on DATABASE_URL's server).
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/bench/relevance-main.ts', '--json'], {
+        cwd: path.resolve(import.meta.dirname, '..'),
+        env: { ...process.env, EMBEDDINGS_PROVIDER: 'openai', EMBEDDINGS_URL: server.url, EMBEDDINGS_MODEL: 'stand-in-model', EMBEDDINGS_API_KEY: 'k', LOG_LEVEL: 'silent' },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 400_000,
+      });
+      const measured = JSON.parse(stdout.trim().split('\n').at(-1)!) as { model: string; chunks: number };
+      expect(measured.model).toBe('stand-in-model');
+      expect(measured.chunks).toBeGreaterThan(0);
+      // Chunks and questions alike reached the endpoint (a question with its slang expansion appended).
+      const question = loadQuestions()[0].question;
+      expect(server.texts.some((t) => t.startsWith(question))).toBe(true);
+      expect(server.texts.length).toBeGreaterThan(measured.chunks);
+    } finally {
+      await server.close();
+    }
+  }, 450_000);
 });

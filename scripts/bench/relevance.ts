@@ -3,15 +3,15 @@
 // language, split (tuning / held-out) and mode. Used by `npm run bench:search -- --relevance` and
 // test/search-relevance.test.ts.
 //
-// Self-contained on purpose: it uses only APIs that the commit before language-aware search also
-// had (HashEmbedder, CachedEmbedder, ingestPath, SearchService), so the benchmark can
-// run this very file against an older checkout (`--before <git revision>`) and print both.
+// The search service measured is the caller's: the benchmark builds it with the server's factory
+// (the configured EMBEDDINGS_* provider, relevance-main.ts), the test suite with the test
+// configuration. This file itself uses only APIs that the commit before language-aware search
+// also had (ingestPath, SearchService), so the benchmark can run it against an older checkout
+// (`--before <git revision>`) and print both.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
-import { CachedEmbedder } from '../../src/search/embedding-cache.ts';
-import { HashEmbedder } from '../../src/search/hash-embedder.ts';
 import { ingestPath } from '../../src/search/ingest.ts';
 import type { Embedder } from '../../src/search/embedder.ts';
 import type { SearchParams } from '../../src/search/search.ts';
@@ -61,9 +61,9 @@ export interface RelevanceReport {
   ranks: Record<string, Partial<Record<RelevanceMode, number | null>>>;
 }
 
-/** Ingests content/kb with the hash embedder (as the demo seed does). */
-export async function ingestKnowledgeBase(prisma: PrismaClient) {
-  return ingestPath(prisma, new CachedEmbedder(prisma, new HashEmbedder()), KNOWLEDGE_BASE_DIR, { root: KNOWLEDGE_BASE_DIR });
+/** Ingests content/kb with the search service's embedder (its provider behind the level-1 cache). */
+export async function ingestKnowledgeBase(prisma: PrismaClient, service: SearchService) {
+  return ingestPath(prisma, service.embedder, KNOWLEDGE_BASE_DIR, { root: KNOWLEDGE_BASE_DIR });
 }
 
 const score = (ranks: (number | null)[]): Scores => ({
@@ -74,19 +74,22 @@ const score = (ranks: (number | null)[]): Scores => ({
 });
 
 /**
- * Asks every question in every mode, as a caller of the question's language would without a
- * language filter (the query parsed in that language; documents of every language compete), in the
- * question's collection; the level-2 cache is off. Rank = position of the first result whose
- * document answers.
+ * Asks every question in every mode through `service` (its level-2 cache should be off, or a
+ * repeated question is answered from it), as a caller of the question's language would without a
+ * language filter (the query parsed in that language; documents of every language compete), in
+ * the question's collection. Rank = position of the first result whose document answers.
  */
-export async function evaluateRelevance(prisma: PrismaClient, questions: LabelledQuestion[], options: { efSearch?: number } = {}): Promise<RelevanceReport> {
-  const hash = new HashEmbedder();
-  const config = { efSearch: options.efSearch ?? 40, ragCache: { enabled: false, ttlSeconds: 60, maxDistance: 0.05 } };
-  const service = new SearchService(prisma, hash, config);
-  // FULL_TEXT: the same service with a provider whose vectors have no direction, so HYBRID ranks
-  // by its full-text half alone (query handling, expansion included, unchanged).
-  const zero: Embedder = { model: 'zero', dimensions: hash.dimensions, embed: async (texts) => texts.map(() => new Array<number>(hash.dimensions).fill(0)) };
-  const fullText = new SearchService(prisma, zero, config);
+export async function evaluateRelevance(
+  prisma: PrismaClient,
+  questions: LabelledQuestion[],
+  service: SearchService,
+  options: { efSearch?: number } = {},
+): Promise<RelevanceReport> {
+  const dimensions = service.embedder.dimensions;
+  // FULL_TEXT: a service whose provider's vectors have no direction, so HYBRID ranks by its
+  // full-text half alone (query handling, expansion included, unchanged).
+  const zero: Embedder = { model: 'zero', dimensions, embed: async (texts) => texts.map(() => new Array<number>(dimensions).fill(0)) };
+  const fullText = new SearchService(prisma, zero, { efSearch: options.efSearch ?? 40, ragCache: { enabled: false, ttlSeconds: 60, maxDistance: 0.05 } });
   const documents = await prisma.document.findMany({ select: { id: true, source: true } });
   const sourceOf = new Map(documents.map((d) => [d.id, d.source]));
   const ranks: RelevanceReport['ranks'] = {};

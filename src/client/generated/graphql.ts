@@ -89,7 +89,7 @@ export type MessageRole =
 
 /** How searchDocuments ranks chunks. */
 export type SearchMode =
-  /** The vector ranking and PostgreSQL full-text ranking fused by reciprocal rank fusion (k = 60). Score: the fused score over its maximum, 1 for a chunk ranked first by both. */
+  /** The vector ranking and PostgreSQL full-text ranking fused by weighted reciprocal rank fusion (k = 60, full text weighing 1.5) over documents: one result per document, its best chunk. Score: the fused score over its maximum, 1 for a document ranked first by both. */
   | 'HYBRID'
   /** Nearest chunks by cosine distance of embeddings (pgvector HNSW). Score: cosine similarity. */
   | 'VECTOR';

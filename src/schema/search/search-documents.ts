@@ -18,7 +18,7 @@ export const SearchModeEnum = builder.enumType('SearchMode', {
     VECTOR: { description: 'Nearest chunks by cosine distance of embeddings (pgvector HNSW). Score: cosine similarity.' },
     HYBRID: {
       description:
-        'The vector ranking and PostgreSQL full-text ranking fused by reciprocal rank fusion (k = 60). Score: the fused score over its maximum, 1 for a chunk ranked first by both.',
+        'The vector ranking and PostgreSQL full-text ranking fused by weighted reciprocal rank fusion (k = 60, full text weighing 1.5) over documents: one result per document, its best chunk. Score: the fused score over its maximum, 1 for a document ranked first by both.',
     },
   } satisfies Record<SearchMode, unknown>,
 });
