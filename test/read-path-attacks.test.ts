@@ -235,6 +235,22 @@ describe('fast read path under attack', () => {
     expect(await fastCount('me')).toBeGreaterThanOrEqual(before + 6);
   });
 
+  it('concurrent whole operations of different viewers: each gets its own answer (no state shared between requests)', async () => {
+    const cases = [viewers.owner, viewers.other, viewers.parent, viewers.admin, viewers.pending, viewers.opAll, viewers.opStar, viewers.anonymous].flatMap((v) => [
+      { v, query: meTree },
+      { v, query: usersTree },
+    ]);
+    const expected: ReturnType<typeof response>[] = [];
+    for (const c of cases) expected.push(response(await ordinary.gql(c.query, {}, { token: c.v.token, apiKey: c.v.apiKey })));
+    const before = (await fastCount('me')) + (await fastCount('users'));
+    for (let round = 0; round < 3; round++) {
+      const got = await Promise.all(cases.map((c) => fast.gql(c.query, {}, { token: c.v.token, apiKey: c.v.apiKey })));
+      got.forEach((r, i) => expect(JSON.stringify(response(r)), `${cases[i].v.name}: ${cases[i].query}`).toBe(JSON.stringify(expected[i])));
+    }
+    // Not vacuous: five signed-in users' `me` and two operators' `users`, three rounds, were answered fast.
+    expect((await fastCount('me')) + (await fastCount('users'))).toBe(before + 3 * 7);
+  });
+
   it('reads no argument it does not know: the schema declares exactly the arguments the statement applies', () => {
     for (const [name, known] of Object.entries(FAST_CONNECTION_ARGUMENTS)) {
       const [type, field] = name.split('.');
