@@ -2,27 +2,22 @@
 // wrong with an id (not base64, another type, a key that is not a UUID where a row is named)
 // answers one BAD_USER_INPUT naming the input, before the field's resolver runs.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, createTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
 
 describe(`global ID inputs (${dbKind})`, () => {
-  let db: TestDatabase;
-  let api: ReturnType<typeof createTestApp>;
+  const api = useTestApp();
   let token: string;
   let apiKey: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = createTestApp(db);
-    const teen = await createUser(db.prisma, { userType: 'TEENAGER' });
-    token = (await createSession(db.prisma, teen.id, 'FULL')).token;
-    apiKey = (await createApiKey(db.prisma, ['*'])).key;
+    const teen = await createUser(api.prisma, { userType: 'TEENAGER' });
+    token = (await createSession(api.prisma, teen.id, 'FULL')).token;
+    apiKey = (await createApiKey(api.prisma, ['*'])).key;
   });
-  afterAll(() => db?.destroy());
 
   /** Three wrong ids for an input of `typename`: garbage, another type, a key that is not a UUID. */
   const wrong = (typename: string) => ['garbage!', encodeGlobalID('Query', randomUUID()), encodeGlobalID(typename, '42')];
