@@ -5,6 +5,7 @@
 // of the request (payload fields, later root fields) sees the new state. Nothing outside this module
 // writes ctx.viewer or caches anyone's roles: the Context is otherwise read-only.
 import DataLoader from 'dataloader';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import type { Context } from '../context.ts';
 import type { AppSession, MembershipRole, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
 import { Loaders } from '../loaders.ts';
@@ -138,6 +139,13 @@ const setViewer = (ctx: Context, viewer: Viewer) => {
   (ctx as { viewer: Viewer }).viewer = viewer;
 };
 
+// Pothos caches, per request, the scope functions built from the caller (scopesFor captures
+// whether there is a user) and each scope's answer (`session: 'FULL'`, `managerOf: <id>`, another
+// user's included): after any change they may be the old answers, and a later field would pass on
+// what was true before the write. Only a mutation's root resolver (root fields run one after the
+// other) or a subscription between events changes the facts, so no field is mid-check meanwhile.
+const forgetScopeAnswers = (ctx: Context) => RequestCache.clearForContext(ctx);
+
 /**
  * After a committed write that changed one of the caller's facts: this request's view follows, so
  * payload fields and later root fields see the new state. Call it after the transaction, never
@@ -145,6 +153,7 @@ const setViewer = (ctx: Context, viewer: Viewer) => {
  */
 export function changed(ctx: Context, change: CallerChange) {
   const { viewer } = ctx;
+  forgetScopeAnswers(ctx);
   switch (change.kind) {
     case 'signedIn':
       setViewer(ctx, change.viewer);
@@ -200,6 +209,7 @@ export async function refreshCaller(ctx: Context): Promise<boolean> {
   writable.requestTime = new Date();
   writable.loaders = new Loaders(ctx);
   factsOf.delete(ctx);
+  forgetScopeAnswers(ctx);
   setViewer(ctx, viewer);
   return true;
 }
