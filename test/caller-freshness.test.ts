@@ -95,4 +95,27 @@ describe(`the caller's facts after a write, later in the same request (${dbKind}
     expect(r.errors).toBeUndefined();
     expect(r.data).toEqual({ signIn: { session: { scope: 'ONBOARDING' } }, acceptTerms: { session: { scope: 'FULL' } } });
   });
+
+  it('after signOut (or signOutEverywhere) of this session, the next root field runs anonymous and writes nothing', async () => {
+    for (const end of ['signOut { endedSessionIds }', 'signOutEverywhere { endedSessionIds }']) {
+      const parent = await person('PARENT', 'FULL');
+      const r = await api.gql(
+        `mutation { end: ${end} later: createCollective(input: { name: "after signing out", type: FAMILY }) { collective { id } } }`,
+        {},
+        { token: parent.token },
+      );
+      expect(codesOf(r), end).toEqual(['UNAUTHENTICATED']);
+      expect(r.errors![0].path).toEqual(['later']);
+      expect(await db.prisma.collectiveMembership.count({ where: { userId: parent.user.id } })).toBe(0);
+      // Ending another of your sessions keeps this one: the next field still runs as you.
+      const other = await createSession(db.prisma, parent.user.id, 'FULL');
+      const kept = await api.gql(
+        `mutation($s: ID!) { end: signOut(input: { sessionId: $s }) { endedSessionIds } later: createCollective(input: { name: "kept", type: FAMILY }) { collective { name } } }`,
+        { s: gid('AppSession', other.session.id) },
+        { token: (await createSession(db.prisma, parent.user.id, 'FULL')).token },
+      );
+      expect(kept.errors).toBeUndefined();
+      expect(kept.data.later).toEqual({ collective: { name: 'kept' } });
+    }
+  });
 });

@@ -10,7 +10,7 @@ import type { Context } from '../context.ts';
 import type { AppSession, MembershipRole, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
 import { Loaders } from '../loaders.ts';
 import type { Permission } from './permissions.ts';
-import type { Viewer } from './viewer.ts';
+import { anonymous, type Viewer } from './viewer.ts';
 
 /** The roles that manage a collective: invite, manage members, read its invitations and analytics. */
 export const MANAGER_ROLES = ['OWNER', 'ADMIN'] as const satisfies readonly MembershipRole[];
@@ -123,6 +123,8 @@ export async function managesUser(ctx: Pick<Context, 'viewer' | 'prisma'>, userI
 export type CallerChange =
   /** A user signed in: the rest of the request runs as them. */
   | { kind: 'signedIn'; viewer: Viewer }
+  /** The caller's own session was ended (signOut, signOutEverywhere): the rest of the request is anonymous. */
+  | { kind: 'signedOut' }
   /** `userId`'s role in a collective is now `role` (null: no longer a member). Any user, the caller or another. */
   | { kind: 'role'; userId: string; collectiveId: string; role: MembershipRole | null }
   /** A session as the transaction left it (its scope may have moved); ignored unless it is the caller's. */
@@ -157,6 +159,9 @@ export function changed(ctx: Context, change: CallerChange) {
   switch (change.kind) {
     case 'signedIn':
       setViewer(ctx, change.viewer);
+      return;
+    case 'signedOut':
+      setViewer(ctx, anonymous);
       return;
     case 'role': {
       if (change.role === null) factsOf.get(ctx)?.seen.get(change.userId)?.delete(change.collectiveId);

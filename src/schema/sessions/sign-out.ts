@@ -6,7 +6,7 @@ import { afterCommit } from '../../events/after-commit.ts';
 import { sessionsChanged } from '../../events/topics.ts';
 import { decodedGlobalId, parseInput } from '../arguments.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { signedIn } from '../../auth/caller.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
 
 interface SignOutResult {
   endedSessionIds: string[];
@@ -50,7 +50,7 @@ builder.mutationFields((t) => ({
       const { user, session } = signedIn(ctx);
       const input = parseInput(schema, args.input ?? {});
       const target = input.sessionId?.id ?? session.id;
-      return inTransaction(ctx, async (tx) => {
+      const result = await inTransaction(ctx, async (tx) => {
         // Expiring (not deleting) keeps the audit trail; the token stops working at once.
         const { count } = await tx.appSession.updateMany({
           where: { id: target, userId: user.id, expiresAt: { gt: ctx.requestTime } },
@@ -61,6 +61,9 @@ builder.mutationFields((t) => ({
         afterCommit(sessionsChanged(user.id));
         return { endedSessionIds: [target], sessionId: target === session.id ? null : session.id };
       });
+      // This session's token no longer works: later root fields of the request run anonymous.
+      if (result.sessionId === null) changed(ctx, { kind: 'signedOut' });
+      return result;
     },
   }),
   signOutEverywhere: t.field({
@@ -71,13 +74,15 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const { user, session } = signedIn(ctx);
       const keepCurrent = args.input?.keepCurrent ?? false;
-      return inTransaction(ctx, async (tx) => {
+      const result = await inTransaction(ctx, async (tx) => {
         const where = { userId: user.id, expiresAt: { gt: ctx.requestTime }, ...(keepCurrent ? { id: { not: session.id } } : {}) };
         const ended = await tx.appSession.findMany({ where, select: { id: true } });
         await tx.appSession.updateMany({ where: { id: { in: ended.map((s) => s.id) } }, data: { expiresAt: ctx.requestTime } });
         if (ended.length > 0) afterCommit(sessionsChanged(user.id));
         return { endedSessionIds: ended.map((s) => s.id), sessionId: keepCurrent ? session.id : null };
       });
+      if (result.sessionId === null) changed(ctx, { kind: 'signedOut' });
+      return result;
     },
   }),
 }));
