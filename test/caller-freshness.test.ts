@@ -118,4 +118,42 @@ describe(`the caller's facts after a write, later in the same request (${dbKind}
       expect(kept.data.later).toEqual({ collective: { name: 'kept' } });
     }
   });
+
+  it('grantParentalConsent decides on the roles and consents the database holds at its write, not those loaded when the request began', async () => {
+    const owner = await person('PARENT', 'FULL');
+    const admin = await person('PARENT', 'FULL');
+    const teen = await person('TEENAGER', 'PENDING_CONSENT');
+    const c = await createCollective(db.prisma, [
+      { userId: owner.user.id, role: 'OWNER' },
+      { userId: admin.user.id, role: 'ADMIN' },
+      { userId: teen.user.id, role: 'MEMBER' },
+    ]);
+    // A demotion that commits after this request loaded its caller (as a concurrent updateMemberRole
+    // by the owner would): a real trigger does it when the first root field writes its row.
+    await db.query(`CREATE OR REPLACE FUNCTION app.test_demote_admin() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE app.collective_membership SET role = 'MEMBER' WHERE user_id = '${admin.user.id}'::uuid AND collective_id = '${c.id}'::uuid; RETURN NEW; END $$`);
+    await db.query(`CREATE TRIGGER test_demote_admin AFTER INSERT ON app.conversation FOR EACH ROW
+      WHEN (NEW.user_id = '${admin.user.id}'::uuid) EXECUTE FUNCTION app.test_demote_admin()`);
+    try {
+      const r = await api.gql(
+        /* GraphQL */ `
+          mutation($t: ID!) {
+            first: startConversation(input: { conversationType: GENERAL }) { conversation { id } }
+            grant: grantParentalConsent(input: { teenagerId: $t }) { teenager { id } }
+          }
+        `,
+        { t: teen.gid },
+        { token: admin.token },
+      );
+      expect(await db.prisma.collectiveMembership.findUniqueOrThrow({ where: { userId_collectiveId: { userId: admin.user.id, collectiveId: c.id } } })).toMatchObject({ role: 'MEMBER' });
+      // No longer a manager and no code: the teenager is one they may not act for, answered like a missing one.
+      expect(codesOf(r)).toEqual(['NOT_FOUND']);
+      expect(r.errors![0].path).toEqual(['grant']);
+      expect(await db.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+      expect((await db.prisma.appSession.findUniqueOrThrow({ where: { id: teen.session.id } })).scope).toBe('PENDING_CONSENT');
+    } finally {
+      await db.query('DROP TRIGGER test_demote_admin ON app.conversation');
+      await db.query('DROP FUNCTION app.test_demote_admin()');
+    }
+  });
 });

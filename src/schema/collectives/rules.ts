@@ -94,6 +94,22 @@ export async function deleteMembership(
 }
 
 /**
+ * Whether `managerId` is OWNER or ADMIN of a collective `memberId` belongs to, as committed now,
+ * with both memberships held (FOR SHARE) until the transaction ends: a concurrent demotion or
+ * removal of either waits for this transaction, so what it decides on still holds at its commit.
+ * For writes a manager is entitled to (the caller's facts, auth/caller.ts, are as of the request's
+ * start and serve reads).
+ */
+export async function managesMemberOf(tx: Tx, managerId: string, memberId: string) {
+  const rows = await tx.$queryRaw<{ collectiveId: string }[]>`
+    SELECT m.collective_id AS "collectiveId"
+    FROM app.collective_membership m JOIN app.collective_membership t ON t.collective_id = m.collective_id
+    WHERE m.user_id = ${managerId}::uuid AND t.user_id = ${memberId}::uuid AND m.role::text IN ('OWNER', 'ADMIN')
+    FOR SHARE`;
+  return rows.length > 0;
+}
+
+/**
  * Whether `actor` may change or remove the membership `target` (another member's):
  * owners manage everyone, admins manage plain members only, members manage no one.
  */

@@ -8,7 +8,8 @@ import { isVerifiedAdult } from '../../consent/verified-adult.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
 import { isVisible } from '../../visibility.ts';
-import { changed, consentedFor, isManagerOf, signedIn } from '../../auth/caller.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
+import { managesMemberOf } from '../collectives/rules.ts';
 import { decodedGlobalId, parseInput } from '../arguments.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
@@ -90,9 +91,12 @@ builder.mutationFields((t) => ({
       // A wrong code must be counted even though the grant fails: the transaction returns the
       // refusal, commits the count, and the error is raised after it.
       const refusal = await inTransaction(ctx, async (tx): Promise<CodeCheck | null> => {
-        const teen = await tx.user.findUnique({ where: { id: teenagerId }, select: { userType: true, memberships: { select: { collectiveId: true } } } });
-        const manages = !!teen && teen.memberships.some((m) => isManagerOf(ctx, m.collectiveId));
-        const already = consentedFor(ctx, teenagerId);
+        const teen = await tx.user.findUnique({ where: { id: teenagerId }, select: { userType: true } });
+        // What entitles this parent, read here rather than from the caller's facts loaded when the
+        // request began: a demotion, removal or revocation that committed since then counts, and
+        // one racing this grant waits for its commit (rows held FOR SHARE).
+        const manages = await managesMemberOf(tx, parent.id, teenagerId);
+        const already = (await tx.parentalConsent.count({ where: { parentId: parent.id, teenagerId } })) > 0;
         // A teenager the parent may not act for looks exactly like one that does not exist.
         if (!teen || teen.userType !== 'TEENAGER') throw notFound();
         if (!manages && !already) {
