@@ -197,6 +197,29 @@ describe(`collective mutations (${dbKind})`, () => {
     });
   });
 
+  it('hidden and missing cost the same statements on every manager path (a stranger locks no row)', async () => {
+    const owner = await person();
+    const member = await person();
+    const stranger = await person();
+    const c = await group([[owner, 'OWNER'], [member, 'MEMBER']], { parentalConsentGranted: false });
+    const missingMembership = gid('CollectiveMembership', randomUUID());
+    const missingCollective = gid('Collective', randomUUID());
+    const pairs: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      [UPDATE_ROLE, { input: { membershipId: c.membershipOf(member), role: 'ADMIN' } }, { input: { membershipId: missingMembership, role: 'ADMIN' } }],
+      [REMOVE, { input: { membershipId: c.membershipOf(member) } }, { input: { membershipId: missingMembership } }],
+      [LEAVE, { input: { collectiveId: c.gid } }, { input: { collectiveId: missingCollective } }],
+      [SET_CONSENT, { input: { collectiveId: c.gid, granted: true } }, { input: { collectiveId: missingCollective, granted: true } }],
+    ];
+    for (const [doc, hiddenVars, missingVars] of pairs) {
+      const hidden = await api.gql(doc, hiddenVars, { token: stranger.token });
+      const missing = await api.gql(doc, missingVars, { token: stranger.token });
+      expect(codesOf(hidden), doc).toEqual(['NOT_FOUND']);
+      expect(hidden.errors, doc).toEqual(missing.errors);
+      expect(hidden.sql, doc).toBe(missing.sql);
+    }
+    expect(await roleOf(member, c.id)).toBe('MEMBER');
+  });
+
   describe('the last owner', () => {
     it('cannot be demoted, removed or leave (LAST_OWNER), and nothing is written', async () => {
       const owner = await person();
