@@ -276,6 +276,29 @@ describe(`collective mutations (${dbKind})`, () => {
       expect(results.filter((r) => !r.errors)).toHaveLength(1);
       expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
     });
+    it('owners removing each other, or the last owner leaving while demoting the other, at the same time: clear codes, an owner always remains', async () => {
+      for (let round = 0; round < 3; round++) {
+        const a = await person();
+        const b = await person();
+        const c = await group([[a, 'OWNER'], [b, 'OWNER']]);
+        const removals = await Promise.all([
+          api.gql(REMOVE, { input: { membershipId: c.membershipOf(b) } }, { token: a.token }),
+          api.gql(REMOVE, { input: { membershipId: c.membershipOf(a) } }, { token: b.token }),
+        ]);
+        // The second to run finds its own membership gone: the collective is hidden from it now.
+        expect(removals.map(codesOf).sort()).toEqual([[], ['NOT_FOUND']]);
+        expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
+
+        const d = await group([[a, 'OWNER'], [b, 'OWNER']]);
+        const [left, demoted] = await Promise.all([
+          api.gql(LEAVE, { input: { collectiveId: d.gid } }, { token: a.token }),
+          api.gql(UPDATE_ROLE, { input: { membershipId: d.membershipOf(b), role: 'MEMBER' } }, { token: a.token }),
+        ]);
+        // Leave first: a is no longer a member (NOT_FOUND). Demotion first: a is the last owner (LAST_OWNER).
+        expect([[[], ['NOT_FOUND']], [['LAST_OWNER'], []]]).toContainEqual([codesOf(left), codesOf(demoted)]);
+        expect(await db.prisma.collectiveMembership.count({ where: { collectiveId: d.id, role: 'OWNER' } })).toBe(1);
+      }
+    });
   });
 
   describe('removeMember', () => {
