@@ -210,6 +210,14 @@ describe(`collective mutations (${dbKind})`, () => {
       [LEAVE, { input: { collectiveId: c.gid } }, { input: { collectiveId: missingCollective } }],
       [SET_CONSENT, { input: { collectiveId: c.gid, granted: true } }, { input: { collectiveId: missingCollective, granted: true } }],
     ];
+    // An invitation: hidden from a plain member as from a stranger.
+    const created = await api.gql(
+      `mutation($c: ID!) { createInvitation(input: { collectiveId: $c, language: "fr" }) { invitation { id } } }`,
+      { c: c.gid },
+      { token: owner.token },
+    );
+    const REVOKE = `mutation($input: RevokeInvitationInput!) { revokeInvitation(input: $input) { invitation { id status } } }`;
+    pairs.push([REVOKE, { input: { invitationId: created.data.createInvitation.invitation.id } }, { input: { invitationId: gid('Invitation', randomUUID()) } }]);
     for (const [doc, hiddenVars, missingVars] of pairs) {
       const hidden = await api.gql(doc, hiddenVars, { token: stranger.token });
       const missing = await api.gql(doc, missingVars, { token: stranger.token });
@@ -218,6 +226,13 @@ describe(`collective mutations (${dbKind})`, () => {
       expect(hidden.sql, doc).toBe(missing.sql);
     }
     expect(await roleOf(member, c.id)).toBe('MEMBER');
+    for (const p of [member, stranger]) {
+      const r = await api.gql(pairs[4][0], pairs[4][1], { token: p.token });
+      expect(codesOf(r)).toEqual(['NOT_FOUND']);
+    }
+    expect((await db.prisma.invitation.findUniqueOrThrow({ where: { id: rawId(created.data.createInvitation.invitation.id) } })).status).not.toBe('REVOKED');
+    // Its inviter revokes it.
+    expect((await api.gql(pairs[4][0], pairs[4][1], { token: owner.token })).errors).toBeUndefined();
   });
 
   describe('the last owner', () => {
