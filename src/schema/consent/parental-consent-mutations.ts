@@ -97,13 +97,15 @@ builder.mutationFields((t) => ({
         // one racing this grant waits for its commit (rows held FOR SHARE).
         const manages = await managesMemberOf(tx, parent.id, teenagerId);
         const already = (await tx.parentalConsent.count({ where: { parentId: parent.id, teenagerId } })) > 0;
-        // A teenager the parent may not act for looks exactly like one that does not exist.
-        if (!teen || teen.userType !== 'TEENAGER') throw notFound();
-        if (!manages && !already) {
+        const isTeen = teen?.userType === 'TEENAGER';
+        if (!isTeen || (!manages && !already)) {
           // Through a request: knowing its id (the teenager has it) is not enough, the mailed code is.
           if (!input.requestId) throw notFound();
+          // Checked whoever the id names: only a teenager has requests, so a missing user or a
+          // non-teenager finds none ('missing'), after the statements an unrelated teenager costs.
+          // A teenager the parent may not act for looks exactly like one that does not exist.
           const check = await checkConsentCode(tx, { requestId: input.requestId.id, teenagerId, parentId: parent.id, code: input.code ?? null, now: ctx.requestTime });
-          if (check.outcome === 'missing') throw notFound();
+          if (check.outcome === 'missing' || !isTeen) throw notFound();
           if (check.outcome === 'noCode') throw badInput('input.code: the code from the mail sent to the parent is required', { issues: [{ path: 'input.code', message: 'required with requestId' }] });
           if (check.outcome !== 'valid') return check;
         }
