@@ -143,7 +143,7 @@ describe(`HTTP edges and error logs (${dbKind})`, () => {
       [RECORD, { i: { ...base, mood: SECRET } }, /^Variable "\$i" got an invalid value at "i\.mood"; Value <redacted> does not exist in "AnalyticsMood" enum\.$/],
       [RECORD, { i: { ...base, messages: [{ messageIndex: SECRET, category: 'INSULTS' }] } }, /^Variable "\$i" got an invalid value at "i\.messages\[0\]\.messageIndex"; Int cannot represent non-integer value: <redacted>$/],
       // Our own scalar (LanguageCode) refusing the value: graphql-js wraps a coded error of ours.
-      [RECORD, { i: { ...base, language: SECRET } }, /^Variable "\$i" got an invalid value at "i\.language"; LanguageCode must be two lowercase letters, e\.g\. "fr"$/],
+      [RECORD, { i: { ...base, language: SECRET } }, /^Variable "\$i" got an invalid value at "i\.language"; LanguageCode must be an ISO 639-1 code in lower case, e\.g\. "fr"$/],
       ['query($f: AnalyticsSummaryFilter) { analyticsSummary(filter: $f) { k } }', { f: { since: SECRET } }, /^Variable "\$f" got an invalid value at "f\.since"; DateTime cannot represent an invalid date-time-string <redacted>\.$/],
       ['mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { loginId: 'a', origin: 'x', capabilities: { note: SECRET } } }, /^Variable "\$i" got an invalid value; Field "idp" of required type "IdentityProvider!" was not provided\.$/],
     ];

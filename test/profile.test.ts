@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp } from './helpers/app.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
-import { ISO_639_1, isCountryCode } from '../src/schema/users/validation.ts';
+import { ISO_639_1, isCountryCode } from '../src/input/fields.ts';
 import type { SessionScope, UserType } from '../src/generated/prisma/client.ts';
 
 const UPDATE = /* GraphQL */ `
@@ -81,10 +81,29 @@ describe(`updateProfile (${dbKind})`, () => {
     for (const [input, path] of cases) {
       const r = await api.gql(UPDATE, { input }, { token });
       expect(codesOf(r), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
-      // Scalar errors (LanguageCode) come from variable coercion, without issues.
+      // Scalar refusals (LanguageCode) come from variable coercion; they name the path too.
       if (r.errors![0].extensions!.issues) expect(r.errors![0].extensions!.issues).toEqual([expect.objectContaining({ path })]);
     }
     expect(await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(before);
+  });
+
+  it('signIn and updateProfile refuse a language that is not ISO 639-1 alike: the LanguageCode scalar, one check', async () => {
+    const { user, token } = await person();
+    const SIGN_IN = 'mutation($input: SignInInput!) { signIn(input: $input) { created } }';
+    const logins = await db.prisma.idpLogin.count();
+    for (const language of ['xx', 'qq', 'FR', 'fra']) {
+      const profile = await api.gql(UPDATE, { input: { language } }, { token });
+      const signIn = await api.gql(SIGN_IN, { input: { idp: 'MOCK_IDP', loginId: `new-${language}`, origin: 'web', language } });
+      expect(codesOf(profile), language).toEqual(['BAD_USER_INPUT']);
+      expect(codesOf(signIn), language).toEqual(['BAD_USER_INPUT']);
+      expect(profile.errors![0].extensions!.issues, language).toEqual([{ path: 'input.language', message: expect.stringContaining('ISO 639-1') }]);
+      expect(signIn.errors![0].extensions!.issues).toEqual(profile.errors![0].extensions!.issues);
+      // The same refusal written in the document rather than sent as a variable.
+      const literal = await api.gql(`mutation { updateProfile(input: { language: "${language}" }) { user { id } } }`, {}, { token });
+      expect(codesOf(literal), language).toEqual(['BAD_USER_INPUT']);
+    }
+    expect(await db.prisma.idpLogin.count()).toBe(logins);
+    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).language).toBe(user.language);
   });
 
   it('a parent can only be ADULT', async () => {

@@ -162,6 +162,95 @@ describe('fast read path under attack', () => {
     for (const q of qs) for (const v of Object.values(viewers)) await same(q, v);
   });
 
+  it('a whole operation whose tree statement fails answers as the ordinary path, and the statement runs once', async () => {
+    // A statement that fails on both databases: a table the statement reads is gone (renamed back after).
+    await db.prisma.$executeRawUnsafe('ALTER TABLE app.chat_session RENAME TO chat_session_gone');
+    try {
+      for (const [query, viewer] of [
+        ['{ me { conversations { edges { node { chatSessions { totalCount } } } } } }', viewers.owner],
+        ['{ users { edges { node { conversations { edges { node { chatSessions { totalCount } } } } } } } }', viewers.opAll],
+      ] as const) {
+        const r = await same(query, viewer);
+        expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+        // The ordinary execution that answers reuses the failure: no second try of the same statement.
+        expect(r.sqlLog.filter((s) => s.includes('chr(1)')), query).toHaveLength(1);
+      }
+    } finally {
+      await db.prisma.$executeRawUnsafe('ALTER TABLE app.chat_session_gone RENAME TO chat_session');
+    }
+  });
+
+  it('a whole operation reads its variables as the ordinary execution coerces them, `__proto__` included', async () => {
+    // yoga's executor drops a variable named __proto__ (a plain object's setter); graphql-js's
+    // coercion keeps it: the whole operation must read what the ordinary execution reads.
+    const query = 'query Q($__proto__: Int, $constructor: ConversationType) { me { conversations(first: $__proto__, type: $constructor) { totalCount edges { node { id } } } } }';
+    const variables = JSON.parse('{"__proto__": 1, "constructor": "INCIDENT"}') as Record<string, unknown>;
+    const before = await fastCount('me');
+    const r = await same(query, viewers.owner, variables);
+    expect(await fastCount('me')).toBe(before + 1);
+    // Not vacuous: first: 1 is not read, type: INCIDENT is (two of the owner's five conversations).
+    expect(r.data.me.conversations.edges).toHaveLength(2);
+  });
+
+  it('whole operations over every transport and operation choice answer as the ordinary path, in the same key order', async () => {
+    // Raw HTTP through both apps: status, content type and the body's JSON (key order included;
+    // the fast body's spacing is PostgreSQL's). SSE and multipart bodies: each JSON line compared.
+    const me = '{ me { id conversations(first: 3) { totalCount edges { cursor node { id title summary } } pageInfo { endCursor } } } }';
+    const body = (query: string, variables?: unknown, operationName?: string) => JSON.stringify({ query, variables, operationName });
+    const requests: { label: string; method?: string; url?: string; accept?: string; body?: string }[] = [
+      { label: 'graphql-response+json', body: body(me) },
+      { label: 'json', accept: 'application/json', body: body(me) },
+      { label: 'sse', accept: 'text/event-stream', body: body(me) },
+      { label: 'multipart', accept: 'multipart/mixed', body: body(me) },
+      { label: 'GET', method: 'GET', url: `?query=${encodeURIComponent(me)}` },
+      { label: 'operationName picks the fast one', body: body(`query A ${me} query B { __typename }`, undefined, 'A') },
+      { label: 'operationName picks the other', body: body(`query A ${me} query B { __typename }`, undefined, 'B') },
+      { label: 'no operationName among two', body: body(`query A ${me} query B { __typename }`) },
+      { label: 'unknown operationName', body: body(me, undefined, 'C') },
+      { label: 'missing required variable', body: body('query Q($n: Int!) { me { conversations(first: $n) { totalCount } } }', {}) },
+      { label: 'null for non-null', body: body('query Q($n: Int!) { me { conversations(first: $n) { totalCount } } }', { n: null }) },
+      { label: 'variable of the wrong type', body: body('query Q($n: Int!) { me { conversations(first: $n) { totalCount } } }', { n: '2' }) },
+      { label: '@skip on the root field', body: body('query Q($s: Boolean!) { me @skip(if: $s) { id } }', { s: true }) },
+      { label: 'fragment spread at the root', body: body('{ ...Q } fragment Q on Query { me { id } }') },
+      { label: 'alias on the root field', body: body('{ __typename: me { t: __typename id } }') },
+      { label: 'root __typename alongside', body: body('{ __typename me { id } }') },
+    ];
+    const norm = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.replace(/^(data: )?(\{[^]*\})\r?$/, (_, data, json) => (data ?? '') + JSON.stringify(JSON.parse(json))))
+        .filter((line) => !/^Content-Length/i.test(line))
+        .join('\n');
+    const send = async (app: typeof fast, r: (typeof requests)[number]) => {
+      const res = await app.app.yoga.fetch(`http://test.local/graphql${r.url ?? ''}`, {
+        method: r.method ?? 'POST',
+        headers: { authorization: `Bearer ${viewers.owner.token}`, accept: r.accept ?? 'application/graphql-response+json', 'content-type': 'application/json' },
+        body: r.body,
+      });
+      return { status: res.status, type: res.headers.get('content-type'), body: norm(await res.text()) };
+    };
+    const before = await fastCount('me');
+    for (const r of requests) expect(await send(fast, r), r.label).toEqual(await send(ordinary, r));
+    // Not vacuous: the first five and the chosen operation were answered fast.
+    expect(await fastCount('me')).toBeGreaterThanOrEqual(before + 6);
+  });
+
+  it('concurrent whole operations of different viewers: each gets its own answer (no state shared between requests)', async () => {
+    const cases = [viewers.owner, viewers.other, viewers.parent, viewers.admin, viewers.pending, viewers.opAll, viewers.opStar, viewers.anonymous].flatMap((v) => [
+      { v, query: meTree },
+      { v, query: usersTree },
+    ]);
+    const expected: ReturnType<typeof response>[] = [];
+    for (const c of cases) expected.push(response(await ordinary.gql(c.query, {}, { token: c.v.token, apiKey: c.v.apiKey })));
+    const before = (await fastCount('me')) + (await fastCount('users'));
+    for (let round = 0; round < 3; round++) {
+      const got = await Promise.all(cases.map((c) => fast.gql(c.query, {}, { token: c.v.token, apiKey: c.v.apiKey })));
+      got.forEach((r, i) => expect(JSON.stringify(response(r)), `${cases[i].v.name}: ${cases[i].query}`).toBe(JSON.stringify(expected[i])));
+    }
+    // Not vacuous: five signed-in users' `me` and two operators' `users`, three rounds, were answered fast.
+    expect((await fastCount('me')) + (await fastCount('users'))).toBe(before + 3 * 7);
+  });
+
   it('reads no argument it does not know: the schema declares exactly the arguments the statement applies', () => {
     for (const [name, known] of Object.entries(FAST_CONNECTION_ARGUMENTS)) {
       const [type, field] = name.split('.');

@@ -74,6 +74,21 @@ export function withoutEchoedValue(message: string, reason: string): string {
   return `${head[0].replace(/ got invalid value $/, ' got an invalid value')}${path}; ${redactedReason}`;
 }
 
+const REDACTED_VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got an invalid value(?: at "([^"]*)")?; /;
+
+/**
+ * A variable one of our scalars refused (LanguageCode), with `extensions.issues` like every other
+ * BAD_USER_INPUT: the path inside the variables (`input.language`), and the scalar's reason.
+ */
+function scalarRefusal(message: string, reason: string, located: GraphQLError): GraphQLError {
+  const at = REDACTED_VARIABLE.exec(message);
+  const path = at ? (at[2] ?? at[1]).replace(/\[(\d+)\]/g, '.$1') : undefined;
+  return new GraphQLError(message, {
+    nodes: located.nodes,
+    extensions: path ? { ...located.extensions, issues: [{ path, message: reason }] } : located.extensions,
+  });
+}
+
 /**
  * A refusal of the document before execution that its author left without a code (graphql-armor's
  * alias limit, a subscription on a schema without subscriptions): GRAPHQL_VALIDATION_FAILED, like
@@ -112,7 +127,7 @@ export function createErrorMasking(processLog: Logger) {
       // A scalar of ours refusing a variable (LanguageCode): graphql-js still echoes the value.
       const shown =
         located && !located.path && VARIABLE_PREFIX.test(located.message)
-          ? new GraphQLError(withoutEchoedValue(located.message, original.message), { nodes: located.nodes, extensions: located.extensions })
+          ? scalarRefusal(withoutEchoedValue(located.message, original.message), original.message, located)
           : (located ?? original);
       logger().debug(summary(shown), 'client error');
       return shown;

@@ -4,7 +4,7 @@
 // else French; placeholders are {name}.
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { DEFAULT_LANGUAGE, pickWithFallback } from '../schema/content/localized-content.ts';
-import { SUPPORTED_LANGUAGES } from '../schema/users/validation.ts';
+import { SUPPORTED_LANGUAGES } from '../input/fields.ts';
 import { CONTENT_FILES, LocalizedFile, readContentFile } from '../seed/content.ts';
 import { defaultContentDir } from '../seed/index.ts';
 

@@ -30,14 +30,26 @@ function allVisible(value: unknown): boolean {
  * answer (switched off, unsupported selection or viewer, or a hidden object in the tree).
  * When operation.ts answers the whole operation (`wholeOperation` holds this field), the value is
  * the subtree's JSON text instead (a FastText), and a hidden object throws NotFast so the
- * resolver does not go on to the ordinary reads: the ordinary execution that follows then learns
- * the outcome here without a second statement.
+ * resolver does not go on to the ordinary reads. Whatever the whole-operation statement gave (its
+ * JSON, or its error) is kept for the request: the ordinary execution that follows reads it
+ * there, and the statement never runs twice (a failing or timing-out one would otherwise cost
+ * the database twice, and a hidden tree would be read again).
  */
 export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
   const outcome = (o: ReadPathOutcome) => ctx.onReadPath?.(root, o);
   if (!ctx.config.fastReadPath) return outcome('off');
   const node = info.fieldNodes[0];
-  if (hiddenBefore.get(ctx) === node) return outcome('hidden');
+  const whole = wholeOperation.get(ctx) === node;
+  const before = settled.get(ctx);
+  if (before?.node === node && !whole) {
+    // The same field, same variables: the statement already ran for this request.
+    if ('error' in before) throw before.error;
+    const result = before.text === null ? null : JSON.parse(before.text);
+    if (!allVisible(result)) return outcome('hidden');
+    // Counted as fast when the whole operation read it.
+    if (!before.counted) outcome('fast');
+    return result;
+  }
   let statement;
   try {
     statement = compileRead(root, ctx, info);
@@ -45,18 +57,22 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
     if (err instanceof Unsupported) return outcome(err.reason);
     throw err;
   }
-  const whole = wholeOperation.get(ctx) === node;
   // As text for a whole operation: PostgreSQL's JSON goes into the response as it is.
   const sql = whole ? `SELECT result::text AS result FROM (${statement.sql}) fast` : statement.sql;
   // On the operation's server: a replica for a query outside the viewer's read-your-writes window.
-  const [row] = await ctx.db.queryOn<{ result: unknown }>(ctx.prisma, sql, statement.params);
+  let row;
+  try {
+    [row] = await ctx.db.queryOn<{ result: unknown }>(ctx.prisma, sql, statement.params);
+  } catch (error) {
+    if (whole) settled.set(ctx, { node, error });
+    throw error;
+  }
   const result = row ? row.result : null;
   if (whole) {
-    const json = result === null ? 'null' : withoutMarks(result as string);
-    if (json === undefined) {
-      hiddenBefore.set(ctx, node);
-      throw new NotFast();
-    }
+    const text = result as string | null;
+    const json = text === null ? 'null' : withoutMarks(text);
+    settled.set(ctx, { node, text, counted: json !== undefined });
+    if (json === undefined) throw new NotFast();
     outcome('fast');
     return new FastText(json);
   }
@@ -67,8 +83,11 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
 
 /** The field node a whole-operation read is answering, per request (set by operation.ts). */
 export const wholeOperation = new WeakMap<Context, FieldNode>();
-/** The field node whose fast statement found a hidden object, per request: not run twice. */
-const hiddenBefore = new WeakMap<Context, FieldNode>();
+/**
+ * The whole-operation statement of a request, once it ran: its JSON text (with MARKs; null: no
+ * row) and whether it was counted fast, or the error it failed with.
+ */
+const settled = new WeakMap<Context, { node: FieldNode; text: string | null; counted: boolean } | { node: FieldNode; error: unknown }>();
 
 /** A fast result as JSON text, without MARK keys: the field's value exactly as the response writes it. */
 export class FastText {

@@ -6,8 +6,11 @@
 // (another root field, a directive, a refused scope, a hidden object, an error) runs the ordinary
 // execution, which answers exactly as it would have: the probe leaves no state but the memo that
 // spares a second statement.
-import { getArgumentValues, getOperationAST, getVariableValues, Kind, type ExecutionArgs, type ExecutionResult, type FieldNode, type GraphQLResolveInfo } from 'graphql';
+import { getArgumentValues, getOperationAST, Kind, type ExecutionArgs, type ExecutionResult, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+// yoga's executor: its variable coercion, so the whole operation reads the variables the ordinary
+// execution would (graphql-js's own differs: a variable named `__proto__` is kept there, dropped here).
+import { getVariableValues } from '@graphql-tools/executor';
 import type { Context } from '../context.ts';
 import { compileRead, Unsupported, type FastRoot } from './compile.ts';
 import { FastText, wholeOperation } from './index.ts';
@@ -54,8 +57,10 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
   const queryType = schema.getQueryType();
   const field = queryType?.getFields()[root];
   if (!queryType || !field?.resolve) return undefined;
-  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
-  if (variables.errors) return undefined;
+  // As yoga's executor coerces them (and with its error bound): refused ones are its to report.
+  const coercion = getVariableValues(schema, operation.variableDefinitions ?? [], args.variableValues ?? {}, { maxErrors: 50 });
+  if (coercion.errors) return undefined;
+  const variables = coercion.variableValues.coerced;
   const key = node.alias?.value ?? node.name.value;
   const info: GraphQLResolveInfo = {
     fieldName: root,
@@ -67,7 +72,7 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
     fragments: Object.fromEntries(args.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d]] : []))),
     rootValue: args.rootValue,
     operation,
-    variableValues: variables.coerced,
+    variableValues: variables,
   };
   // Not compilable (a field, argument, fragment or viewer it does not know): the ordinary
   // execution, whose resolver counts the reason; nothing ran yet.
@@ -80,7 +85,7 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
   wholeOperation.set(ctx, node);
   let value: unknown;
   try {
-    value = await field.resolve(args.rootValue, getArgumentValues(field, node, variables.coerced), ctx, info);
+    value = await field.resolve(args.rootValue, getArgumentValues(field, node, variables), ctx, info);
   } catch {
     // A refused scope, the complexity limit, a hidden object (NotFast), a database error: the
     // ordinary execution raises (or answers) it in its own words.

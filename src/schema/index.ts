@@ -1,30 +1,23 @@
-// Imports every domain file (each registers its types and fields), then builds the schema.
+// Imports every area (each registers its types and fields), then builds the schema.
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from '../builder.ts';
 import { installFastFields } from '../read-path/index.ts';
+// Shared enums, then one line per area (each area's index.ts imports its types, then its mutations).
 import './enums.ts';
-import './system/health.ts';
-import './system/nodes.ts';
-import './users/user.ts';
-import './users/session.ts';
-import './users/parental-consent.ts';
-import './conversations/conversation.ts';
-import './conversations/chat-session.ts';
-import './collectives/collective.ts';
-import './collectives/membership.ts';
-import './collectives/invitation.ts';
-import './flags/feature-flag.ts';
-import './content/localized-content.ts';
-import './feedback/feedback.ts';
-import './sessions/mutations.ts';
-import './users/mutations.ts';
-import './collectives/mutations.ts';
-import './conversations/mutations.ts';
-import './operators/mutations.ts';
+import './system/index.ts';
+import './users/index.ts';
+import './sessions/index.ts';
+import './consent/index.ts';
+import './conversations/index.ts';
+import './feedback/index.ts';
+import './collectives/index.ts';
+import './flags/index.ts';
+import './content/index.ts';
+import './operators/index.ts';
 import './search/index.ts';
 import './messages/index.ts';
 import './analytics/index.ts';
-import './notifications/mailbox.ts';
+import './notifications/index.ts';
 import './subscriptions/index.ts';
 
 export const schema = builder.toSchema();

@@ -5,7 +5,7 @@ import { analyticsSummary, type AnalyticsSummaryResult } from '../../analytics/s
 import type { PublishedCell } from '../../analytics/suppression.ts';
 import { CollectiveNode } from '../collectives/collective.ts';
 import { hasPermission, isManagerOf } from '../../auth/caller.ts';
-import { decodedGlobalId, parseInput } from '../arguments.ts';
+import { check, rowId } from '../../input/fields.ts';
 
 const AnalyticsCount = builder.objectRef<PublishedCell>('AnalyticsCount').implement({
   description: 'One published cell: the conversations that have this value. Values with fewer than k teenagers, none, or withheld to protect another cell are not listed.',
@@ -72,31 +72,31 @@ const AnalyticsSummary = builder.objectRef<AnalyticsSummaryResult>('AnalyticsSum
   }),
 });
 
-const AnalyticsSummaryFilter = builder.inputType('AnalyticsSummaryFilter', {
-  description: 'Which recordings analyticsSummary aggregates: one collective or all of them, within a period.',
-  fields: (t) => ({
-    collectiveId: t.globalID({
-      required: false,
-      description:
-        'One collective\'s view (conversations of teenagers who belonged to it or to a collective under it when first recorded, in groups of at least k teenagers; a FAMILY collective\'s view is always empty). Its OWNERs and ADMINs, or operators with analytics:read.',
-    }),
-    since: t.field({ type: 'DateTime', required: false, description: 'Conversations started at or after this instant. Platform view only.' }),
-    until: t.field({ type: 'DateTime', required: false, description: 'Conversations started before this instant. Platform view only.' }),
-  }),
-});
-
-const filterSchema = z
-  .object({
-    collectiveId: decodedGlobalId('Collective').transform((g) => g.id.toLowerCase()).nullish(),
-    since: z.date().nullish(),
-    until: z.date().nullish(),
-  })
+/** The rules across the filter's fields; each field's own rule is on the field. */
+const filterRules = z
+  .looseObject({ collectiveId: z.unknown().optional(), since: z.date().nullish(), until: z.date().nullish() })
   .refine((f) => !(f.collectiveId && (f.since || f.until)), {
     // Two overlapping windows would subtract into a window small enough to single out a teenager.
     message: 'since and until are for the platform view only: a collective\'s view always covers all its analytics',
     path: ['since'],
   })
   .refine((f) => !(f.since && f.until && f.since >= f.until), { message: 'must be before until', path: ['since'] });
+
+const AnalyticsSummaryFilter = builder.inputType('AnalyticsSummaryFilter', {
+  description: 'Which recordings analyticsSummary aggregates: one collective or all of them, within a period.',
+  fields: (t) => ({
+    collectiveId: t.globalID({
+      for: CollectiveNode,
+      required: false,
+      validate: rowId('Collective'),
+      description:
+        'One collective\'s view (conversations of teenagers who belonged to it or to a collective under it when first recorded, in groups of at least k teenagers; a FAMILY collective\'s view is always empty). Its OWNERs and ADMINs, or operators with analytics:read.',
+    }),
+    since: t.field({ type: 'DateTime', required: false, description: 'Conversations started at or after this instant. Platform view only.' }),
+    until: t.field({ type: 'DateTime', required: false, description: 'Conversations started before this instant. Platform view only.' }),
+  }),
+  validate: check(filterRules),
+});
 
 builder.queryField('analyticsSummary', (t) =>
   t.field({
@@ -107,7 +107,7 @@ builder.queryField('analyticsSummary', (t) =>
     authScopes: { operator: 'analytics:read', session: 'FULL' },
     args: { filter: t.arg({ type: AnalyticsSummaryFilter, required: false }) },
     resolve: async (_root, args, ctx) => {
-      const filter = parseInput(filterSchema, args.filter ?? {}, 'filter');
+      const filter = { collectiveId: args.filter?.collectiveId?.id, since: args.filter?.since, until: args.filter?.until };
       const operator = hasPermission(ctx, 'analytics:read');
       if (!filter.collectiveId && !operator) throw forbidden('The platform-wide view needs an API key holding analytics:read');
       // A teenager who manages a collective (a club they created) is one of its contributors and a

@@ -3,9 +3,10 @@ import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import * as E from '../../generated/prisma/enums.ts';
 import { recordConversationAnalytics } from '../../analytics/record.ts';
-import { languageCode, optionalText } from '../users/validation.ts';
+import { optionalText, rowId } from '../../input/fields.ts';
+import { ConversationNode } from '../conversations/conversation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
-import { decodedGlobalId, parseInput } from '../arguments.ts';
+import { parseInput } from '../arguments.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { operatorKey } from '../../auth/caller.ts';
 
@@ -34,7 +35,7 @@ const AnswerTypeInput = item('CategorizedAnswerTypeInput', 'answerType', AnswerT
 const RecordConversationAnalyticsInput = builder.inputType('RecordConversationAnalyticsInput', {
   description: 'Input of recordConversationAnalytics: what the chatbot extracted from one conversation (categories, moods, strategies, answer types).',
   fields: (t) => ({
-    conversationId: t.globalID({ required: true, description: 'Global ID of the conversation analysed.' }),
+    conversationId: t.globalID({ for: ConversationNode, required: true, description: 'Global ID of the conversation analysed.', validate: rowId('Conversation') }),
     chatbotVersion: t.string({
       required: true,
       description: `The chatbot version that extracted these analytics: 1 to ${L.chatbotVersionMax} characters of letters, digits, ".", "_", "+" and "-". Recording again with the same conversation and version replaces the earlier recording.`,
@@ -69,12 +70,11 @@ const items = <T extends z.ZodRawShape>(shape: T, keyOf: (row: z.output<z.ZodObj
     });
 
 const schema = z.object({
-  conversationId: decodedGlobalId('Conversation').transform((g) => g.id.toLowerCase()),
   chatbotVersion: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, ".", "_", "+" and "-", starting with a letter or digit')
     .max(L.chatbotVersionMax, `at most ${L.chatbotVersionMax} characters`),
-  language: languageCode,
+  language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
   bullyingMessage: optionalText(L.freeTextMax).nullish().transform((v) => v ?? null),
   summary: optionalText(L.freeTextMax).nullish().transform((v) => v ?? null),
   mood: z.enum(E.AnalyticsMood).nullish().transform((v) => v ?? null),
@@ -106,7 +106,7 @@ builder.mutationField('recordConversationAnalytics', (t) =>
     args: { input: t.arg({ type: RecordConversationAnalyticsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...parseInput(schema, args.input), conversationId: args.input.conversationId.id };
       const recorded = await inTransaction(ctx, async (tx) => {
         const result = await recordConversationAnalytics(tx, input);
         if (!result) throw notFound();

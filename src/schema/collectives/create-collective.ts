@@ -3,10 +3,11 @@ import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { CollectiveTypeEnum } from '../enums.ts';
 import { CollectiveNode } from './collective.ts';
-import { displayName, globalUuid } from './rules.ts';
+import { displayName } from './rules.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { parseInput } from '../arguments.ts';
 import { changed, isManagerRole, signedIn } from '../../auth/caller.ts';
+import { rowId } from '../../input/fields.ts';
 
 const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
   description: 'Input of createCollective: its name, type and optional parent collective.',
@@ -14,6 +15,7 @@ const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
     name: t.string({ required: true, description: 'Trimmed; 1 to 120 characters.' }),
     type: t.field({ type: CollectiveTypeEnum, required: true }),
     parentId: t.globalID({
+      validate: rowId('Collective'),
       for: CollectiveNode,
       required: false,
       description: 'Makes the new collective a child of this one (e.g. a class in a school): you must be its OWNER or ADMIN.',
@@ -24,7 +26,6 @@ const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
 const schema = z.object({
   name: displayName,
   type: z.enum(['FAMILY', 'CLASS', 'SCHOOL', 'OTHER']),
-  parentId: globalUuid.nullish(),
 });
 
 interface Result {
@@ -55,7 +56,7 @@ builder.mutationField('createCollective', (t) =>
     args: { input: t.arg({ type: CreateCollectiveInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...parseInput(schema, args.input), parentId: args.input.parentId?.id ?? null };
       const result = await inTransaction(ctx, async (tx) => {
         if (input.parentId) {
           const mine = await tx.collectiveMembership.findUnique({

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import { builder } from '../../builder.ts';
 import { generateToken, hashToken } from '../../auth/tokens.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { AgeClassEnum } from '../enums.ts';
 import { CollectiveNode } from './collective.ts';
-import { displayName, globalUuid } from './rules.ts';
+import { displayName } from './rules.ts';
+import { rowId } from '../../input/fields.ts';
 import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { parseInput } from '../arguments.ts';
@@ -13,7 +14,7 @@ import { isManagerRole, signedIn } from '../../auth/caller.ts';
 const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
   description: 'Input of createInvitation: the collective, the age class it admits, its label and language, its usage limit and expiry.',
   fields: (t) => ({
-    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+    collectiveId: t.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }),
     ageClass: t.field({
       type: AgeClassEnum,
       required: false,
@@ -35,9 +36,8 @@ const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
 
 const schemaAt = (now: Date) =>
   z.object({
-    collectiveId: globalUuid,
     ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
-    language: z.string().regex(LANGUAGE_PATTERN),
+    language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
     label: displayName.nullish(),
     usageLimit: z.number().int().min(1).max(MAX_USAGE_LIMIT).nullish(),
     expiresAt: z
@@ -74,7 +74,7 @@ builder.mutationField('createInvitation', (t) =>
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
       const now = ctx.requestTime;
-      const input = parseInput(schemaAt(now), args.input);
+      const input = { ...parseInput(schemaAt(now), args.input), collectiveId: args.input.collectiveId.id };
       const token = generateToken();
       const invitation = await inTransaction(ctx, async (tx) => {
         const mine = await tx.collectiveMembership.findUnique({

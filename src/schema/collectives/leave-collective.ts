@@ -1,21 +1,18 @@
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { CollectiveNode } from './collective.ts';
-import { deleteMembership, globalUuid, lockAsMember } from './rules.ts';
+import { deleteMembership, lockAsMember } from './rules.ts';
 import { changed, currentSession, signedIn } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
+import { rowId } from '../../input/fields.ts';
 
 const LeaveCollectiveInput = builder.inputType('LeaveCollectiveInput', {
   description: 'Input of leaveCollective.',
   fields: (t) => ({
-    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+    collectiveId: t.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }),
   }),
 });
-
-const schema = z.object({ collectiveId: globalUuid });
 
 interface Result {
   collectiveId: string;
@@ -50,7 +47,7 @@ builder.mutationField('leaveCollective', (t) =>
     args: { input: t.arg({ type: LeaveCollectiveInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { collectiveId: args.input.collectiveId.id };
       const { membershipId, session } = await inTransaction(ctx, async (tx) => {
         const me = await lockAsMember(tx, input.collectiveId, user.id);
         await deleteMembership(

@@ -1,22 +1,19 @@
 import { afterCommit } from '../../events/after-commit.ts';
 import { collectiveActivity } from '../../events/topics.ts';
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
 import { CollectiveNode } from './collective.ts';
-import { deleteMembership, globalUuid, lockMembershipWithActor, mayManage, MembershipRef } from './rules.ts';
+import { deleteMembership, lockMembershipWithActor, mayManage, MembershipRef } from './rules.ts';
 import { changed, currentSession, signedIn } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
+import { rowId } from '../../input/fields.ts';
 
 const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
   description: 'Input of removeMember: the membership to end.',
   fields: (t) => ({
-    membershipId: t.globalID({ for: MembershipRef, required: true }),
+    membershipId: t.globalID({ for: MembershipRef, required: true, validate: rowId('CollectiveMembership') }),
   }),
 });
-
-const schema = z.object({ membershipId: globalUuid });
 
 interface Result {
   removedMembershipId: string;
@@ -59,7 +56,7 @@ builder.mutationField('removeMember', (t) =>
     args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { membershipId: args.input.membershipId.id };
       const { target, session } = await inTransaction(ctx, async (tx) => {
         const { me, target } = await lockMembershipWithActor(tx, input.membershipId, user.id);
         if (target.userId !== user.id && !mayManage(me.role, target.role)) {

@@ -1,19 +1,16 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { globalUuid, InvitationRef } from './rules.ts';
+import { InvitationRef } from './rules.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { MANAGER_ROLES, signedIn } from '../../auth/caller.ts';
+import { rowId } from '../../input/fields.ts';
 
 const RevokeInvitationInput = builder.inputType('RevokeInvitationInput', {
   description: 'Input of revokeInvitation.',
   fields: (t) => ({
-    invitationId: t.globalID({ for: InvitationRef, required: true }),
+    invitationId: t.globalID({ for: InvitationRef, required: true, validate: rowId('Invitation') }),
   }),
 });
-
-const schema = z.object({ invitationId: globalUuid });
 
 const RevokeInvitationPayload = builder.objectRef<{ invitationId: string }>('RevokeInvitationPayload').implement({
   description: 'Result of revokeInvitation: the invitation, now REVOKED.',
@@ -36,7 +33,7 @@ builder.mutationField('revokeInvitation', (t) =>
     args: { input: t.arg({ type: RevokeInvitationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { invitationId: args.input.invitationId.id };
       await inTransaction(ctx, async (tx) => {
         // Found only when it is yours to revoke (its inviter, or an OWNER or ADMIN of its collective):
         // plain members and strangers do not see invitations, and a hidden one costs the one

@@ -18,9 +18,6 @@ function nodeRefOf(model: 'Invitation' | 'CollectiveMembership') {
 export const InvitationRef = nodeRefOf('Invitation');
 export const MembershipRef = nodeRefOf('CollectiveMembership');
 
-/** A decoded Relay global ID (`t.globalID({ for })` checked its type) whose id must be a UUID. */
-export const globalUuid = z.object({ id: z.guid('not a valid id') }).transform((g) => g.id);
-
 /** A display name: trimmed, 1 to 120 characters (the column's width). */
 export const displayName = z.string().trim().min(1, 'must not be empty').max(120, 'at most 120 characters');
 

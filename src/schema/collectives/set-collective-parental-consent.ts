@@ -4,20 +4,21 @@ import { forbidden } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/rules.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
 import { CollectiveNode } from './collective.ts';
-import { globalUuid, lockAsMember } from './rules.ts';
+import { lockAsMember } from './rules.ts';
 import { changed, currentSession, signedIn } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { parseInput } from '../arguments.ts';
+import { rowId } from '../../input/fields.ts';
 
 const SetCollectiveParentalConsentInput = builder.inputType('SetCollectiveParentalConsentInput', {
   description: 'Input of setCollectiveParentalConsent: the collective and whether it holds parental consent for its teenagers.',
   fields: (t) => ({
-    collectiveId: t.globalID({ for: CollectiveNode, required: true }),
+    collectiveId: t.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }),
     granted: t.boolean({ required: true }),
   }),
 });
 
-const schema = z.object({ collectiveId: globalUuid, granted: z.boolean() });
+const schema = z.object({ granted: z.boolean() });
 
 const SetCollectiveParentalConsentPayload = builder
   .objectRef<{ collectiveId: string; sessionId: string }>('SetCollectiveParentalConsentPayload')
@@ -45,7 +46,7 @@ builder.mutationField('setCollectiveParentalConsent', (t) =>
     args: { input: t.arg({ type: SetCollectiveParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...parseInput(schema, args.input), collectiveId: args.input.collectiveId.id };
       const session = await inTransaction(ctx, async (tx) => {
         const me = await lockAsMember(tx, input.collectiveId, user.id);
         if (me.role !== 'OWNER') throw forbidden('Only an owner can change the parental consent of a collective');

@@ -4,21 +4,21 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
 import { MembershipRoleEnum } from '../enums.ts';
-import { globalUuid, lastOwner, lockMembershipWithActor, mayManage, MembershipRef, ownerCount } from './rules.ts';
+import { lastOwner, lockMembershipWithActor, mayManage, MembershipRef, ownerCount } from './rules.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { parseInput } from '../arguments.ts';
 import { changed, signedIn } from '../../auth/caller.ts';
+import { rowId } from '../../input/fields.ts';
 
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
   description: 'Input of updateMemberRole: the membership and its new role.',
   fields: (t) => ({
-    membershipId: t.globalID({ for: MembershipRef, required: true }),
+    membershipId: t.globalID({ for: MembershipRef, required: true, validate: rowId('CollectiveMembership') }),
     role: t.field({ type: MembershipRoleEnum, required: true }),
   }),
 });
 
 const schema = z.object({
-  membershipId: globalUuid,
   role: z.enum(['OWNER', 'ADMIN', 'MEMBER']),
 });
 
@@ -42,7 +42,7 @@ builder.mutationField('updateMemberRole', (t) =>
     args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...parseInput(schema, args.input), membershipId: args.input.membershipId.id };
       const target = await inTransaction(ctx, async (tx) => {
         const { me, target } = await lockMembershipWithActor(tx, input.membershipId, user.id);
         const self = target.userId === user.id;

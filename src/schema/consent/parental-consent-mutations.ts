@@ -1,38 +1,34 @@
 import { limitAttempt } from '../../rate-limit/limits.ts';
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { appError, badInput, ErrorCode, forbidden, notFound } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/rules.ts';
 import { checkConsentCode, type CodeCheck } from '../../consent/grant-with-code.ts';
 import { isVerifiedAdult } from '../../consent/verified-adult.ts';
+import { rowId } from '../../input/fields.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
 import { isVisible } from '../../visibility.ts';
 import { changed, signedIn } from '../../auth/caller.ts';
 import { managesMemberOf } from '../collectives/rules.ts';
-import { decodedGlobalId, parseInput } from '../arguments.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput', {
   description: 'Input of grantParentalConsent: the teenager, the request and the one-time code the parent received by mail.',
   fields: (t) => ({
-    teenagerId: t.globalID({ required: true, for: UserNode }),
+    teenagerId: t.globalID({ required: true, for: UserNode, validate: rowId('User') }),
     requestId: t.globalID({
       required: false,
       for: AuthorizationRequestNode,
+      validate: rowId('ParentalAuthorizationRequest'),
       description: "The teenager's open request, when you do not manage a collective they belong to (from the link in the mail).",
     }),
     code: t.string({
       required: false,
       description:
         'With requestId: the one-time code mailed to the parent contact (10 characters; case, spaces and hyphens ignored). Five wrong codes lock the request.',
+      validate: { maxLength: [64, { message: 'at most 64 characters' }] },
     }),
   }),
-});
-const grantSchema = z.object({
-  teenagerId: decodedGlobalId('User'),
-  requestId: decodedGlobalId('ParentalAuthorizationRequest').nullish(),
-  code: z.string().max(64, 'at most 64 characters').nullish(),
 });
 
 const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenagerId: string }>('GrantParentalConsentPayload').implement({
@@ -49,9 +45,8 @@ const GrantParentalConsentPayload = builder.objectRef<{ parentId: string; teenag
 
 const RevokeParentalConsentInput = builder.inputType('RevokeParentalConsentInput', {
   description: 'Input of revokeParentalConsent: the teenager whose consent you withdraw.',
-  fields: (t) => ({ teenagerId: t.globalID({ required: true, for: UserNode }) }),
+  fields: (t) => ({ teenagerId: t.globalID({ required: true, for: UserNode, validate: rowId('User') }) }),
 });
-const revokeSchema = z.object({ teenagerId: decodedGlobalId('User') });
 
 const RevokeParentalConsentPayload = builder.objectRef<{ teenagerId: string; revoked: boolean }>('RevokeParentalConsentPayload').implement({
   description: 'Result of revokeParentalConsent: whether a consent was revoked, and the teenager for client caches.',
@@ -83,7 +78,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const { user: parent } = signedIn(ctx);
       if (!isVerifiedAdult(parent)) throw forbidden('Only parents give parental consent');
-      const input = parseInput(grantSchema, args.input);
+      const input = args.input;
       const teenagerId = input.teenagerId.id;
       // Code attempts (a request id given) are budgeted per parent and per address, on top of the
       // request's own lock after five wrong codes: guessing across many requests is slowed too.
@@ -143,7 +138,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user: parent } = signedIn(ctx);
-      const teenagerId = parseInput(revokeSchema, args.input).teenagerId.id;
+      const teenagerId = args.input.teenagerId.id;
       const revoked = await inTransaction(ctx, async (tx) => {
         const { count } = await tx.parentalConsent.deleteMany({ where: { parentId: parent.id, teenagerId } });
         if (count) await refreshSessionScopes(tx, [teenagerId], ctx.requestTime);

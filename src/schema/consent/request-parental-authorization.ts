@@ -1,6 +1,6 @@
 import { limitAttempt } from '../../rate-limit/limits.ts';
 import { z } from 'zod';
-import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import { builder } from '../../builder.ts';
 import { appError, ErrorCode, forbidden } from '../../errors.ts';
 import { deliverConsentCode, enqueueConsentCode } from '../../notifications/outbox.ts';
 import { mailLanguage } from '../../notifications/templates.ts';
@@ -38,7 +38,7 @@ export const MAX_OPEN_REQUESTS = 3;
 
 const schema = z.object({
   parentContact: z.string().trim().pipe(z.email('an e-mail address').max(255).transform((s) => s.toLowerCase())),
-  language: z.string().regex(LANGUAGE_PATTERN).nullish(),
+  language: z.string().nullish(), // the LanguageCode scalar checked it (ISO 639-1)
 });
 
 builder.mutationField('requestParentalAuthorization', (t) =>

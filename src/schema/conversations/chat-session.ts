@@ -1,7 +1,7 @@
 import { builder } from '../../builder.ts';
 import { canSeeChatSession } from './auth.ts';
 
-builder.prismaNode('ChatSession', {
+export const ChatSessionNode = builder.prismaNode('ChatSession', {
   id: { field: 'id' },
   description: 'One sitting within a conversation; its id is also the companion agent thread id.',
   authScopes: (session, ctx) => canSeeChatSession(session, ctx),

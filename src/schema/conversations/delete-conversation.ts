@@ -1,26 +1,23 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
 import { deleteConversation, findOwnConversation } from './rules.ts';
-import { globalId, toGlobalId } from './ids.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { signedIn } from '../../auth/caller.ts';
+import { rowId } from '../../input/fields.ts';
+import { ConversationNode } from './conversation.ts';
 
 const DeleteConversationInput = builder.inputType('DeleteConversationInput', {
   description: 'Input of deleteConversation.',
   fields: (t) => ({
-    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
+    conversationId: t.globalID({ for: ConversationNode, required: true, description: 'Global ID of one of your conversations.', validate: rowId('Conversation') }),
   }),
 });
-
-const schema = z.object({ conversationId: globalId('Conversation') });
 
 const DeleteConversationPayload = builder.objectRef<{ deletedConversationId: string; ownerId: string }>('DeleteConversationPayload').implement({
   description: 'What deleteConversation changed: the id to evict from a client cache, and the owner to refresh.',
   fields: (t) => ({
-    deletedConversationId: t.exposeID('deletedConversationId', { description: 'The global ID the conversation had.' }),
+    deletedConversationId: t.globalID({ description: 'The global ID the conversation had.', resolve: (p) => ({ type: 'Conversation', id: p.deletedConversationId }) }),
     owner: t.prismaField({
       type: 'User',
       description:
@@ -39,7 +36,7 @@ builder.mutationField('deleteConversation', (t) =>
     args: { input: t.arg({ type: DeleteConversationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const { conversationId } = parseInput(schema, args.input);
+      const conversationId = args.input.conversationId.id;
       await inTransaction(ctx, async (tx) => {
         await findOwnConversation(tx, user.id, conversationId);
         // Gone between the check and the delete: a concurrent delete won.
@@ -48,7 +45,7 @@ builder.mutationField('deleteConversation', (t) =>
       // Never throws and is bounded in time: a store that is down leaves the work to the outbox worker.
       await deleteConversationMessages(ctx, conversationId);
       ctx.loaders.conversationOwner.clear(conversationId);
-      return { deletedConversationId: toGlobalId('Conversation', conversationId), ownerId: user.id };
+      return { deletedConversationId: conversationId, ownerId: user.id };
     },
   }),
 );

@@ -1,20 +1,17 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { conversationTitle, updateOwnConversation } from './rules.ts';
-import { globalId } from './ids.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { signedIn } from '../../auth/caller.ts';
+import { check, rowId } from '../../input/fields.ts';
+import { ConversationNode } from './conversation.ts';
 
 const RenameConversationInput = builder.inputType('RenameConversationInput', {
   description: 'Input of renameConversation.',
   fields: (t) => ({
-    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
-    title: t.string({ required: true, description: 'Trimmed, 1 to 200 characters.' }),
+    conversationId: t.globalID({ for: ConversationNode, required: true, description: 'Global ID of one of your conversations.', validate: rowId('Conversation') }),
+    title: t.string({ required: true, description: 'Trimmed, 1 to 200 characters.', validate: check(conversationTitle) }),
   }),
 });
-
-const schema = z.object({ conversationId: globalId('Conversation'), title: conversationTitle });
 
 const RenameConversationPayload = builder.objectRef<{ conversationId: string }>('RenameConversationPayload').implement({
   description: 'Result of renameConversation: the conversation with its new title.',
@@ -34,7 +31,7 @@ builder.mutationField('renameConversation', (t) =>
     args: { input: t.arg({ type: RenameConversationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const { conversationId, title } = parseInput(schema, args.input);
+      const { conversationId: { id: conversationId }, title } = args.input;
       await inTransaction(ctx, (tx) => updateOwnConversation(tx, user.id, conversationId, { title }));
       ctx.loaders.conversationOwner.prime(conversationId, user.id);
       return { conversationId };

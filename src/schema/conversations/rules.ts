@@ -4,7 +4,7 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { enqueueMessageDeletion } from '../../messages/outbox.ts';
 import { notFound } from '../../errors.ts';
-import { boundedText } from '../users/validation.ts';
+import { boundedText } from '../../input/fields.ts';
 
 type Tx = Prisma.TransactionClient;
 

@@ -1,19 +1,16 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { updateOwnConversation } from './rules.ts';
-import { globalId } from './ids.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { signedIn } from '../../auth/caller.ts';
+import { rowId } from '../../input/fields.ts';
+import { ConversationNode } from './conversation.ts';
 
 const StartChatSessionInput = builder.inputType('StartChatSessionInput', {
   description: 'Input of startChatSession: one of your conversations.',
   fields: (t) => ({
-    conversationId: t.id({ required: true, description: 'Global ID of one of your conversations.' }),
+    conversationId: t.globalID({ for: ConversationNode, required: true, description: 'Global ID of one of your conversations.', validate: rowId('Conversation') }),
   }),
 });
-
-const schema = z.object({ conversationId: globalId('Conversation') });
 
 interface Result {
   conversationId: string;
@@ -43,7 +40,7 @@ builder.mutationField('startChatSession', (t) =>
     args: { input: t.arg({ type: StartChatSessionInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const { conversationId } = parseInput(schema, args.input);
+      const conversationId = args.input.conversationId.id;
       const chatSessionId = await inTransaction(ctx, async (tx) => {
         await updateOwnConversation(tx, user.id, conversationId, { updatedAt: new Date() });
         const chatSession = await tx.chatSession.create({ data: { conversationId }, select: { id: true } });

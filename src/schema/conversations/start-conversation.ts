@@ -1,22 +1,16 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
+import { check } from '../../input/fields.ts';
 import { ConversationTypeEnum } from '../enums.ts';
 import { conversationTitle } from './rules.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { signedIn } from '../../auth/caller.ts';
 
 const StartConversationInput = builder.inputType('StartConversationInput', {
   description: 'Input of startConversation.',
   fields: (t) => ({
     conversationType: t.field({ type: ConversationTypeEnum, required: true }),
-    title: t.string({ required: false, description: 'Trimmed, 1 to 200 characters. Omit or pass null for no title.' }),
+    title: t.string({ required: false, description: 'Trimmed, 1 to 200 characters. Omit or pass null for no title.', validate: check(conversationTitle) }),
   }),
-});
-
-const schema = z.object({
-  conversationType: z.enum(['INCIDENT', 'GENERAL']),
-  title: conversationTitle.nullish(),
 });
 
 interface Result {
@@ -54,7 +48,7 @@ builder.mutationField('startConversation', (t) =>
     args: { input: t.arg({ type: StartConversationInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = args.input;
       const result = await inTransaction(ctx, async (tx) => {
         const conversation = await tx.conversation.create({
           data: { userId: user.id, conversationType: input.conversationType, title: input.title ?? null },

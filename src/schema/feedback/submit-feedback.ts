@@ -1,27 +1,18 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import { globalId } from '../conversations/ids.ts';
-import { optionalText } from '../users/validation.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { signedIn } from '../../auth/caller.ts';
+import { ChatSessionNode } from '../conversations/chat-session.ts';
+import { check, optionalText, rowId } from '../../input/fields.ts';
 
 const SubmitFeedbackInput = builder.inputType('SubmitFeedbackInput', {
   description: 'Input of submitFeedback: a rating of one of your chat sessions.',
   fields: (t) => ({
-    chatSessionId: t.id({ required: true, description: 'Global ID of one of your chat sessions.' }),
-    rating: t.int({ required: true, description: '1 (bad) to 5 (great).' }),
-    comment: t.string({ required: false, description: 'Trimmed, at most 2000 characters; blank means no comment.' }),
+    chatSessionId: t.globalID({ for: ChatSessionNode, required: true, description: 'Global ID of one of your chat sessions.', validate: rowId('ChatSession') }),
+    rating: t.int({ required: true, description: '1 (bad) to 5 (great).', validate: { min: 1, max: 5 } }),
+    comment: t.string({ required: false, description: 'Trimmed, at most 2000 characters; blank means no comment.', validate: check(optionalText(2000)) }),
     isPositive: t.boolean({ required: true }),
   }),
-});
-
-const schema = z.object({
-  chatSessionId: globalId('ChatSession'),
-  rating: z.number().int().min(1).max(5),
-  comment: optionalText(2000).nullish(),
-  isPositive: z.boolean(),
 });
 
 const SubmitFeedbackPayload = builder.objectRef<{ feedbackId: string }>('SubmitFeedbackPayload').implement({
@@ -42,7 +33,7 @@ builder.mutationField('submitFeedback', (t) =>
     args: { input: t.arg({ type: SubmitFeedbackInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = { ...args.input, chatSessionId: args.input.chatSessionId.id };
       const feedbackId = await inTransaction(ctx, async (tx) => {
         const own = await tx.chatSession.findFirst({
           where: { id: input.chatSessionId, conversation: { userId: user.id } },

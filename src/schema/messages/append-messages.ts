@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import { notFound } from '../../errors.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
 import { listBound } from '../../input/bounds.ts';
 import { MessageRoleEnum } from './message.ts';
-import { appendToChatSession, chatSessionGlobalId, findChatSession } from './rules.ts';
+import { appendToChatSession, findChatSession } from './rules.ts';
 import { parseInput } from '../arguments.ts';
+import { ChatSessionNode } from '../conversations/chat-session.ts';
+import { rowId } from '../../input/fields.ts';
 
 const ToolDataInput = builder.inputType('ToolDataInput', {
   description: 'One tool execution attached to an appended message: the tool, its data and when it ran.',
@@ -32,7 +33,7 @@ const AppendMessageInput = builder.inputType('AppendMessageInput', {
 const AppendMessagesInput = builder.inputType('AppendMessagesInput', {
   description: 'Input of appendMessages: the chat session and the messages to add, in order.',
   fields: (t) => ({
-    chatSessionId: t.globalID({ required: true }),
+    chatSessionId: t.globalID({ for: ChatSessionNode, required: true, validate: rowId('ChatSession') }),
     messages: t.field({
       type: [AppendMessageInput],
       required: true,
@@ -63,12 +64,12 @@ const message = z
   .refine((m) => Buffer.byteLength(JSON.stringify([m.toolData ?? null, m.metadata ?? null])) <= L.jsonBytesMax, {
     message: `toolData and metadata together must stay under ${L.jsonBytesMax} bytes of JSON`,
   });
-const schema = z.object({ chatSessionId: chatSessionGlobalId, messages: z.array(message).min(1).max(L.batchMax) });
+const schema = z.object({ messages: z.array(message).min(1).max(L.batchMax) });
 
 const AppendMessagesPayload = builder.objectRef<{ messageIds: string[]; count: number }>('AppendMessagesPayload').implement({
   description: 'What was stored. The messages themselves are private to the conversation owner, so only their ids come back.',
   fields: (t) => ({
-    messageIds: t.exposeIDList('messageIds', { description: 'Global ids of the new messages, in order.' }),
+    messageIds: t.globalIDList({ description: 'Global ids of the new messages, in order.', resolve: (p) => p.messageIds.map((id) => ({ type: 'Message', id })) }),
     count: t.exposeInt('count'),
   }),
 });
@@ -81,7 +82,7 @@ builder.mutationField('appendMessages', (t) =>
     args: { input: t.arg({ type: AppendMessagesInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const input = parseInput(schema, args.input);
-      const session = await findChatSession(ctx, input.chatSessionId.id);
+      const session = await findChatSession(ctx, args.input.chatSessionId.id);
       if (!session) throw notFound();
       const stored = await appendToChatSession(
         ctx,
@@ -94,7 +95,7 @@ builder.mutationField('appendMessages', (t) =>
           metadata: (m.metadata as Record<string, unknown> | null | undefined) ?? null,
         })),
       );
-      return { messageIds: stored.map((m) => encodeGlobalID('Message', m.id)), count: stored.length };
+      return { messageIds: stored.map((m) => m.id), count: stored.length };
     },
   }),
 );

@@ -4,9 +4,6 @@ import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { deleteConversationMessages } from '../../messages/outbox.ts';
 import type { Message, NewMessage } from '../../messages/types.ts';
-import { decodedGlobalId } from '../arguments.ts';
-
-export const chatSessionGlobalId = decodedGlobalId('ChatSession');
 
 export interface ChatSessionTarget {
   id: string;

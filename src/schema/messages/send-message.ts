@@ -1,28 +1,26 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
+import { check, rowId } from '../../input/fields.ts';
 import type { Message } from '../../messages/types.ts';
 import { MESSAGE_LIMITS } from '../../messages/types.ts';
-import { MessageNode } from './message.ts';
-import { appendToChatSession, chatSessionGlobalId, findChatSession } from './rules.ts';
-import { parseInput } from '../arguments.ts';
 import { signedIn } from '../../auth/caller.ts';
+import { ChatSessionNode } from '../conversations/chat-session.ts';
+import { MessageNode } from './message.ts';
+import { appendToChatSession, findChatSession } from './rules.ts';
+
+const text = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MESSAGE_LIMITS.userTextMax, `at most ${MESSAGE_LIMITS.userTextMax} characters`);
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
   description: 'Input of sendMessage: the teenager\'s message to one of their chat sessions.',
   fields: (t) => ({
-    chatSessionId: t.globalID({ required: true, description: 'One of your chat sessions.' }),
-    text: t.string({ required: true, description: `What you write: 1 to ${MESSAGE_LIMITS.userTextMax} characters.` }),
+    chatSessionId: t.globalID({ for: ChatSessionNode, required: true, description: 'One of your chat sessions.', validate: rowId('ChatSession') }),
+    text: t.string({ required: true, description: `What you write: 1 to ${MESSAGE_LIMITS.userTextMax} characters.`, validate: check(text) }),
   }),
-});
-
-const schema = z.object({
-  chatSessionId: chatSessionGlobalId,
-  text: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(MESSAGE_LIMITS.userTextMax, `at most ${MESSAGE_LIMITS.userTextMax} characters`),
 });
 
 const SendMessagePayload = builder.objectRef<{ message: Message; conversationId: string }>('SendMessagePayload').implement({
@@ -44,7 +42,7 @@ builder.mutationField('sendMessage', (t) =>
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schema, args.input);
+      const input = args.input;
       const session = await findChatSession(ctx, input.chatSessionId.id);
       // Someone else's chat session looks exactly like a missing one.
       if (!session || session.userId !== user.id) throw notFound();

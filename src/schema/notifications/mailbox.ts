@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
-import { parseInput } from '../arguments.ts';
+import { check } from '../../input/fields.ts';
 
 export const MAX_MAILBOX_PAGE = 100;
 
@@ -23,23 +23,23 @@ builder.prismaObject('MailboxMessage', {
   }),
 });
 
-const argsSchema = z.object({
-  // NUL is refused before resolvers, by the input rules (src/input/rules.ts).
-  recipient: z.string().trim().toLowerCase().max(255, 'at most 255 characters').nullish(),
-  first: z.number().int().min(1, 'at least 1').max(MAX_MAILBOX_PAGE, `at most ${MAX_MAILBOX_PAGE}`),
-});
-
 builder.queryField('mailbox', (t) =>
   t.prismaField({
     type: ['MailboxMessage'],
     description: `The development mailbox, newest first: mails kept when no SMTP server is configured. Operators holding notifications:read only. first: 1 to ${MAX_MAILBOX_PAGE}.`,
     authScopes: { operator: 'notifications:read' },
     args: {
-      recipient: t.arg.string({ required: false, description: 'Only mails to this address (case ignored).' }),
-      first: t.arg.int({ required: false, defaultValue: 20 }),
+      // NUL is refused before resolvers, by the input rules (src/input/rules.ts).
+      recipient: t.arg.string({
+        required: false,
+        description: 'Only mails to this address (case ignored).',
+        validate: check(z.string().trim().toLowerCase().max(255, 'at most 255 characters')),
+      }),
+      first: t.arg.int({ required: false, defaultValue: 20, validate: { min: [1, { message: 'at least 1' }], max: [MAX_MAILBOX_PAGE, { message: `at most ${MAX_MAILBOX_PAGE}` }] } }),
     },
     resolve: (query, _root, args, ctx) => {
-      const { recipient, first } = parseInput(argsSchema, { recipient: args.recipient, first: args.first ?? 20 }, null);
+      const { recipient } = args;
+      const first = args.first ?? 20;
       return ctx.prisma.mailboxMessage.findMany({
         ...query,
         where: recipient ? { recipient } : {},

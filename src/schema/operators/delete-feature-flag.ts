@@ -1,18 +1,14 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { operatorKey } from '../../auth/caller.ts';
 
 const DeleteFeatureFlagInput = builder.inputType('DeleteFeatureFlagInput', {
   description: 'Input of deleteFeatureFlag: the flag name.',
   fields: (t) => ({
-    name: t.string({ required: true }),
+    // Any stored name (flags loaded from content files may predate the naming rule).
+    name: t.string({ required: true, validate: { minLength: 1, maxLength: 100 } }),
   }),
 });
-
-// Any stored name (flags loaded from content files may predate the naming rule).
-const schema = z.object({ name: z.string().min(1).max(100) });
 
 const DeleteFeatureFlagPayload = builder.objectRef<{ deletedName: string; deleted: boolean }>('DeleteFeatureFlagPayload').implement({
   description: 'Result of deleteFeatureFlag (idempotent).',
@@ -30,7 +26,7 @@ builder.mutationField('deleteFeatureFlag', (t) =>
     args: { input: t.arg({ type: DeleteFeatureFlagInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const { name } = parseInput(schema, args.input);
+      const { name } = args.input;
       const { count } = await inTransaction(ctx, (tx) => tx.featureFlag.deleteMany({ where: { name } }));
       if (count) ctx.log.info({ apiKey: operator.apiKey.name, flag: name }, 'feature flag deleted');
       return { deletedName: name, deleted: count > 0 };

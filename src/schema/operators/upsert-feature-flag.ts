@@ -1,18 +1,17 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { FlagEnvironmentEnum, FlagVariantEnum, FlagVisibilityEnum } from '../enums.ts';
+import { boundedText, check } from '../../input/fields.ts';
 import { flagName, targetingRules } from './validation.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { operatorKey } from '../../auth/caller.ts';
 
 const UpsertFeatureFlagInput = builder.inputType('UpsertFeatureFlagInput', {
   description:
     'Creates the flag named `name` or updates it. On update, absent fields keep their value; null resets a field to its default (description "", ALL, no targeting rules).',
   fields: (t) => ({
-    name: t.string({ required: true, description: 'Lower case, digits and _, starting with a letter; 2 to 100 characters.' }),
-    description: t.string({ required: false, description: 'At most 1000 characters.' }),
+    name: t.string({ required: true, description: 'Lower case, digits and _, starting with a letter; 2 to 100 characters.', validate: check(flagName) }),
+    description: t.string({ required: false, description: 'At most 1000 characters.', validate: check(boundedText(0, 1000)) }),
     isEnabled: t.boolean({ required: true }),
     environment: t.field({ type: FlagEnvironmentEnum, required: false, description: 'Default ALL.' }),
     visibility: t.field({ type: FlagVisibilityEnum, required: false, description: 'Default ALL. BACKEND flags are never listed to clients.' }),
@@ -22,18 +21,9 @@ const UpsertFeatureFlagInput = builder.inputType('UpsertFeatureFlagInput', {
       required: false,
       description:
         'All must match: language, country, ageClass, userType (each a value or {"in": [values]}) and rollout {"percentage": 0-100}. Default none (everyone).',
+      validate: check(targetingRules),
     }),
   }),
-});
-
-const schema = z.object({
-  name: flagName,
-  description: z.string().trim().max(1000).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters').nullish(),
-  isEnabled: z.boolean(),
-  environment: z.enum(['DEVELOPMENT', 'STAGING', 'PRODUCTION', 'ALL']).nullish(),
-  visibility: z.enum(['FRONTEND', 'BACKEND', 'ALL']).nullish(),
-  variant: z.enum(['TEENAGER', 'PARENT', 'ALL']).nullish(),
-  targetingRules: targetingRules.nullish(),
 });
 
 interface Result {
@@ -64,7 +54,8 @@ builder.mutationField('upsertFeatureFlag', (t) =>
     args: { input: t.arg({ type: UpsertFeatureFlagInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const input = parseInput(schema, args.input);
+      // The enums are checked by their types; name, description and targetingRules by their rules.
+      const input = args.input;
       const data = {
         description: orDefault(input.description, ''),
         isEnabled: input.isEnabled,

@@ -1,12 +1,8 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { ContentCategory } from '../../generated/prisma/enums.ts';
 import { ContentCategoryEnum, FlagVariantEnum } from '../enums.ts';
-import { languageCode } from '../users/validation.ts';
-import { contentKey, jsonValue } from './validation.ts';
+import { contentKey } from './validation.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { operatorKey } from '../../auth/caller.ts';
 
 const UpsertLocalizedContentInput = builder.inputType('UpsertLocalizedContentInput', {
@@ -15,17 +11,9 @@ const UpsertLocalizedContentInput = builder.inputType('UpsertLocalizedContentInp
     category: t.field({ type: ContentCategoryEnum, required: true }),
     language: t.field({ type: 'LanguageCode', required: true, description: 'An ISO 639-1 code.' }),
     variant: t.field({ type: FlagVariantEnum, required: true, description: 'TEENAGER, PARENT or ALL (the fallback of both).' }),
-    key: t.string({ required: true, description: '1 to 200 letters, digits, _ . or -.' }),
+    key: t.string({ required: true, description: '1 to 200 letters, digits, _ . or -.', validate: { schema: contentKey } }),
     value: t.field({ type: 'JSON', required: true, description: 'Any JSON value but null, at most 64 KB serialized.' }),
   }),
-});
-
-const schema = z.object({
-  category: z.enum(ContentCategory),
-  language: languageCode,
-  variant: z.enum(['TEENAGER', 'PARENT', 'ALL']),
-  key: contentKey,
-  value: jsonValue,
 });
 
 type Id = Prisma.LocalizedContentCategoryLanguageVariantKeyCompoundUniqueInput;
@@ -50,7 +38,9 @@ builder.mutationField('upsertLocalizedContent', (t) =>
     args: { input: t.arg({ type: UpsertLocalizedContentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const input = parseInput(schema, args.input);
+      // Enums and the LanguageCode scalar checked their fields, the key its rule; the JSON value
+      // is non-null by type and bounded before execution (src/input/rules.ts).
+      const input = args.input;
       const id: Id = { category: input.category, language: input.language, variant: input.variant, key: input.key };
       const value = input.value as Prisma.InputJsonValue;
       const created = await inTransaction(ctx, async (tx) => {

@@ -1,9 +1,10 @@
 // What operators may write: flag names, targeting rules in exactly the shape that
-// src/schema/flags/evaluate.ts understands (anything else would silently switch a flag off),
-// content keys and bounded JSON values.
+// src/schema/flags/evaluate.ts understands (anything else would silently switch a flag off), and
+// content keys. (JSON values are bounded, NUL-free and non-null before execution: src/input/rules.ts
+// and their non-null type; languages and countries are the shared rules of src/input/fields.ts.)
 import { z } from 'zod';
 import { AgeClass, UserType } from '../../generated/prisma/enums.ts';
-import { countryCode, languageCode } from '../users/validation.ts';
+import { countryCode, languageCode } from '../../input/fields.ts';
 
 export const FLAG_NAME = /^[a-z][a-z0-9_]{1,99}$/;
 export const flagName = z.string().regex(FLAG_NAME, 'must match ^[a-z][a-z0-9_]{1,99}$ (lower case, digits, _; 2 to 100 characters)');
@@ -28,17 +29,3 @@ export const targetingRules = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown rule(s): ${issue.keys.join(', ')}; known: language, country, ageClass, userType, rollout` : 'must be an object of rules') },
 );
 export type TargetingRules = z.output<typeof targetingRules>;
-
-const MAX_JSON_BYTES = 64 * 1024;
-
-/** Any JSON value (null excepted) of at most 64 KB serialized, storable in jsonb. */
-export const jsonValue = z.unknown().superRefine((value, ctx) => {
-  if (value === null || value === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must not be null' });
-    return;
-  }
-  const text = JSON.stringify(value);
-  if (Buffer.byteLength(text, 'utf8') > MAX_JSON_BYTES) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_JSON_BYTES} bytes as JSON` });
-  // jsonb cannot hold the NUL character.
-  else if (text.includes('\\u0000')) ctx.addIssue({ code: 'custom', message: 'must not contain NUL characters' });
-});

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { builder, LANGUAGE_PATTERN } from '../../builder.ts';
+import { builder } from '../../builder.ts';
+import { check, rowId } from '../../input/fields.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
+
 import { DocumentNode } from './document.ts';
-import { parseInput } from '../arguments.ts';
 import { operatorKey } from '../../auth/caller.ts';
 
 /** Generous for Markdown guides, small enough to embed in one request's time. */
@@ -25,25 +26,30 @@ const IngestDocumentInput = builder.inputType('IngestDocumentInput', {
   description: 'Input of ingestDocument: one knowledge-base document, identified by its collection and source.',
   fields: (t) => ({
     collection: t.field({ type: DocumentCollectionEnum, required: true }),
-    title: t.string({ required: true, description: '1 to 300 characters.' }),
-    source: t.string({ required: true, description: 'The document\'s identity within its collection (a path, a URL...): ingesting the same source again updates it. 1 to 500 characters.' }),
+    title: t.string({ required: true, description: '1 to 300 characters.', validate: check(z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters')) }),
+    source: t.string({
+      required: true,
+      description: 'The document\'s identity within its collection (a path, a URL...): ingesting the same source again updates it. 1 to 500 characters.',
+      validate: check(z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters')),
+    }),
     language: t.field({ type: 'LanguageCode', required: true }),
-    content: t.string({ required: true, description: `Markdown or plain text, without front matter (at most ${MAX_DOCUMENT_CHARACTERS} characters).` }),
-    metadata: t.field({ type: 'JSON', required: false, description: 'A JSON object kept with the document. The key _ingest is reserved.' }),
+    content: t.string({
+      required: true,
+      description: `Markdown or plain text, without front matter (at most ${MAX_DOCUMENT_CHARACTERS} characters).`,
+      validate: check(z.string().max(MAX_DOCUMENT_CHARACTERS, `at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be empty')),
+    }),
+    metadata: t.field({
+      type: 'JSON',
+      required: false,
+      description: 'A JSON object kept with the document. The key _ingest is reserved.',
+      validate: check(
+        z
+          .record(z.string(), z.unknown())
+          .refine((m) => !Object.hasOwn(m, INGEST_METADATA_KEY), `the key ${INGEST_METADATA_KEY} is reserved`)
+          .refine((m) => JSON.stringify(m).length <= MAX_METADATA_CHARACTERS, `at most ${MAX_METADATA_CHARACTERS} characters of JSON`),
+      ),
+    }),
   }),
-});
-
-const ingestSchema = z.object({
-  collection: z.enum(['YOUTH', 'ADULT']),
-  title: z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters'),
-  source: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters'),
-  language: z.string().regex(LANGUAGE_PATTERN),
-  content: z.string().max(MAX_DOCUMENT_CHARACTERS, `at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be empty'),
-  metadata: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .refine((m) => !m || !Object.hasOwn(m, INGEST_METADATA_KEY), `the key ${INGEST_METADATA_KEY} is reserved`)
-    .refine((m) => !m || JSON.stringify(m).length <= MAX_METADATA_CHARACTERS, `at most ${MAX_METADATA_CHARACTERS} characters of JSON`),
 });
 
 interface IngestPayloadShape {
@@ -74,11 +80,12 @@ builder.mutationField('ingestDocument', (t) =>
     args: { input: t.arg({ type: IngestDocumentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const input = parseInput(ingestSchema, args.input);
+      // collection is an enum and language the LanguageCode scalar; the rest carry their rules.
+      const input = { ...args.input, metadata: (args.input.metadata ?? {}) as Record<string, unknown> };
       const embedder = ctx.search.embedder;
       let result;
       try {
-        result = await ingestDocument(ctx.prisma, embedder, { ...input, metadata: input.metadata ?? {} });
+        result = await ingestDocument(ctx.prisma, embedder, input);
       } catch (err) {
         if (err instanceof IngestError) throw badInput(err.message);
         throw err;
@@ -95,11 +102,9 @@ builder.mutationField('ingestDocument', (t) =>
 const DeleteDocumentInput = builder.inputType('DeleteDocumentInput', {
   description: 'Input of deleteDocument: the global ID of a knowledge-base document.',
   fields: (t) => ({
-    id: t.globalID({ for: DocumentNode, required: true }),
+    id: t.globalID({ for: DocumentNode, required: true, validate: rowId('Document') }),
   }),
 });
-
-const deleteSchema = z.object({ id: z.object({ id: z.guid('not a valid id') }).transform((g) => g.id) });
 
 const DeleteDocumentPayload = builder.objectRef<{ id: string; deleted: boolean }>('DeleteDocumentPayload').implement({
   description: 'Result of deleteDocument (idempotent: deleting a missing document is not an error).',
@@ -117,7 +122,7 @@ builder.mutationField('deleteDocument', (t) =>
     args: { input: t.arg({ type: DeleteDocumentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const { id } = parseInput(deleteSchema, args.input);
+      const { id } = args.input.id;
       const deleted = await deleteDocument(ctx.prisma, id);
       if (deleted) ctx.log.info({ apiKey: operator.apiKey.name, document: id }, 'document deleted');
       return { id, deleted };

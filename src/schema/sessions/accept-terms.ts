@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { refreshSessionScopes } from '../../consent/rules.ts';
+import { check } from '../../input/fields.ts';
 import { sessionField } from './payload.ts';
 import { changed, signedIn } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 
 interface AcceptTermsResult {
   sessionId: string;
@@ -14,7 +14,7 @@ interface AcceptTermsResult {
 const AcceptTermsInput = builder.inputType('AcceptTermsInput', {
   description: 'Input of acceptTerms.',
   fields: (t) => ({
-    accepted: t.boolean({ required: true, description: 'Must be true: the user read and accepts the terms.' }),
+    accepted: t.boolean({ required: true, description: 'Must be true: the user read and accepts the terms.', validate: check(z.literal(true, { message: 'the terms must be accepted' })) }),
   }),
 });
 
@@ -26,8 +26,6 @@ const AcceptTermsPayload = builder.objectRef<AcceptTermsResult>('AcceptTermsPayl
 });
 sessionField(AcceptTermsPayload);
 
-const schema = z.object({ accepted: z.literal(true, { message: 'the terms must be accepted' }) });
-
 builder.mutationField('acceptTerms', (t) =>
   t.field({
     authScopes: { user: true },
@@ -37,7 +35,6 @@ builder.mutationField('acceptTerms', (t) =>
     args: { input: t.arg({ type: AcceptTermsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user, session } = signedIn(ctx);
-      parseInput(schema, args.input);
       const scope = await inTransaction(ctx, async (tx) => {
         const existing = await tx.userConsent.findFirst({ where: { userId: user.id }, select: { id: true } });
         if (!existing) await tx.userConsent.create({ data: { userId: user.id, consentIp: ctx.clientIp } });

@@ -6,30 +6,25 @@ import { verifyIdentity } from '../../auth/identity.ts';
 import { viewerParts, viewerUserInclude } from '../../auth/viewer.ts';
 import { refreshSessionScopes } from '../../consent/rules.ts';
 import { IdpEnum, UserTypeEnum } from '../enums.ts';
-import { LANGUAGE_PATTERN } from '../../builder.ts';
 import { changed } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
+import { check } from '../../input/fields.ts';
+import { ErrorCode, isAppError } from '../../errors.ts';
 
 const SignInInput = builder.inputType('SignInInput', {
   description: 'Input of signIn: the identity provider and the login it vouches for, and the profile a new account starts with.',
   fields: (t) => ({
     idp: t.field({ type: IdpEnum, required: true }),
-    loginId: t.string({ required: true, description: 'The identity provider\'s subject for this person.' }),
-    origin: t.string({ required: true, description: 'The client, e.g. web_react or discord.' }),
+    loginId: t.string({ required: true, description: 'The identity provider\'s subject for this person.', validate: check(z.string().trim().min(1).max(255)) }),
+    origin: t.string({
+      required: true,
+      description: 'The client, e.g. web_react or discord.',
+      validate: check(z.string().trim().regex(/^[a-z0-9_.-]{1,50}$/i, 'letters, digits, _ . - (at most 50)')),
+    }),
     userType: t.field({ type: UserTypeEnum, required: false, description: 'Used when the sign-in registers a new user (default TEENAGER).' }),
     language: t.field({ type: 'LanguageCode', required: false, description: 'Used when the sign-in registers a new user.' }),
-    capabilities: t.field({ type: 'JSON', required: false, description: 'What the client supports, kept on the session.' }),
+    capabilities: t.field({ type: 'JSON', required: false, description: 'What the client supports, kept on the session.', validate: check(z.record(z.string(), z.unknown())) }),
   }),
-});
-
-const schema = z.object({
-  idp: z.enum(['MOCK_IDP']),
-  loginId: z.string().trim().min(1).max(255),
-  origin: z.string().trim().regex(/^[a-z0-9_.-]{1,50}$/i, 'letters, digits, _ . - (at most 50)'),
-  userType: z.enum(['TEENAGER', 'PARENT']).nullish(),
-  language: z.string().regex(LANGUAGE_PATTERN).nullish(),
-  capabilities: z.record(z.string(), z.unknown()).nullish(),
 });
 
 interface SignInResult {
@@ -62,7 +57,8 @@ builder.mutationField('signIn', (t) =>
     description: 'Finds the user by (idp, loginId) or registers a new one, and opens a session. Public.',
     args: { input: t.arg({ type: SignInInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const input = parseInput(schema, args.input);
+      // idp and userType are enums, language the LanguageCode scalar; the rest carry their rules.
+      const input = args.input;
       // Per address, and per account signed into (its hash: the raw login id never reaches Redis).
       await limitAttempt(ctx, 'signIn', hashToken(`${input.idp}:${input.loginId}`));
       const loginId = await verifyIdentity(ctx.config, input.idp, input.loginId);

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
+import { rowId } from '../../input/fields.ts';
+import { AppSessionNode } from '../users/session.ts';
 import { sessionField } from './payload.ts';
 import { afterCommit } from '../../events/after-commit.ts';
 import { sessionsChanged } from '../../events/topics.ts';
-import { decodedGlobalId, parseInput } from '../arguments.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { changed, signedIn } from '../../auth/caller.ts';
 
@@ -27,7 +27,12 @@ sessionField(SignOutPayload);
 const SignOutInput = builder.inputType('SignOutInput', {
   description: 'Input of signOut.',
   fields: (t) => ({
-    sessionId: t.globalID({ required: false, description: 'One of your other sessions to end (another device); default: this one.' }),
+    sessionId: t.globalID({
+      for: AppSessionNode,
+      required: false,
+      description: 'One of your other sessions to end (another device); default: this one.',
+      validate: rowId('AppSession'),
+    }),
   }),
 });
 
@@ -38,8 +43,6 @@ const SignOutEverywhereInput = builder.inputType('SignOutEverywhereInput', {
   }),
 });
 
-const schema = z.object({ sessionId: decodedGlobalId('AppSession').nullish() });
-
 builder.mutationFields((t) => ({
   signOut: t.field({
     authScopes: { user: true },
@@ -48,8 +51,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SignOutInput, required: false }) },
     resolve: async (_root, args, ctx) => {
       const { user, session } = signedIn(ctx);
-      const input = parseInput(schema, args.input ?? {});
-      const target = input.sessionId?.id ?? session.id;
+      const target = args.input?.sessionId?.id ?? session.id;
       const result = await inTransaction(ctx, async (tx) => {
         // Expiring (not deleting) keeps the audit trail; the token stops working at once.
         const { count } = await tx.appSession.updateMany({

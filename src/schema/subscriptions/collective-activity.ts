@@ -1,12 +1,13 @@
 // collectiveActivity: membership changes of one collective (a member joined through an invitation,
 // left, was removed, changed role), for its OWNERs and ADMINs. The event names ids; each field
 // below reads its object as the subscriber, through that type's own rules.
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import type { CollectiveActivity } from '../../events/topics.ts';
 import { MembershipRoleEnum } from '../enums.ts';
 import { isManagerOf, MANAGER_ROLES, refreshCaller, signedIn } from '../../auth/caller.ts';
-import { decodedGlobalId, parseInput } from '../arguments.ts';
+import { CollectiveNode } from '../collectives/collective.ts';
+import { rowId } from '../../input/fields.ts';
+import { isUuid } from '../../visibility.ts';
 
 const CollectiveActivityKindEnum = builder.enumType('CollectiveActivityKind', {
   description: 'What changed in a collective membership (collectiveActivity events).',
@@ -49,12 +50,15 @@ const CollectiveActivityRef = builder.objectRef<CollectiveActivity>('CollectiveA
   }),
 });
 
-const args = z.object({ collectiveId: decodedGlobalId('Collective') });
 
-/** The collective's raw id from the argument; '' (no collective) when malformed, so the scope refuses it. */
-const collectiveIdOf = (raw: unknown) => {
-  const parsed = args.safeParse(raw);
-  return parsed.success ? parsed.data.collectiveId.id : '';
+/**
+ * The collective's raw id from the argument (decoded and type-checked by relay; the scope is
+ * evaluated before the argument's own rule): '' (no collective) when it is not a UUID, so the
+ * scope refuses it like any collective the caller does not manage.
+ */
+const collectiveIdOf = (args: { collectiveId?: { id?: unknown } | null }) => {
+  const id = args?.collectiveId?.id;
+  return typeof id === 'string' && isUuid(id) ? id.toLowerCase() : '';
 };
 
 builder.subscriptionField('collectiveActivity', (t) =>
@@ -64,10 +68,9 @@ builder.subscriptionField('collectiveActivity', (t) =>
       "Membership changes of a collective you are OWNER or ADMIN of, from now on, whichever instance made them. FORBIDDEN " +
       'for anyone else (a missing collective answers the same). Checked again before every event: the subscription ' +
       'completes when you stop being OWNER or ADMIN there or your session ends.',
-    args: { collectiveId: t.arg.globalID({ required: true }) },
+    args: { collectiveId: t.arg.globalID({ for: CollectiveNode, required: true, validate: rowId('Collective') }) },
     authScopes: (_root, rawArgs) => ({ collectiveRole: { collectiveId: collectiveIdOf(rawArgs), roles: MANAGER_ROLES } }),
-    subscribe: async (_root, rawArgs, ctx) => {
-      const { collectiveId } = parseInput(args, rawArgs, null);
+    subscribe: async (_root, { collectiveId }, ctx) => {
       const { user } = signedIn(ctx);
       return ctx.events.stream<CollectiveActivity>(
         [

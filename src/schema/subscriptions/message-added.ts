@@ -7,16 +7,14 @@ import { notFound } from '../../errors.ts';
 import type { TopicRef } from '../../events/bus.ts';
 import type { Message } from '../../messages/types.ts';
 import { MessageNode } from '../messages/message.ts';
-import { chatSessionGlobalId, findChatSession } from '../messages/rules.ts';
-import { z } from 'zod';
+import { findChatSession } from '../messages/rules.ts';
 import { hasPermission, refreshCaller, sessionReachesFull, viewerUserId } from '../../auth/caller.ts';
-import { parseInput } from '../arguments.ts';
+import { ChatSessionNode } from '../conversations/chat-session.ts';
+import { rowId } from '../../input/fields.ts';
 
 /** Whether the caller (as refreshed) reads this chat session's messages. */
 const mayRead = (ctx: Context, ownerId: string) =>
   hasPermission(ctx, 'messages:read') || (viewerUserId(ctx) === ownerId && sessionReachesFull(ctx));
-
-const args = z.object({ chatSessionId: chatSessionGlobalId });
 
 builder.subscriptionField('messageAdded', (t) =>
   t.field({
@@ -26,10 +24,9 @@ builder.subscriptionField('messageAdded', (t) =>
       "conversation's owner in a FULL session, or an API key holding messages:read. NOT_FOUND for a chat session that is " +
       'missing or not yours. Checked again before every message: the subscription completes when the session ends, ' +
       'consent is withdrawn (the scope leaves FULL) or the key is revoked.',
-    args: { chatSessionId: t.arg.globalID({ required: true, description: 'The chat session to follow.' }) },
+    args: { chatSessionId: t.arg.globalID({ for: ChatSessionNode, required: true, description: 'The chat session to follow.', validate: rowId('ChatSession') }) },
     authScopes: { $any: { session: 'FULL', operator: 'messages:read' } },
-    subscribe: async (_root, rawArgs, ctx) => {
-      const { chatSessionId } = parseInput(args, rawArgs, null);
+    subscribe: async (_root, { chatSessionId }, ctx) => {
       const target = await findChatSession(ctx, chatSessionId.id);
       // Someone else's chat session looks exactly like a missing one.
       if (!target || !mayRead(ctx, target.userId)) throw notFound();

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import type { UserType } from '../../generated/prisma/client.ts';
+import { badInput } from '../../errors.ts';
+import type { AgeClass, UserType } from '../../generated/prisma/client.ts';
 import { AgeClassEnum } from '../enums.ts';
-import { countryCode, languageCode, optionalText } from './validation.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { changed, signedIn } from '../../auth/caller.ts';
+import { check, countryCode, optionalText } from '../../input/fields.ts';
 
 const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
   description: 'Only the fields present change; an explicit null clears a field.',
@@ -18,28 +17,20 @@ const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
     }),
     // String rather than CountryCode: a value the CountryCode scalar refuses in variables is masked
     // as INTERNAL_SERVER_ERROR by the app's error masking; zod answers BAD_USER_INPUT instead.
-    country: t.string({ required: false, description: 'ISO 3166-1 alpha-2, upper case, e.g. "FR".' }),
-    school: t.string({ required: false, description: 'Trimmed, at most 200 characters; blank clears it.' }),
+    country: t.string({ required: false, description: 'ISO 3166-1 alpha-2, upper case, e.g. "FR".', validate: check(countryCode) }),
+    school: t.string({ required: false, description: 'Trimmed, at most 200 characters; blank clears it.', validate: check(optionalText(200)) }),
   }),
 });
 
-const schema = z.object({
-  language: languageCode.nullish(),
-  ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
-  country: countryCode.nullish(),
-  school: optionalText(200).nullish(),
-});
-
-/** A minor cannot declare themself an adult (and so step out of the youth protections), nor a parent a child. */
-const schemaFor = (userType: UserType) =>
-  schema.superRefine((input, ctx) => {
-    if (!input.ageClass || (userType === 'TEENAGER') !== (input.ageClass === 'ADULT')) return;
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ageClass'],
-      message: userType === 'TEENAGER' ? 'a teenager account cannot be ADULT' : 'a parent account can only be ADULT',
-    });
-  });
+/**
+ * A minor cannot declare themself an adult (and so step out of the youth protections), nor a
+ * parent a child. The one rule here that depends on the caller, so it is checked in the resolver.
+ */
+function refuseAgeClass(userType: UserType, ageClass: AgeClass | null | undefined) {
+  if (!ageClass || (userType === 'TEENAGER') !== (ageClass === 'ADULT')) return;
+  const message = userType === 'TEENAGER' ? 'a teenager account cannot be ADULT' : 'a parent account can only be ADULT';
+  throw badInput(`input.ageClass: ${message}`, { issues: [{ path: 'input.ageClass', message }] });
+}
 
 const UpdateProfilePayload = builder.objectRef<{ userId: string }>('UpdateProfilePayload').implement({
   description: 'Result of updateProfile: you, after the change.',
@@ -59,7 +50,9 @@ builder.mutationField('updateProfile', (t) =>
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = parseInput(schemaFor(user.userType), args.input);
+      // Each field was checked by its type (LanguageCode, AgeClass) or its own rule (country, school).
+      const input = args.input;
+      refuseAgeClass(user.userType, input.ageClass);
       const updated = await inTransaction(ctx, (tx) =>
         tx.user.update({
           where: { id: user.id },

@@ -1,0 +1,2 @@
+// The notifications area: the development mailbox query.
+import './mailbox.ts';

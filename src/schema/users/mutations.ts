@@ -1,3 +1,0 @@
-// Imports this area's mutations, one file each.
-export {};
-import './update-profile.ts';

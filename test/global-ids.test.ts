@@ -1,0 +1,62 @@
+// Issue 14, item 2: every global ID input is read one way (t.globalID({ for })), and whatever is
+// wrong with an id (not base64, another type, a key that is not a UUID where a row is named)
+// answers one BAD_USER_INPUT naming the input, before the field's resolver runs.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
+import { createApiKey, createSession, createUser } from './factories/index.ts';
+
+describe(`global ID inputs (${dbKind})`, () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof createTestApp>;
+  let token: string;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = createTestApp(db);
+    const teen = await createUser(db.prisma, { userType: 'TEENAGER' });
+    token = (await createSession(db.prisma, teen.id, 'FULL')).token;
+    apiKey = (await createApiKey(db.prisma, ['*'])).key;
+  });
+  afterAll(() => db?.destroy());
+
+  /** Three wrong ids for an input of `typename`: garbage, another type, a key that is not a UUID. */
+  const wrong = (typename: string) => ['garbage!', encodeGlobalID('Query', randomUUID()), encodeGlobalID(typename, '42')];
+
+  const cases = [
+    { name: 'signOut', doc: 'mutation($v: ID) { signOut(input: { sessionId: $v }) { endedSessionIds } }', typename: 'AppSession', path: 'input.sessionId', message: 'must be the ID of an AppSession', as: 'user' },
+    { name: 'submitFeedback', doc: 'mutation($v: ID!) { submitFeedback(input: { chatSessionId: $v, rating: 3, isPositive: true }) { feedback { id } } }', typename: 'ChatSession', path: 'input.chatSessionId', message: 'must be the ID of a ChatSession', as: 'user' },
+    { name: 'grantParentalConsent', doc: `mutation($v: ID) { grantParentalConsent(input: { teenagerId: "${encodeGlobalID('User', randomUUID())}", requestId: $v, code: "x" }) { teenager { id } } }`, typename: 'ParentalAuthorizationRequest', path: 'input.requestId', message: 'must be the ID of a ParentalAuthorizationRequest', as: 'user' },
+    { name: 'deleteDocument', doc: 'mutation($v: ID!) { deleteDocument(input: { id: $v }) { deleted } }', typename: 'Document', path: 'input.id', message: 'must be the ID of a Document', as: 'operator' },
+    { name: 'appendMessages', doc: 'mutation($v: ID!) { appendMessages(input: { chatSessionId: $v, messages: [{ role: ASSISTANT, text: "hi" }] }) { count } }', typename: 'ChatSession', path: 'input.chatSessionId', message: 'must be the ID of a ChatSession', as: 'operator' },
+    { name: 'analyticsSummary', doc: 'query($v: ID) { analyticsSummary(filter: { collectiveId: $v }) { conversations } }', typename: 'Collective', path: 'filter.collectiveId', message: 'must be the ID of a Collective', as: 'operator' },
+  ] as const;
+
+  it.each(cases)('$name: a malformed id, an id of another type and a non-UUID key answer alike, naming the input', async ({ doc, typename, path, message, as }) => {
+    const auth = as === 'user' ? { token } : { apiKey };
+    const answers = [];
+    for (const v of wrong(typename)) {
+      const r = await api.gql(doc, { v }, auth);
+      expect(codesOf(r), v).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].extensions!.issues, v).toEqual([{ path, message }]);
+      expect(r.errors![0].message).toBe(`${path}: ${message}`);
+      answers.push({ data: r.data, errors: r.errors!.map(({ message: m, extensions, path: p }) => ({ m, extensions, p })) });
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('the payloads encode ids with Pothos: appendMessages returns Message global IDs', async () => {
+    const started = await api.gql('mutation { startConversation(input: { conversationType: GENERAL }) { chatSession { id } } }', {}, { token });
+    const chatSessionId = started.data.startConversation.chatSession.id as string;
+    const r = await api.gql('mutation($c: ID!) { appendMessages(input: { chatSessionId: $c, messages: [{ role: ASSISTANT, text: "hello" }] }) { messageIds } }', { c: chatSessionId }, { apiKey });
+    expect(r.errors).toBeUndefined();
+    const [id] = r.data.appendMessages.messageIds as string[];
+    const node = await api.gql('query($id: ID!) { node(id: $id) { id ... on Message { text } } }', { id }, { token });
+    expect(node.data.node).toEqual({ id, text: 'hello' });
+  });
+});
