@@ -180,6 +180,44 @@ describe(`collective mutations (${dbKind})`, () => {
     });
   });
 
+  it('hidden and missing cost the same statements on every manager path (a stranger locks no row)', async () => {
+    const owner = await person();
+    const member = await person();
+    const stranger = await person();
+    const c = await group([[owner, 'OWNER'], [member, 'MEMBER']], { parentalConsentGranted: false });
+    const missingMembership = gid('CollectiveMembership', randomUUID());
+    const missingCollective = gid('Collective', randomUUID());
+    const pairs: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      [UPDATE_ROLE, { input: { membershipId: c.membershipOf(member), role: 'ADMIN' } }, { input: { membershipId: missingMembership, role: 'ADMIN' } }],
+      [REMOVE, { input: { membershipId: c.membershipOf(member) } }, { input: { membershipId: missingMembership } }],
+      [LEAVE, { input: { collectiveId: c.gid } }, { input: { collectiveId: missingCollective } }],
+      [SET_CONSENT, { input: { collectiveId: c.gid, granted: true } }, { input: { collectiveId: missingCollective, granted: true } }],
+    ];
+    // An invitation: hidden from a plain member as from a stranger.
+    const created = await api.gql(
+      `mutation($c: ID!) { createInvitation(input: { collectiveId: $c, language: "fr" }) { invitation { id } } }`,
+      { c: c.gid },
+      { token: owner.token },
+    );
+    const REVOKE = `mutation($input: RevokeInvitationInput!) { revokeInvitation(input: $input) { invitation { id status } } }`;
+    pairs.push([REVOKE, { input: { invitationId: created.data.createInvitation.invitation.id } }, { input: { invitationId: gid('Invitation', randomUUID()) } }]);
+    for (const [doc, hiddenVars, missingVars] of pairs) {
+      const hidden = await api.gql(doc, hiddenVars, { token: stranger.token });
+      const missing = await api.gql(doc, missingVars, { token: stranger.token });
+      expect(codesOf(hidden), doc).toEqual(['NOT_FOUND']);
+      expect(hidden.errors, doc).toEqual(missing.errors);
+      expect(hidden.sql, doc).toBe(missing.sql);
+    }
+    expect(await roleOf(member, c.id)).toBe('MEMBER');
+    for (const p of [member, stranger]) {
+      const r = await api.gql(pairs[4][0], pairs[4][1], { token: p.token });
+      expect(codesOf(r)).toEqual(['NOT_FOUND']);
+    }
+    expect((await api.prisma.invitation.findUniqueOrThrow({ where: { id: rawId(created.data.createInvitation.invitation.id) } })).status).not.toBe('REVOKED');
+    // Its inviter revokes it.
+    expect((await api.gql(pairs[4][0], pairs[4][1], { token: owner.token })).errors).toBeUndefined();
+  });
+
   describe('the last owner', () => {
     it('cannot be demoted, removed or leave (LAST_OWNER), and nothing is written', async () => {
       const owner = await person();
@@ -235,6 +273,29 @@ describe(`collective mutations (${dbKind})`, () => {
       // The second to run is no longer an owner (FORBIDDEN: a member manages no one) or would remove the last one.
       expect(results.filter((r) => !r.errors)).toHaveLength(1);
       expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
+    });
+    it('owners removing each other, or the last owner leaving while demoting the other, at the same time: clear codes, an owner always remains', async () => {
+      for (let round = 0; round < 3; round++) {
+        const a = await person();
+        const b = await person();
+        const c = await group([[a, 'OWNER'], [b, 'OWNER']]);
+        const removals = await Promise.all([
+          api.gql(REMOVE, { input: { membershipId: c.membershipOf(b) } }, { token: a.token }),
+          api.gql(REMOVE, { input: { membershipId: c.membershipOf(a) } }, { token: b.token }),
+        ]);
+        // The second to run finds its own membership gone: the collective is hidden from it now.
+        expect(removals.map(codesOf).sort()).toEqual([[], ['NOT_FOUND']]);
+        expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: c.id, role: 'OWNER' } })).toBe(1);
+
+        const d = await group([[a, 'OWNER'], [b, 'OWNER']]);
+        const [left, demoted] = await Promise.all([
+          api.gql(LEAVE, { input: { collectiveId: d.gid } }, { token: a.token }),
+          api.gql(UPDATE_ROLE, { input: { membershipId: d.membershipOf(b), role: 'MEMBER' } }, { token: a.token }),
+        ]);
+        // Leave first: a is no longer a member (NOT_FOUND). Demotion first: a is the last owner (LAST_OWNER).
+        expect([[[], ['NOT_FOUND']], [['LAST_OWNER'], []]]).toContainEqual([codesOf(left), codesOf(demoted)]);
+        expect(await api.prisma.collectiveMembership.count({ where: { collectiveId: d.id, role: 'OWNER' } })).toBe(1);
+      }
     });
   });
 

@@ -1,5 +1,6 @@
 // Attacks on verifiable parental consent (issue 9, review a9): a slow mail server, code formats,
 // the attempt counter across repeated requests.
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deliverConsentCode, processNotificationOutbox } from '../src/notifications/outbox.ts';
 import { dbKind } from './helpers/env.ts';
@@ -42,6 +43,19 @@ describe(`consent codes under attack (${dbKind})`, () => {
     const end = Date.now() + ms;
     while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   };
+
+  it('a stranger parent with a request id and a code: an unrelated teenager and a missing one cost the same statements', async () => {
+    const stranger = await parentAccount();
+    const teen = await teenWaiting();
+    const requestId = gid('ParentalAuthorizationRequest', randomUUID());
+    const hidden = await grant(stranger, teen, requestId, 'ABCD-EFGH');
+    const missing = await grant(stranger, { gid: gid('User', randomUUID()) }, requestId, 'ABCD-EFGH');
+    const parentInstead = await grant(stranger, { gid: gid('User', stranger.user.id) }, requestId, 'ABCD-EFGH');
+    for (const r of [hidden, missing, parentInstead]) expect(codesOf(r)).toEqual(['NOT_FOUND']);
+    expect(hidden.errors).toEqual(missing.errors);
+    expect(hidden.sql).toBe(missing.sql);
+    expect(parentInstead.sql).toBe(missing.sql);
+  });
 
   it('a slow mail server that delivers after the timeout: every code the parent received for the open request works', async () => {
     const teen = await teenWaiting();

@@ -114,6 +114,14 @@ describe(`invitations (${dbKind})`, () => {
         const r = await api.gql(CREATE, { input: { collectiveId: c.gid, language: 'fr', ...extra } }, { token: owner.token });
         expect(codesOf(r), JSON.stringify(extra)).toEqual(['BAD_USER_INPUT']);
       }
+      // The fields' own rules run before the resolver and the clock's (expiresAt) inside it: a
+      // request breaking both hears of the fields' alone, every one of them at once.
+      const both = await api.gql(
+        CREATE,
+        { input: { collectiveId: c.gid, language: 'fr', label: ' ', usageLimit: 0, expiresAt: new Date(now - 60_000).toISOString() } },
+        { token: owner.token },
+      );
+      expect((both.errors?.[0]?.extensions?.issues as { path: string }[]).map((i) => i.path)).toEqual(['input.label', 'input.usageLimit']);
       const ok = await invite(owner, c.gid, { expiresAt: new Date(now + 30 * DAY).toISOString(), usageLimit: 10_000 });
       expect(new Date(ok.invitation.expiresAt).getTime()).toBe(new Date(now + 30 * DAY).getTime());
       expect(await api.prisma.invitation.count({ where: { collectiveId: c.id } })).toBe(1);

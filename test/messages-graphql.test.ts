@@ -8,6 +8,7 @@ import { codesOf, createTestApp } from './helpers/app.ts';
 import { countingStore, messageStoresUnderTest, type OpenedStore } from './helpers/message-stores.ts';
 import { createApiKey, createSession, createUser, gid, rawId } from './factories/index.ts';
 import type { MessageStore } from '../src/messages/types.ts';
+import { MESSAGE_LIMITS } from '../src/messages/types.ts';
 
 
 const CONVERSATION_PAGE = /* GraphQL */ `
@@ -305,6 +306,35 @@ describe.each(messageStoresUnderTest().stores)(`messages over GraphQL (${dbKind}
     expect(ok.errors).toBeUndefined();
     const [stored] = await store.getMany([rawId(ok.data.appendMessages.messageIds[0])]);
     expect(stored).toMatchObject({ text: 'ok 🙂', metadata: { $set: { 'a.b': '🙂' } } });
+  });
+
+  it('appendMessages: every field rule answers at once, by path; the JSON bound counts tool entries as stored', async () => {
+    // Someone else's conversation: the teenager's list, which later tests read, stays as it was.
+    const fresh = await conversationFor(db, (await createUser(db.prisma)).id, 1);
+    const session = gid('ChatSession', fresh.sessionIds[0]);
+    const issuesOf = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) =>
+      (r.errors?.[0]?.extensions?.issues as { path: string }[] | undefined)?.map((i) => i.path);
+    // The id's rule and the messages' rules sit on their fields: one answer names both.
+    const both = await api.gql(APPEND, { input: { chatSessionId: gid('ChatSession', 'not-a-uuid'), messages: [{ role: 'USER', text: 'x' }] } }, { apiKey: writer });
+    expect(codesOf(both)).toEqual(['BAD_USER_INPUT']);
+    expect(issuesOf(both)).toEqual(['input.chatSessionId', 'input.messages.0.role']);
+    const nested = await api.gql(
+      APPEND,
+      { input: { chatSessionId: session, messages: [{ role: 'TOOL', text: 'a' }, { role: 'TOOL', text: 'b', toolData: [{ name: '  ', data: 1 }], followUpActions: ['ok', ' '] }] } },
+      { apiKey: writer },
+    );
+    expect(issuesOf(nested)).toEqual(['input.messages.1.toolData.0.name', 'input.messages.1.followUpActions.1']);
+    // 64 KiB of JSON for toolData and metadata, counted as stored: an absent timestamp is null,
+    // a name trimmed. `room` fills the bound exactly.
+    const max = MESSAGE_LIMITS.jsonBytesMax;
+    const room = max - JSON.stringify([[{ name: 'kb', data: '', timestamp: null }], null]).length;
+    const over = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'TOOL', text: 't', toolData: [{ name: 'kb', data: 'x'.repeat(room + 1) }] }] } }, { apiKey: writer });
+    expect(issuesOf(over)).toEqual(['input.messages.0']);
+    expect((await store.countByConversation([fresh.id])).get(fresh.id) ?? 0).toBe(0);
+    const full = await api.gql(APPEND, { input: { chatSessionId: session, messages: [{ role: 'TOOL', text: 't', toolData: [{ name: ' kb ', data: 'x'.repeat(room) }] }] } }, { apiKey: writer });
+    expect(full.errors).toBeUndefined();
+    const [stored] = await store.getMany([Buffer.from(full.data.appendMessages.messageIds[0], 'base64').toString().split(':')[1]]);
+    expect(stored.toolData).toEqual([{ name: 'kb', data: 'x'.repeat(room), timestamp: null }]);
   });
 
   it('a message store outage costs messageCount and lastMessage, not the list of conversations', async () => {

@@ -8,6 +8,8 @@ import { dbKind } from './helpers/env.ts';
 import { createUser } from './factories/index.ts';
 import { inTransaction, MAX_TRANSACTION_ATTEMPTS } from '../src/db/transaction.ts';
 import type { Context } from '../src/context.ts';
+import { afterCommit } from '../src/events/after-commit.ts';
+import { sessionsChanged } from '../src/events/topics.ts';
 
 const codeOf = (err: unknown) => (err instanceof GraphQLError ? err.extensions.code : `not a GraphQLError: ${String(err)}`);
 
@@ -68,6 +70,23 @@ describe(`inTransaction on conflicts (${dbKind})`, () => {
     ).catch((e: unknown) => e);
     expect(codeOf(err)).toBe('CONFLICT');
     expect(runs).toBe(MAX_TRANSACTION_ATTEMPTS);
+  });
+
+  it(`a serialization failure still there after ${MAX_TRANSACTION_ATTEMPTS} runs is CONFLICT, never an unexpected error`, async () => {
+    let runs = 0;
+    const publishedBefore = published.length;
+    const err = await inTransaction(ctx, async (tx) => {
+      runs++;
+      await tx.featureFlag.create({ data: { name: `rolled-back-${runs}` } });
+      afterCommit(sessionsChanged(`run-${runs}`));
+      // What PostgreSQL raises when it cannot serialize this transaction with a concurrent one.
+      await tx.$executeRawUnsafe(`DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001'; END $$`);
+    }).catch((e: unknown) => e);
+    expect(runs).toBe(MAX_TRANSACTION_ATTEMPTS);
+    expect(codeOf(err)).toBe('CONFLICT');
+    expect(await db.prisma.featureFlag.count({ where: { name: { startsWith: 'rolled-back-' } } })).toBe(0);
+    // No run committed, so none of the events they queued went out.
+    expect(published.length).toBe(publishedBefore);
   });
 
   it.skipIf(dbKind !== 'postgres')('a deadlock rolls one transaction back and it runs again: both commit', async () => {

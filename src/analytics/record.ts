@@ -2,9 +2,9 @@
 // (conversation, chatbot version) that replaces the categories and keeps the membership snapshot of
 // the conversation's first recording, in the caller's transaction. Recording the same input twice leaves the same rows.
 import { randomUUID } from 'node:crypto';
-import type { AnalyticsMood, AnswerType, CopingStrategy, MessageCategory, Prisma } from '../generated/prisma/client.ts';
+import type { AnalyticsMood, AnswerType, CopingStrategy, MessageCategory } from '../generated/prisma/client.ts';
 
-type Tx = Prisma.TransactionClient;
+import type { Tx } from '../db/transaction.ts';
 
 export interface ConversationAnalyticsInput {
   conversationId: string;

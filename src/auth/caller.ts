@@ -5,11 +5,12 @@
 // of the request (payload fields, later root fields) sees the new state. Nothing outside this module
 // writes ctx.viewer or caches anyone's roles: the Context is otherwise read-only.
 import DataLoader from 'dataloader';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import type { Context } from '../context.ts';
 import type { AppSession, MembershipRole, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
 import { Loaders } from '../loaders.ts';
 import type { Permission } from './permissions.ts';
-import type { Viewer } from './viewer.ts';
+import { anonymous, type Viewer } from './viewer.ts';
 
 /** The roles that manage a collective: invite, manage members, read its invitations and analytics. */
 export const MANAGER_ROLES = ['OWNER', 'ADMIN'] as const satisfies readonly MembershipRole[];
@@ -122,6 +123,8 @@ export async function managesUser(ctx: Pick<Context, 'viewer' | 'prisma'>, userI
 export type CallerChange =
   /** A user signed in: the rest of the request runs as them. */
   | { kind: 'signedIn'; viewer: Viewer }
+  /** The caller's own session was ended (signOut, signOutEverywhere): the rest of the request is anonymous. */
+  | { kind: 'signedOut' }
   /** `userId`'s role in a collective is now `role` (null: no longer a member). Any user, the caller or another. */
   | { kind: 'role'; userId: string; collectiveId: string; role: MembershipRole | null }
   /** A session as the transaction left it (its scope may have moved); ignored unless it is the caller's. */
@@ -138,6 +141,13 @@ const setViewer = (ctx: Context, viewer: Viewer) => {
   (ctx as { viewer: Viewer }).viewer = viewer;
 };
 
+// Pothos caches, per request, the scope functions built from the caller (scopesFor captures
+// whether there is a user) and each scope's answer (`session: 'FULL'`, `managerOf: <id>`, another
+// user's included): after any change they may be the old answers, and a later field would pass on
+// what was true before the write. Only a mutation's root resolver (root fields run one after the
+// other) or a subscription between events changes the facts, so no field is mid-check meanwhile.
+const forgetScopeAnswers = (ctx: Context) => RequestCache.clearForContext(ctx);
+
 /**
  * After a committed write that changed one of the caller's facts: this request's view follows, so
  * payload fields and later root fields see the new state. Call it after the transaction, never
@@ -145,9 +155,13 @@ const setViewer = (ctx: Context, viewer: Viewer) => {
  */
 export function changed(ctx: Context, change: CallerChange) {
   const { viewer } = ctx;
+  forgetScopeAnswers(ctx);
   switch (change.kind) {
     case 'signedIn':
       setViewer(ctx, change.viewer);
+      return;
+    case 'signedOut':
+      setViewer(ctx, anonymous);
       return;
     case 'role': {
       if (change.role === null) factsOf.get(ctx)?.seen.get(change.userId)?.delete(change.collectiveId);
@@ -200,6 +214,7 @@ export async function refreshCaller(ctx: Context): Promise<boolean> {
   writable.requestTime = new Date();
   writable.loaders = new Loaders(ctx);
   factsOf.delete(ctx);
+  forgetScopeAnswers(ctx);
   setViewer(ctx, viewer);
   return true;
 }

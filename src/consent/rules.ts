@@ -1,11 +1,11 @@
 // The consent pipeline of seed 001: a session is ONBOARDING until the user accepts the terms;
 // then a parent is FULL, and a teenager is FULL only with parental consent (a ParentalConsent
 // row naming them, or membership in a collective that grants it), PENDING_CONSENT otherwise.
-import type { Prisma, SessionScope } from '../generated/prisma/client.ts';
+import type { SessionScope } from '../generated/prisma/client.ts';
 import { afterCommit } from '../events/after-commit.ts';
 import { sessionsChanged } from '../events/topics.ts';
 
-type Tx = Prisma.TransactionClient;
+import type { Tx } from '../db/transaction.ts';
 
 export interface ScopeFacts {
   userType: 'TEENAGER' | 'PARENT';

@@ -47,6 +47,8 @@ function isConflict(err: unknown) {
 
 /** Prisma's error codes that are the client's doing, as stable GraphQL errors. */
 function translatePrismaError(err: unknown): unknown {
+  // Still conflicting after the last run: the client's retry is what is left, not a masked error.
+  if (isConflict(err)) return appError(ErrorCode.CONFLICT, 'A concurrent change kept getting in the way: try again');
   const code = errorCode(err);
   if (code === 'P2002') return appError(ErrorCode.CONFLICT, 'That already exists');
   if (code === 'P2025') return appError(ErrorCode.NOT_FOUND, 'Not found');
@@ -62,8 +64,8 @@ function translatePrismaError(err: unknown): unknown {
  * `retryOnUniqueViolation`, on a unique violation; so fn must do nothing outside `tx` that a
  * rollback would not undo. The events fn queued (events/after-commit.ts) are published once it has
  * committed, never for a rollback. Errors: an AppError thrown by fn as is; unique violation
- * CONFLICT, missing row NOT_FOUND, missing referenced row BAD_USER_INPUT; anything else (a conflict
- * still there after the last run included) as thrown.
+ * CONFLICT, a serialization failure or deadlock still there after the last run CONFLICT, missing row
+ * NOT_FOUND, missing referenced row BAD_USER_INPUT; anything else as thrown.
  */
 export async function inTransaction<T>(
   ctx: Pick<Context, 'prisma' | 'events'>,

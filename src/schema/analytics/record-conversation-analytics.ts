@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { notFound } from '../../errors.ts';
-import * as E from '../../generated/prisma/enums.ts';
-import { recordConversationAnalytics } from '../../analytics/record.ts';
-import { optionalText, rowId } from '../../input/fields.ts';
+import { recordConversationAnalytics, type ConversationAnalyticsInput } from '../../analytics/record.ts';
+import { check, optionalText, rowId } from '../../input/fields.ts';
 import { ConversationNode } from '../conversations/conversation.ts';
 import { AnalyticsMoodEnum, AnswerTypeEnum, CopingStrategyEnum, MessageCategoryEnum } from './enums.ts';
-import { parseInput } from '../arguments.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { operatorKey } from '../../auth/caller.ts';
 
@@ -17,6 +15,32 @@ import { operatorKey } from '../../auth/caller.ts';
 export const ANALYTICS_LIMITS = { freeTextMax: 5000, itemsMax: 1000, messageIndexMax: 99_999, chatbotVersionMax: 50 } as const;
 const L = ANALYTICS_LIMITS;
 const indexDescription = `The message's 0-based index in the conversation (0 to ${L.messageIndexMax}).`;
+
+const messageIndex = z.number().int().min(0).max(L.messageIndexMax);
+
+/**
+ * The rule of a list of categorized items: each messageIndex in range, and each key (the values of
+ * `keyFields`) at most once. Duplicates are looked for only among well-formed items (the pipe stops
+ * at the first list's issues). Null stays null; at most itemsMax items is the list's `maxItems`.
+ */
+const items = (...keyFields: string[]) =>
+  check(
+    z.array(z.looseObject({ messageIndex })).pipe(
+      z.array(z.looseObject({ messageIndex: z.number() })).superRefine((rows, ctx) => {
+        const seen = new Set<string>();
+        rows.forEach((row, i) => {
+          const key = keyFields.map((f) => String(row[f])).join(':');
+          if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i], message: 'duplicate item' });
+          seen.add(key);
+        });
+      }),
+    ),
+  );
+
+const chatbotVersion = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, ".", "_", "+" and "-", starting with a letter or digit')
+  .max(L.chatbotVersionMax, `at most ${L.chatbotVersionMax} characters`);
 
 const item = <V extends string>(name: string, valueField: V, type: typeof MessageCategoryEnum | typeof AnalyticsMoodEnum | typeof CopingStrategyEnum | typeof AnswerTypeEnum) =>
   builder.inputType(name, {
@@ -39,50 +63,18 @@ const RecordConversationAnalyticsInput = builder.inputType('RecordConversationAn
     chatbotVersion: t.string({
       required: true,
       description: `The chatbot version that extracted these analytics: 1 to ${L.chatbotVersionMax} characters of letters, digits, ".", "_", "+" and "-". Recording again with the same conversation and version replaces the earlier recording.`,
+      validate: check(chatbotVersion),
     }),
     language: t.field({ type: 'LanguageCode', required: true, description: 'The conversation\'s language (ISO 639-1).' }),
-    bullyingMessage: t.string({ required: false, description: `The situation described, at most ${L.freeTextMax} characters. Stored for the platform's offline analysis; never returned by this API.` }),
-    summary: t.string({ required: false, description: `At most ${L.freeTextMax} characters. Stored; never returned by this API.` }),
+    bullyingMessage: t.string({ required: false, description: `The situation described, at most ${L.freeTextMax} characters. Stored for the platform's offline analysis; never returned by this API.`, validate: check(optionalText(L.freeTextMax)) }),
+    summary: t.string({ required: false, description: `At most ${L.freeTextMax} characters. Stored; never returned by this API.`, validate: check(optionalText(L.freeTextMax)) }),
     mood: t.field({ type: AnalyticsMoodEnum, required: false, description: 'The overall mood of the conversation.' }),
     strategy: t.field({ type: CopingStrategyEnum, required: false, description: 'The main strategy proposed.' }),
-    messages: t.field({ extensions: { maxItems: L.itemsMax }, type: [MessageCategoryInput], required: false, description: `Message categories, at most ${L.itemsMax}; a message may have several, each once.` }),
-    moods: t.field({ extensions: { maxItems: L.itemsMax }, type: [MoodInput], required: false, description: `The mood at each categorized message, at most ${L.itemsMax}, one per message index.` }),
-    strategies: t.field({ extensions: { maxItems: L.itemsMax }, type: [StrategyInput], required: false, description: `Strategies proposed, at most ${L.itemsMax}; each (index, strategy) once.` }),
-    answerTypes: t.field({ extensions: { maxItems: L.itemsMax }, type: [AnswerTypeInput], required: false, description: `Companion answer types, at most ${L.itemsMax}; each (index, type) once.` }),
+    messages: t.field({ validate: items('messageIndex', 'category'), extensions: { maxItems: L.itemsMax }, type: [MessageCategoryInput], required: false, description: `Message categories, at most ${L.itemsMax}; a message may have several, each once.` }),
+    moods: t.field({ validate: items('messageIndex'), extensions: { maxItems: L.itemsMax }, type: [MoodInput], required: false, description: `The mood at each categorized message, at most ${L.itemsMax}, one per message index.` }),
+    strategies: t.field({ validate: items('messageIndex', 'strategy'), extensions: { maxItems: L.itemsMax }, type: [StrategyInput], required: false, description: `Strategies proposed, at most ${L.itemsMax}; each (index, strategy) once.` }),
+    answerTypes: t.field({ validate: items('messageIndex', 'answerType'), extensions: { maxItems: L.itemsMax }, type: [AnswerTypeInput], required: false, description: `Companion answer types, at most ${L.itemsMax}; each (index, type) once.` }),
   }),
-});
-
-const messageIndex = z.number().int().min(0).max(L.messageIndexMax);
-/** A list of categorized items, each key (what `keyOf` returns) at most once. */
-const items = <T extends z.ZodRawShape>(shape: T, keyOf: (row: z.output<z.ZodObject<T>>) => string) =>
-  z
-    .array(z.object(shape))
-    .max(L.itemsMax, `at most ${L.itemsMax} items`)
-    .nullish()
-    .transform((rows) => rows ?? [])
-    .superRefine((rows, ctx) => {
-      const seen = new Set<string>();
-      rows.forEach((row, i) => {
-        const key = keyOf(row);
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i], message: 'duplicate item' });
-        seen.add(key);
-      });
-    });
-
-const schema = z.object({
-  chatbotVersion: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, ".", "_", "+" and "-", starting with a letter or digit')
-    .max(L.chatbotVersionMax, `at most ${L.chatbotVersionMax} characters`),
-  language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
-  bullyingMessage: optionalText(L.freeTextMax).nullish().transform((v) => v ?? null),
-  summary: optionalText(L.freeTextMax).nullish().transform((v) => v ?? null),
-  mood: z.enum(E.AnalyticsMood).nullish().transform((v) => v ?? null),
-  strategy: z.enum(E.CopingStrategy).nullish().transform((v) => v ?? null),
-  messages: items({ messageIndex, category: z.enum(E.MessageCategory) }, (r) => `${r.messageIndex}:${r.category}`),
-  moods: items({ messageIndex, mood: z.enum(E.AnalyticsMood) }, (r) => `${r.messageIndex}`),
-  strategies: items({ messageIndex, strategy: z.enum(E.CopingStrategy) }, (r) => `${r.messageIndex}:${r.strategy}`),
-  answerTypes: items({ messageIndex, answerType: z.enum(E.AnswerType) }, (r) => `${r.messageIndex}:${r.answerType}`),
 });
 
 const RecordConversationAnalyticsPayload = builder
@@ -106,7 +98,23 @@ builder.mutationField('recordConversationAnalytics', (t) =>
     args: { input: t.arg({ type: RecordConversationAnalyticsInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
-      const input = { ...parseInput(schema, args.input), conversationId: args.input.conversationId.id };
+      // Each field passed its own rule (or its type) before this resolver: what is left is naming
+      // absent values null and absent lists empty, as the recording expects.
+      const a = args.input;
+      const input: ConversationAnalyticsInput = {
+        conversationId: a.conversationId.id,
+        chatbotVersion: a.chatbotVersion,
+        language: a.language,
+        bullyingMessage: a.bullyingMessage ?? null,
+        summary: a.summary ?? null,
+        mood: a.mood ?? null,
+        strategy: a.strategy ?? null,
+        // The item types come from one factory (item) whose computed key TypeScript cannot name.
+        messages: (a.messages ?? []) as ConversationAnalyticsInput['messages'],
+        moods: (a.moods ?? []) as ConversationAnalyticsInput['moods'],
+        strategies: (a.strategies ?? []) as ConversationAnalyticsInput['strategies'],
+        answerTypes: (a.answerTypes ?? []) as ConversationAnalyticsInput['answerTypes'],
+      };
       const recorded = await inTransaction(ctx, async (tx) => {
         const result = await recordConversationAnalytics(tx, input);
         if (!result) throw notFound();

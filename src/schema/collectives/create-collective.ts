@@ -1,18 +1,16 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { CollectiveTypeEnum } from '../enums.ts';
 import { CollectiveNode } from './collective.ts';
 import { displayName } from './rules.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { changed, isManagerRole, signedIn } from '../../auth/caller.ts';
-import { rowId } from '../../input/fields.ts';
+import { check, rowId } from '../../input/fields.ts';
 
 const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
   description: 'Input of createCollective: its name, type and optional parent collective.',
   fields: (t) => ({
-    name: t.string({ required: true, description: 'Trimmed; 1 to 120 characters.' }),
+    name: t.string({ required: true, description: 'Trimmed; 1 to 120 characters.', validate: check(displayName) }),
     type: t.field({ type: CollectiveTypeEnum, required: true }),
     parentId: t.globalID({
       validate: rowId('Collective'),
@@ -21,11 +19,6 @@ const CreateCollectiveInput = builder.inputType('CreateCollectiveInput', {
       description: 'Makes the new collective a child of this one (e.g. a class in a school): you must be its OWNER or ADMIN.',
     }),
   }),
-});
-
-const schema = z.object({
-  name: displayName,
-  type: z.enum(['FAMILY', 'CLASS', 'SCHOOL', 'OTHER']),
 });
 
 interface Result {
@@ -56,7 +49,8 @@ builder.mutationField('createCollective', (t) =>
     args: { input: t.arg({ type: CreateCollectiveInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = { ...parseInput(schema, args.input), parentId: args.input.parentId?.id ?? null };
+      // name was trimmed and checked on its field, type by its enum, parentId decoded by Pothos.
+      const input = { name: args.input.name, type: args.input.type, parentId: args.input.parentId?.id ?? null };
       const result = await inTransaction(ctx, async (tx) => {
         if (input.parentId) {
           const mine = await tx.collectiveMembership.findUnique({

@@ -5,7 +5,7 @@ import { forbidden, notFound } from '../../errors.ts';
 import { AgeClassEnum } from '../enums.ts';
 import { CollectiveNode } from './collective.ts';
 import { displayName } from './rules.ts';
-import { rowId } from '../../input/fields.ts';
+import { check, rowId } from '../../input/fields.ts';
 import { MAX_INVITATION_TTL_MS, MAX_USAGE_LIMIT, shareUrlFor, usageLimitFor } from './invitations.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { parseInput } from '../arguments.ts';
@@ -21,10 +21,11 @@ const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
       description: 'Only a user of this age class (or of none yet, who then gets it) can accept. Such an invitation is for one child: usageLimit defaults to 1.',
     }),
     language: t.field({ type: 'LanguageCode', required: true, description: 'Becomes the language of an accepting user who has none.' }),
-    label: t.string({ required: false, description: 'Shown on the invitation\'s landing page instead of a generic label, e.g. "Mum". Trimmed; 1 to 120 characters.' }),
+    label: t.string({ required: false, description: 'Shown on the invitation\'s landing page instead of a generic label, e.g. "Mum". Trimmed; 1 to 120 characters.', validate: check(displayName) }),
     usageLimit: t.int({
       required: false,
       description: `How many people can accept: 1 to ${MAX_USAGE_LIMIT}; null means unlimited. Omitted: unlimited, or 1 with an ageClass.`,
+      validate: { min: 1, max: MAX_USAGE_LIMIT },
     }),
     expiresAt: t.field({
       type: 'DateTime',
@@ -34,12 +35,12 @@ const CreateInvitationInput = builder.inputType('CreateInvitationInput', {
   }),
 });
 
-const schemaAt = (now: Date) =>
+/**
+ * The one rule of this input that depends on the clock (the request's time), so it stays here; the
+ * fields' own rules (label, usageLimit) ran before the resolver, ageClass and language are typed.
+ */
+const expiresAtSchema = (now: Date) =>
   z.object({
-    ageClass: z.enum(['CHILD', 'PRETEEN', 'TEENAGER', 'ADULT']).nullish(),
-    language: z.string(), // the LanguageCode scalar checked it (ISO 639-1)
-    label: displayName.nullish(),
-    usageLimit: z.number().int().min(1).max(MAX_USAGE_LIMIT).nullish(),
     expiresAt: z
       .date()
       .min(new Date(now.getTime() + 1), 'must be in the future')
@@ -74,7 +75,8 @@ builder.mutationField('createInvitation', (t) =>
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
       const now = ctx.requestTime;
-      const input = { ...parseInput(schemaAt(now), args.input), collectiveId: args.input.collectiveId.id };
+      const { expiresAt } = parseInput(expiresAtSchema(now), { expiresAt: args.input.expiresAt });
+      const input = { ...args.input, expiresAt, collectiveId: args.input.collectiveId.id };
       const token = generateToken();
       const invitation = await inTransaction(ctx, async (tx) => {
         const mine = await tx.collectiveMembership.findUnique({

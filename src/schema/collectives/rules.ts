@@ -26,22 +26,21 @@ export const displayName = z.string().trim().min(1, 'must not be empty').max(120
  * changes, removals and consent-flag changes of one collective run one after the other: the owner
  * count read after the lock cannot be made stale by a concurrent demotion or departure, which is
  * what guarantees a collective never loses its last owner. Membership inserts (FOR KEY SHARE
- * through the foreign key) are not blocked. Returns null when the collective does not exist.
- */
-export async function lockCollective(tx: Tx, collectiveId: string) {
-  const rows = await tx.$queryRaw<{ parentalConsentGranted: boolean }[]>`
-    SELECT parental_consent_granted AS "parentalConsentGranted"
-    FROM app.collective WHERE id = ${collectiveId}::uuid FOR NO KEY UPDATE`;
-  return rows[0] ?? null;
-}
-
-/**
- * Locks the collective (see lockCollective) and returns it with the caller's membership there.
- * A missing collective and one the caller does not belong to give the same NOT_FOUND.
+ * through the foreign key) are not blocked. Returns the collective's consent flag with the
+ * caller's membership there. A missing collective and one the caller does not belong to give the
+ * same NOT_FOUND, after the same single statement.
  */
 export async function lockAsMember(tx: Tx, collectiveId: string, userId: string) {
-  const collective = await lockCollective(tx, collectiveId);
+  // Locked only when the caller belongs to it: a stranger's call locks nothing, and a collective
+  // hidden from them costs the one statement a missing one does (no row either way).
+  const [collective] = await tx.$queryRaw<{ parentalConsentGranted: boolean }[]>`
+    SELECT c.parental_consent_granted AS "parentalConsentGranted"
+    FROM app.collective c
+    WHERE c.id = ${collectiveId}::uuid
+      AND EXISTS (SELECT 1 FROM app.collective_membership m WHERE m.collective_id = c.id AND m.user_id = ${userId}::uuid)
+    FOR NO KEY UPDATE OF c`;
   if (!collective) throw notFound();
+  // Read again under the lock: a removal or role change may have committed while this waited.
   const me = await tx.collectiveMembership.findUnique({
     where: { userId_collectiveId: { userId, collectiveId } },
     select: { id: true, role: true },
@@ -55,10 +54,17 @@ export async function lockAsMember(tx: Tx, collectiveId: string, userId: string)
  * in its collective, read under the collective's lock (lockAsMember). The first read only finds
  * which collective to lock; the target is read again after the lock, because a role change or
  * removal may have committed in between. NOT_FOUND when the membership does not exist or the
- * caller is not a member of its collective: a hidden membership answers like a missing one.
+ * caller is not a member of its collective: a hidden membership answers like a missing one, after
+ * the same single statement.
  */
 export async function lockMembershipWithActor(tx: Tx, membershipId: string, userId: string) {
-  const found = await tx.collectiveMembership.findUnique({ where: { id: membershipId }, select: { collectiveId: true } });
+  // Found only in a collective the caller belongs to: a hidden membership costs the one statement
+  // a missing one does, and locks nothing.
+  const [found] = await tx.$queryRaw<{ collectiveId: string }[]>`
+    SELECT t.collective_id AS "collectiveId"
+    FROM app.collective_membership t
+    WHERE t.id = ${membershipId}::uuid
+      AND EXISTS (SELECT 1 FROM app.collective_membership m WHERE m.collective_id = t.collective_id AND m.user_id = ${userId}::uuid)`;
   if (!found) throw notFound();
   const me = await lockAsMember(tx, found.collectiveId, userId);
   const target = await tx.collectiveMembership.findUnique({
@@ -88,6 +94,22 @@ export async function deleteMembership(
   if (membership.role === 'OWNER' && (await ownerCount(tx, membership.collectiveId)) <= 1) throw lastOwner();
   await tx.collectiveMembership.delete({ where: { id: membership.id }, select: { id: true } });
   if (parentalConsentGranted) await refreshSessionScopes(tx, [membership.userId], now);
+}
+
+/**
+ * Whether `managerId` is OWNER or ADMIN of a collective `memberId` belongs to, as committed now,
+ * with both memberships held (FOR SHARE) until the transaction ends: a concurrent demotion or
+ * removal of either waits for this transaction, so what it decides on still holds at its commit.
+ * For writes a manager is entitled to (the caller's facts, auth/caller.ts, are as of the request's
+ * start and serve reads).
+ */
+export async function managesMemberOf(tx: Tx, managerId: string, memberId: string) {
+  const rows = await tx.$queryRaw<{ collectiveId: string }[]>`
+    SELECT m.collective_id AS "collectiveId"
+    FROM app.collective_membership m JOIN app.collective_membership t ON t.collective_id = m.collective_id
+    WHERE m.user_id = ${managerId}::uuid AND t.user_id = ${memberId}::uuid AND m.role::text IN ('OWNER', 'ADMIN')
+    FOR SHARE`;
+  return rows.length > 0;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { forbidden } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/rules.ts';
@@ -7,7 +6,6 @@ import { CollectiveNode } from './collective.ts';
 import { lockAsMember } from './rules.ts';
 import { changed, currentSession, signedIn } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { parseInput } from '../arguments.ts';
 import { rowId } from '../../input/fields.ts';
 
 const SetCollectiveParentalConsentInput = builder.inputType('SetCollectiveParentalConsentInput', {
@@ -17,8 +15,6 @@ const SetCollectiveParentalConsentInput = builder.inputType('SetCollectiveParent
     granted: t.boolean({ required: true }),
   }),
 });
-
-const schema = z.object({ granted: z.boolean() });
 
 const SetCollectiveParentalConsentPayload = builder
   .objectRef<{ collectiveId: string; sessionId: string }>('SetCollectiveParentalConsentPayload')
@@ -46,7 +42,7 @@ builder.mutationField('setCollectiveParentalConsent', (t) =>
     args: { input: t.arg({ type: SetCollectiveParentalConsentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const { user } = signedIn(ctx);
-      const input = { ...parseInput(schema, args.input), collectiveId: args.input.collectiveId.id };
+      const input = { granted: args.input.granted, collectiveId: args.input.collectiveId.id };
       const session = await inTransaction(ctx, async (tx) => {
         const me = await lockAsMember(tx, input.collectiveId, user.id);
         if (me.role !== 'OWNER') throw forbidden('Only an owner can change the parental consent of a collective');

@@ -8,7 +8,8 @@ import { rowId } from '../../input/fields.ts';
 import { AuthorizationRequestNode } from './authorization-request.ts';
 import { UserNode } from '../users/user.ts';
 import { isVisible } from '../../visibility.ts';
-import { changed, consentedFor, isManagerOf, signedIn } from '../../auth/caller.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
+import { managesMemberOf } from '../collectives/rules.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 const GrantParentalConsentInput = builder.inputType('GrantParentalConsentInput', {
@@ -85,16 +86,21 @@ builder.mutationFields((t) => ({
       // A wrong code must be counted even though the grant fails: the transaction returns the
       // refusal, commits the count, and the error is raised after it.
       const refusal = await inTransaction(ctx, async (tx): Promise<CodeCheck | null> => {
-        const teen = await tx.user.findUnique({ where: { id: teenagerId }, select: { userType: true, memberships: { select: { collectiveId: true } } } });
-        const manages = !!teen && teen.memberships.some((m) => isManagerOf(ctx, m.collectiveId));
-        const already = consentedFor(ctx, teenagerId);
-        // A teenager the parent may not act for looks exactly like one that does not exist.
-        if (!teen || teen.userType !== 'TEENAGER') throw notFound();
-        if (!manages && !already) {
+        const teen = await tx.user.findUnique({ where: { id: teenagerId }, select: { userType: true } });
+        // What entitles this parent, read here rather than from the caller's facts loaded when the
+        // request began: a demotion, removal or revocation that committed since then counts, and
+        // one racing this grant waits for its commit (rows held FOR SHARE).
+        const manages = await managesMemberOf(tx, parent.id, teenagerId);
+        const already = (await tx.parentalConsent.count({ where: { parentId: parent.id, teenagerId } })) > 0;
+        const isTeen = teen?.userType === 'TEENAGER';
+        if (!isTeen || (!manages && !already)) {
           // Through a request: knowing its id (the teenager has it) is not enough, the mailed code is.
           if (!input.requestId) throw notFound();
+          // Checked whoever the id names: only a teenager has requests, so a missing user or a
+          // non-teenager finds none ('missing'), after the statements an unrelated teenager costs.
+          // A teenager the parent may not act for looks exactly like one that does not exist.
           const check = await checkConsentCode(tx, { requestId: input.requestId.id, teenagerId, parentId: parent.id, code: input.code ?? null, now: ctx.requestTime });
-          if (check.outcome === 'missing') throw notFound();
+          if (check.outcome === 'missing' || !isTeen) throw notFound();
           if (check.outcome === 'noCode') throw badInput('input.code: the code from the mail sent to the parent is required', { issues: [{ path: 'input.code', message: 'required with requestId' }] });
           if (check.outcome !== 'valid') return check;
         }

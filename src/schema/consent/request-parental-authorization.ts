@@ -36,9 +36,13 @@ const RequestParentalAuthorizationPayload = builder.objectRef<{ requestId: strin
 /** Open requests a teenager may have at once: each one mails a different address, and no one should be flooded. */
 export const MAX_OPEN_REQUESTS = 3;
 
+/**
+ * The parent's address, checked in the resolver rather than on its field: a caller who may not ask
+ * (not a teenager: FORBIDDEN) or who asks too often (the rate limit, which counts every attempt,
+ * malformed ones included) must hear that first. The language is checked by its scalar.
+ */
 const schema = z.object({
   parentContact: z.string().trim().pipe(z.email('an e-mail address').max(255).transform((s) => s.toLowerCase())),
-  language: z.string().nullish(), // the LanguageCode scalar checked it (ISO 639-1)
 });
 
 builder.mutationField('requestParentalAuthorization', (t) =>
@@ -54,7 +58,8 @@ builder.mutationField('requestParentalAuthorization', (t) =>
       const { user } = signedIn(ctx);
       if (user.userType !== 'TEENAGER') throw forbidden('Only teenagers ask for parental consent');
       await limitAttempt(ctx, 'requestParentalAuthorization', user.id);
-      const { parentContact, language } = parseInput(schema, args.input);
+      const { parentContact } = parseInput(schema, { parentContact: args.input.parentContact });
+      const language = args.input.language;
       const now = ctx.requestTime;
       const open = { teenagerId: user.id, parentContact, status: 'PENDING' as const };
       const findOrCreate = () =>

@@ -6,7 +6,7 @@ import { enqueueMessageDeletion } from '../../messages/outbox.ts';
 import { notFound } from '../../errors.ts';
 import { boundedText } from '../../input/fields.ts';
 
-type Tx = Prisma.TransactionClient;
+import type { Tx } from '../../db/transaction.ts';
 
 /** A conversation title: trimmed, 1 to 200 characters. */
 export const conversationTitle = boundedText(1, 200);

@@ -5,29 +5,50 @@ import { MESSAGE_LIMITS } from '../../messages/types.ts';
 import { listBound } from '../../input/bounds.ts';
 import { MessageRoleEnum } from './message.ts';
 import { appendToChatSession, findChatSession } from './rules.ts';
-import { parseInput } from '../arguments.ts';
 import { ChatSessionNode } from '../conversations/chat-session.ts';
-import { rowId } from '../../input/fields.ts';
+import { check, rowId } from '../../input/fields.ts';
+
+const L = MESSAGE_LIMITS;
 
 const ToolDataInput = builder.inputType('ToolDataInput', {
   description: 'One tool execution attached to an appended message: the tool, its data and when it ran.',
   fields: (t) => ({
-    name: t.string({ required: true, description: 'The tool, e.g. "knowledge_base_search".' }),
+    name: t.string({ required: true, description: 'The tool, e.g. "knowledge_base_search".', validate: check(z.string().trim().min(1).max(200)) }),
     data: t.field({ type: 'JSON', required: true }),
     timestamp: t.field({ type: 'DateTime', required: false }),
   }),
 });
 
+/**
+ * The size of a message's toolData and metadata as they are stored: JSON of both, each tool entry
+ * with its timestamp as an ISO string or null (ToolDataEntry), in UTF-8 bytes.
+ */
+const jsonBytes = (m: { toolData?: { name: string; data: unknown; timestamp?: Date | null }[] | null; metadata?: unknown }) =>
+  Buffer.byteLength(
+    JSON.stringify([m.toolData?.map((e) => ({ name: e.name, data: e.data, timestamp: e.timestamp?.toISOString() ?? null })) ?? null, m.metadata ?? null]),
+  );
+
 const AppendMessageInput = builder.inputType('AppendMessageInput', {
   description: 'One message written by the platform (ASSISTANT, SYSTEM or TOOL) into a chat session.',
   fields: (t) => ({
-    role: t.field({ type: MessageRoleEnum, required: true, description: 'ASSISTANT, SYSTEM or TOOL (USER messages come from sendMessage).' }),
-    text: t.string({ required: true }),
+    role: t.field({
+      type: MessageRoleEnum,
+      required: true,
+      description: 'ASSISTANT, SYSTEM or TOOL (USER messages come from sendMessage).',
+      validate: check(z.enum(['ASSISTANT', 'SYSTEM', 'TOOL'], { error: 'must be ASSISTANT, SYSTEM or TOOL: USER messages come from sendMessage' })),
+    }),
+    text: t.string({ required: true, validate: { maxLength: L.serviceTextMax } }),
     // The input rules (src/input/rules.ts) refuse longer lists before any work, with these bounds.
     toolData: t.field({ type: [ToolDataInput], required: false, ...listBound(MESSAGE_LIMITS.toolDataMax) }),
-    followUpActions: t.stringList({ required: false, ...listBound(MESSAGE_LIMITS.followUpActionsMax) }),
-    metadata: t.field({ type: 'JSON', required: false }),
+    followUpActions: t.stringList({
+      required: false,
+      ...listBound(MESSAGE_LIMITS.followUpActionsMax),
+      validate: check(z.array(z.string().trim().min(1).max(L.followUpActionMax))),
+    }),
+    metadata: t.field({ type: 'JSON', required: false, validate: check(z.record(z.string(), z.unknown())) }),
   }),
+  // After the fields' own rules (name trimmed): the stored JSON of one message stays bounded.
+  validate: { refine: [(m) => jsonBytes(m) <= L.jsonBytesMax, { message: `toolData and metadata together must stay under ${L.jsonBytesMax} bytes of JSON` }] },
 });
 
 const AppendMessagesInput = builder.inputType('AppendMessagesInput', {
@@ -37,34 +58,13 @@ const AppendMessagesInput = builder.inputType('AppendMessagesInput', {
     messages: t.field({
       type: [AppendMessageInput],
       required: true,
+      // At most batchMax is the input rules' (maxItems); each message's rules are AppendMessageInput's.
       extensions: { maxItems: MESSAGE_LIMITS.batchMax },
       description: `1 to ${MESSAGE_LIMITS.batchMax} messages, stored in this order.`,
+      validate: { minLength: 1 },
     }),
   }),
 });
-
-const L = MESSAGE_LIMITS;
-const message = z
-  .object({
-    role: z.enum(['ASSISTANT', 'SYSTEM', 'TOOL'], { error: 'must be ASSISTANT, SYSTEM or TOOL: USER messages come from sendMessage' }),
-    text: z.string().max(L.serviceTextMax),
-    toolData: z
-      .array(
-        z.object({
-          name: z.string().trim().min(1).max(200),
-          data: z.unknown(),
-          timestamp: z.date().nullish().transform((d) => d?.toISOString() ?? null),
-        }),
-      )
-      .max(L.toolDataMax)
-      .nullish(),
-    followUpActions: z.array(z.string().trim().min(1).max(L.followUpActionMax)).max(L.followUpActionsMax).nullish(),
-    metadata: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .refine((m) => Buffer.byteLength(JSON.stringify([m.toolData ?? null, m.metadata ?? null])) <= L.jsonBytesMax, {
-    message: `toolData and metadata together must stay under ${L.jsonBytesMax} bytes of JSON`,
-  });
-const schema = z.object({ messages: z.array(message).min(1).max(L.batchMax) });
 
 const AppendMessagesPayload = builder.objectRef<{ messageIds: string[]; count: number }>('AppendMessagesPayload').implement({
   description: 'What was stored. The messages themselves are private to the conversation owner, so only their ids come back.',
@@ -81,8 +81,9 @@ builder.mutationField('appendMessages', (t) =>
     description: "The chatbot backend writes ASSISTANT, SYSTEM and TOOL messages into a chat session. Needs an API key holding messages:write.",
     args: { input: t.arg({ type: AppendMessagesInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      const input = parseInput(schema, args.input);
-      const session = await findChatSession(ctx, args.input.chatSessionId.id);
+      // Every field passed its rule before this resolver (AppendMessageInput, ToolDataInput).
+      const input = args.input;
+      const session = await findChatSession(ctx, input.chatSessionId.id);
       if (!session) throw notFound();
       const stored = await appendToChatSession(
         ctx,
@@ -90,7 +91,7 @@ builder.mutationField('appendMessages', (t) =>
         input.messages.map((m) => ({
           role: m.role,
           text: m.text,
-          toolData: m.toolData ?? null,
+          toolData: m.toolData?.map((e) => ({ name: e.name, data: e.data, timestamp: e.timestamp?.toISOString() ?? null })) ?? null,
           followUpActions: m.followUpActions ?? null,
           metadata: (m.metadata as Record<string, unknown> | null | undefined) ?? null,
         })),

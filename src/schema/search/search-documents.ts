@@ -48,6 +48,10 @@ export const SearchResultRef = builder.objectRef<RankedResult>('SearchResult').i
   }),
 });
 
+/**
+ * The arguments' rules, checked in the resolver rather than on the arguments: a user who may not
+ * search the collection asked for (searcherOf: FORBIDDEN) must hear that before any input issue.
+ */
 const argsSchema = z.object({
   query: z
     .string()

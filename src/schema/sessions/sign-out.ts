@@ -6,7 +6,7 @@ import { sessionField } from './payload.ts';
 import { afterCommit } from '../../events/after-commit.ts';
 import { sessionsChanged } from '../../events/topics.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { signedIn } from '../../auth/caller.ts';
+import { changed, signedIn } from '../../auth/caller.ts';
 
 interface SignOutResult {
   endedSessionIds: string[];
@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const { user, session } = signedIn(ctx);
       const target = args.input?.sessionId?.id ?? session.id;
-      return inTransaction(ctx, async (tx) => {
+      const result = await inTransaction(ctx, async (tx) => {
         // Expiring (not deleting) keeps the audit trail; the token stops working at once.
         const { count } = await tx.appSession.updateMany({
           where: { id: target, userId: user.id, expiresAt: { gt: ctx.requestTime } },
@@ -63,6 +63,9 @@ builder.mutationFields((t) => ({
         afterCommit(sessionsChanged(user.id));
         return { endedSessionIds: [target], sessionId: target === session.id ? null : session.id };
       });
+      // This session's token no longer works: later root fields of the request run anonymous.
+      if (result.sessionId === null) changed(ctx, { kind: 'signedOut' });
+      return result;
     },
   }),
   signOutEverywhere: t.field({
@@ -73,13 +76,15 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const { user, session } = signedIn(ctx);
       const keepCurrent = args.input?.keepCurrent ?? false;
-      return inTransaction(ctx, async (tx) => {
+      const result = await inTransaction(ctx, async (tx) => {
         const where = { userId: user.id, expiresAt: { gt: ctx.requestTime }, ...(keepCurrent ? { id: { not: session.id } } : {}) };
         const ended = await tx.appSession.findMany({ where, select: { id: true } });
         await tx.appSession.updateMany({ where: { id: { in: ended.map((s) => s.id) } }, data: { expiresAt: ctx.requestTime } });
         if (ended.length > 0) afterCommit(sessionsChanged(user.id));
         return { endedSessionIds: ended.map((s) => s.id), sessionId: keepCurrent ? session.id : null };
       });
+      if (result.sessionId === null) changed(ctx, { kind: 'signedOut' });
+      return result;
     },
   }),
 }));
