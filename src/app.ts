@@ -107,6 +107,10 @@ export function createApp({
 
   // Armor and envelop plugins are typed for a bare context; they read nothing from ours.
   const plugins: Plugin<any>[] = [
+    // Listed first so that its execute function is the innermost (envelop wraps in list order):
+    // a query of one fast root field answered whole from its SQL (src/read-path/operation.ts),
+    // inside every other plugin's execution wrapper.
+    useFastOperations(),
     // 0. First, so it wraps everything else: the request id, SQL count and logger of the request,
     //    and one access-log line when it is answered (which also feeds the per-request metrics).
     useRequestScope({ log, onRequestDone: metrics.onRequestDone }),
@@ -139,8 +143,6 @@ export function createApp({
     // 6. Last, so it wraps execution most closely: the operation's database client (primary or a
     //    replica), and the read-your-writes deadline on a mutation's response.
     routing.plugin,
-    // 7. Innermost: a query of one fast root field answered whole from its SQL (src/read-path).
-    useFastOperations(),
   ];
 
   const yoga = createYoga<ServerContext & TransportContext>({

@@ -99,15 +99,19 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
 }
 
 /**
- * The envelop plugin: last in the chain (it wraps execution most closely, after the database
- * routing chose the operation's server).
+ * The envelop plugin. FIRST in the plugin list: envelop hands each plugin's onExecute the execute
+ * function the earlier ones set, so the first one set is the innermost; every other plugin's
+ * wrapper (the tracing context, the request scope) then runs around the whole-operation read as
+ * around an ordinary execution. The operation is read from the arguments the execution receives,
+ * after the other plugins' onExecute (the input rules' NFC normalization, the database routing).
  */
 export function useFastOperations(): Plugin {
   return {
-    onExecute({ args, executeFn, setExecuteFn }) {
-      const sole = soleFastField(args);
-      if (!sole) return;
-      setExecuteFn(async (a: ExecutionArgs) => (await tryWhole(a, sole)) ?? executeFn(a));
+    onExecute({ executeFn, setExecuteFn }) {
+      setExecuteFn((args: ExecutionArgs) => {
+        const sole = soleFastField(args);
+        return sole ? tryWhole(args, sole).then((whole) => whole ?? executeFn(args)) : executeFn(args);
+      });
     },
   };
 }
