@@ -412,10 +412,16 @@ describe(`analytics attacks, second review (${dbKind})`, () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     // The deletion holds its row lock until the recording has reached the conversation and waits.
+    let deleted!: () => void;
+    const holding = new Promise<void>((r) => (deleted = r));
     const deleting = api.prisma.$transaction(async (tx) => {
       await tx.conversation.delete({ where: { id: c.id } });
+      deleted();
       await gate;
     }, { timeout: 30_000 });
+    // The recording starts once the deletion holds the row (under load it could otherwise run
+    // first and find a conversation that is not being deleted yet).
+    await holding;
     const recording = api.gql(RECORD, { input: recordInput(c.id) }, { apiKey: writer });
     for (let waiting = 0, deadline = Date.now() + 20_000; waiting === 0 && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 50));
