@@ -95,4 +95,14 @@ describe(`global ID inputs (${dbKind})`, () => {
     const missing = await api.gql(doc, { v: encodeGlobalID('Conversation', 'refused') }, { token });
     expect(codesOf(missing)).toEqual(['NOT_FOUND']);
   });
+
+  it('a null among the ids of nodes(ids:) is BAD_USER_INPUT whose reason stays readable (only the value is redacted)', async () => {
+    const started = await api.gql('mutation { startConversation(input: { conversationType: GENERAL }) { conversation { id } } }', {}, { token });
+    const id = started.data.startConversation.conversation.id as string;
+    const r = await api.gql('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: [id, null] }, { token });
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toBe('Variable "$ids" got an invalid value at "ids[1]"; Expected non-nullable type "ID!" not to be <redacted>.');
+    const big = await api.gql('mutation($i: SubmitFeedbackInput!) { submitFeedback(input: $i) { feedback { id } } }', { i: { chatSessionId: id, rating: 2 ** 31, isPositive: true } }, { token });
+    expect(big.errors![0].message).toBe('Variable "$i" got an invalid value at "i.rating"; Int cannot represent non 32-bit signed integer value: <redacted>');
+  });
 });
