@@ -105,4 +105,19 @@ describe(`global ID inputs (${dbKind})`, () => {
     const big = await api.gql('mutation($i: SubmitFeedbackInput!) { submitFeedback(input: $i) { feedback { id } } }', { i: { chatSessionId: id, rating: 2 ** 31, isPositive: true } }, { token });
     expect(big.errors![0].message).toBe('Variable "$i" got an invalid value at "i.rating"; Int cannot represent non 32-bit signed integer value: <redacted>');
   });
+
+  it('a multi-root mutation document runs serially: a root refused by its rule leaves the earlier one written and stops the later ones (README)', async () => {
+    const user = await createUser(api.prisma, { userType: 'TEENAGER' });
+    const own = (await createSession(api.prisma, user.id, 'FULL')).token;
+    const r = await api.gql(
+      'mutation { a: startConversation(input: { conversationType: GENERAL, title: "first" }) { conversation { id } } b: startConversation(input: { conversationType: GENERAL, title: "  " }) { conversation { id } } c: startConversation(input: { conversationType: GENERAL, title: "third" }) { conversation { id } } }',
+      {},
+      { token: own },
+    );
+    expect(r.data).toBeNull();
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].path).toEqual(['b']);
+    const titles = (await api.prisma.conversation.findMany({ where: { userId: user.id }, select: { title: true } })).map((c) => c.title);
+    expect(titles).toEqual(['first']);
+  });
 });
