@@ -7,7 +7,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import ZodPlugin from '@pothos/plugin-zod';
 import GlobalIdInputsPlugin from './input/global-ids.ts';
-import { GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, DateTimeResolver, JSONResolver, UUIDResolver } from 'graphql-scalars';
 import { INPUT_BOUNDS } from './input/bounds.ts';
 import { appEnv } from './config.ts';
@@ -43,7 +43,15 @@ const LanguageCode = new GraphQLScalarType<string, string>({
   description: 'An ISO 639-1 language code, one of its 184: two lowercase letters, e.g. "fr". Any other value ("xx", "FR", "fra") is BAD_USER_INPUT.',
   serialize: (value) => String(value),
   parseValue: languageCode,
-  parseLiteral: (ast) => languageCode(ast.kind === Kind.STRING ? ast.value : undefined),
+  // graphql-js reports a literal's GraphQLError as it is: the node gives it the literal's location.
+  parseLiteral: (ast) => {
+    try {
+      return languageCode(ast.kind === Kind.STRING ? ast.value : undefined);
+    } catch (err) {
+      const e = err as GraphQLError;
+      throw new GraphQLError(e.message, { nodes: ast, extensions: e.extensions });
+    }
+  },
 });
 
 export const builder = new SchemaBuilder<{

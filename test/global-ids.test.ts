@@ -54,4 +54,70 @@ describe(`global ID inputs (${dbKind})`, () => {
     const node = await api.gql('query($id: ID!) { node(id: $id) { id ... on Message { text } } }', { id }, { token });
     expect(node.data.node).toEqual({ id, text: 'hello' });
   });
+
+  it('a refused id waits for authScopes: anonymous callers get UNAUTHENTICATED whatever is wrong, before any SQL', async () => {
+    const docs = [
+      ['mutation($v: ID!) { renameConversation(input: { conversationId: $v, title: "ok" }) { conversation { id } } }', 'Conversation'],
+      ['mutation($v: ID!) { submitFeedback(input: { chatSessionId: $v, rating: 3, isPositive: true }) { feedback { id } } }', 'ChatSession'],
+      ['mutation($v: ID!) { sendMessage(input: { chatSessionId: $v, text: "hi" }) { message { id } } }', 'ChatSession'],
+    ] as const;
+    for (const [doc, typename] of docs) {
+      for (const v of [...wrong(typename), encodeGlobalID(typename, randomUUID())]) {
+        const r = await api.gql(doc, { v });
+        expect(codesOf(r), `${doc} ${v}`).toEqual(['UNAUTHENTICATED']);
+        expect(r.sql).toBe(0);
+      }
+    }
+  });
+
+  it('a malformed id is reported with the other fields\' issues, as a non-UUID key is', async () => {
+    const doc = 'mutation($i: SubmitFeedbackInput!) { submitFeedback(input: $i) { feedback { id } } }';
+    const answers = [];
+    for (const id of wrong('ChatSession')) {
+      const r = await api.gql(doc, { i: { chatSessionId: id, rating: 9, isPositive: true, comment: 'x'.repeat(2001) } }, { token });
+      expect(codesOf(r), id).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].extensions!.issues, id).toEqual([
+        { path: 'input.chatSessionId', message: 'must be the ID of a ChatSession' },
+        { path: 'input.rating', message: expect.stringContaining('5') },
+        { path: 'input.comment', message: 'must have at most 2000 characters' },
+      ]);
+      answers.push({ errors: r.errors, sql: r.sql });
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('a lookup whose id has no row rule still answers a malformed id BAD_USER_INPUT, and a well-formed unknown one NOT_FOUND', async () => {
+    const doc = 'query($v: ID!) { conversation(id: $v) { id } }';
+    const bad = await api.gql(doc, { v: 'garbage!' }, { token });
+    expect(codesOf(bad)).toEqual(['BAD_USER_INPUT']);
+    expect(bad.errors![0].extensions!.issues).toEqual([{ path: 'id', message: 'must be the ID of a Conversation' }]);
+    const missing = await api.gql(doc, { v: encodeGlobalID('Conversation', 'refused') }, { token });
+    expect(codesOf(missing)).toEqual(['NOT_FOUND']);
+  });
+
+  it('a null among the ids of nodes(ids:) is BAD_USER_INPUT whose reason stays readable (only the value is redacted)', async () => {
+    const started = await api.gql('mutation { startConversation(input: { conversationType: GENERAL }) { conversation { id } } }', {}, { token });
+    const id = started.data.startConversation.conversation.id as string;
+    const r = await api.gql('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: [id, null] }, { token });
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toBe('Variable "$ids" got an invalid value at "ids[1]"; Expected non-nullable type "ID!" not to be <redacted>.');
+    const big = await api.gql('mutation($i: SubmitFeedbackInput!) { submitFeedback(input: $i) { feedback { id } } }', { i: { chatSessionId: id, rating: 2 ** 31, isPositive: true } }, { token });
+    expect(big.errors![0].message).toBe('Variable "$i" got an invalid value at "i.rating"; Int cannot represent non 32-bit signed integer value: <redacted>');
+  });
+
+  it('a multi-root mutation document runs serially: a root refused by its rule leaves the earlier one written and stops the later ones (README)', async () => {
+    const user = await createUser(api.prisma, { userType: 'TEENAGER' });
+    const own = (await createSession(api.prisma, user.id, 'FULL')).token;
+    const r = await api.gql(
+      'mutation { a: startConversation(input: { conversationType: GENERAL, title: "first" }) { conversation { id } } b: startConversation(input: { conversationType: GENERAL, title: "  " }) { conversation { id } } c: startConversation(input: { conversationType: GENERAL, title: "third" }) { conversation { id } } }',
+      {},
+      { token: own },
+    );
+    expect(r.data).toBeNull();
+    expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].path).toEqual(['b']);
+    const titles = (await api.prisma.conversation.findMany({ where: { userId: user.id }, select: { title: true } })).map((c) => c.title);
+    expect(titles).toEqual(['first']);
+  });
 });

@@ -5,7 +5,7 @@ import { serverAudits } from 'graphql-http';
 import { createTestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
-import { createApiKey, createPopulation, createSession } from './factories/index.ts';
+import { createApiKey, createPopulation, createSession, person } from './factories/index.ts';
 
 describe(`HTTP and limits (${dbKind})`, () => {
   const api = useTestApp();
@@ -101,7 +101,10 @@ describe(`input that does not coerce (${dbKind})`, () => {
   const api = useTestApp();
 
   it('a variable of the wrong type, an unknown enum value or a malformed global id is BAD_USER_INPUT, not an internal error', async () => {
-    expect(codesOf(await api.gql('query($id: ID!) { conversation(id: $id) { id } }', { id: 'garbage' }))).toEqual(['BAD_USER_INPUT']);
+    const { token } = await person(api.prisma);
+    expect(codesOf(await api.gql('query($id: ID!) { conversation(id: $id) { id } }', { id: 'garbage' }, { token }))).toEqual(['BAD_USER_INPUT']);
+    // Anonymous, the field's authScopes answer first, whatever is wrong with the id (README).
+    expect(codesOf(await api.gql('query($id: ID!) { conversation(id: $id) { id } }', { id: 'garbage' }))).toEqual(['UNAUTHENTICATED']);
     expect(codesOf(await api.gql('query($t: ContentCategory!) { localizedContent(category: $t) { key } }', { t: 'NOPE' }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await api.gql('query($n: [String!]) { featureFlags(names: $n) { name } }', { n: 7 }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await api.gql('query($l: LanguageCode) { localizedContent(category: UI_MESSAGES, language: $l) { key } }', { l: 'FRA' }))).toEqual(['BAD_USER_INPUT']);

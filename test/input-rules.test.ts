@@ -183,4 +183,17 @@ describe(`input rules (${dbKind})`, () => {
     const literal = await api.gql(`{ featureFlags(names: [${many.slice(0, 101).map((n) => `"${n}"`).join(',')}]) { name } }`);
     expect(codesOf(literal)).toEqual(['BAD_USER_INPUT']);
   });
+
+  it('field lengths count characters as the varchar column does: a 255-emoji loginId (510 UTF-16 units) is stored, 256 is refused, blank is refused', async () => {
+    const SIGN_IN = 'mutation($i: SignInInput!) { signIn(input: $i) { created } }';
+    const at = await api.gql(SIGN_IN, { i: { idp: 'MOCK_IDP', loginId: '😀'.repeat(255), origin: 'web' } });
+    expect(at.errors).toBeUndefined();
+    expect(at.data.signIn.created).toBe(true);
+    expect(await api.prisma.idpLogin.count({ where: { loginId: '😀'.repeat(255) } })).toBe(1);
+    const over = await api.gql(SIGN_IN, { i: { idp: 'MOCK_IDP', loginId: '😀'.repeat(256), origin: 'web' } });
+    expect(codesOf(over)).toEqual(['BAD_USER_INPUT']);
+    expect(over.errors![0].extensions!.issues).toEqual([{ path: 'input.loginId', message: 'must have at most 255 characters' }]);
+    const blank = await api.gql(SIGN_IN, { i: { idp: 'MOCK_IDP', loginId: ' \t ', origin: 'web' } });
+    expect(blank.errors![0].extensions!.issues).toEqual([{ path: 'input.loginId', message: 'must not be blank' }]);
+  });
 });

@@ -88,8 +88,11 @@ describe(`updateProfile (${dbKind})`, () => {
       expect(profile.errors![0].extensions!.issues, language).toEqual([{ path: 'input.language', message: expect.stringContaining('ISO 639-1') }]);
       expect(signIn.errors![0].extensions!.issues).toEqual(profile.errors![0].extensions!.issues);
       // The same refusal written in the document rather than sent as a variable.
-      const literal = await api.gql(`mutation { updateProfile(input: { language: "${language}" }) { user { id } } }`, {}, { token });
+      const doc = `mutation { updateProfile(input: { language: "${language}" }) { user { id } } }`;
+      const literal = await api.gql(doc, {}, { token });
       expect(codesOf(literal), language).toEqual(['BAD_USER_INPUT']);
+      // It points at the literal it refuses, as graphql-js's own literal errors do.
+      expect(literal.errors![0].locations, language).toEqual([{ line: 1, column: doc.indexOf('"') + 1 }]);
     }
     expect(await api.prisma.idpLogin.count()).toBe(logins);
     expect((await api.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).language).toBe(user.language);

@@ -69,7 +69,13 @@ export function withoutEchoedValue(message: string, reason: string): string {
   const path = at >= 0 && prefix.endsWith('"') ? prefix.slice(at) : '';
   // The reason quotes the value as graphql-js prints it, or a scalar's own way (DateTime: bare).
   const bare = value.startsWith('"') && value.endsWith('"') && value.length > 2 ? unquoted(value) : '';
-  let redactedReason = value ? reason.split(value).join('<redacted>') : reason;
+  // A bare value (null, a number, true) is replaced only as a whole word: `null` is also in
+  // graphql-js's "Expected non-nullable type", which must stay readable.
+  let redactedReason = !value
+    ? reason
+    : /^[\w.+-]+$/.test(value)
+      ? reason.replace(new RegExp(`(?<![\\w.+-])${value.replace(/[.+]/g, '\\$&')}(?![\\w+-]|\\.\\w)`, 'g'), '<redacted>')
+      : reason.split(value).join('<redacted>');
   if (bare.length >= 4) redactedReason = redactedReason.split(bare).join('<redacted>');
   return `${head[0].replace(/ got invalid value $/, ' got an invalid value')}${path}; ${redactedReason}`;
 }

@@ -8,6 +8,7 @@ import type { MembershipRole } from '../../generated/prisma/client.ts';
 import type { Tx } from '../../db/transaction.ts';
 import { appError, ErrorCode, notFound } from '../../errors.ts';
 import { refreshSessionScopes } from '../../consent/rules.ts';
+import { boundedText } from '../../input/fields.ts';
 
 /** The ref of the prismaNode a model's file registered (invitation.ts, membership.ts do not export theirs). */
 function nodeRefOf(model: 'Invitation' | 'CollectiveMembership') {
@@ -19,7 +20,7 @@ export const InvitationRef = nodeRefOf('Invitation');
 export const MembershipRef = nodeRefOf('CollectiveMembership');
 
 /** A display name: trimmed, 1 to 120 characters (the column's width). */
-export const displayName = z.string().trim().min(1, 'must not be empty').max(120, 'at most 120 characters');
+export const displayName = boundedText(1, 120);
 
 /**
  * Locks the collective row for the rest of the transaction (FOR NO KEY UPDATE) so that role

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { check, rowId } from '../../input/fields.ts';
+import { boundedText, charCount, check, rowId } from '../../input/fields.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
@@ -26,17 +26,17 @@ const IngestDocumentInput = builder.inputType('IngestDocumentInput', {
   description: 'Input of ingestDocument: one knowledge-base document, identified by its collection and source.',
   fields: (t) => ({
     collection: t.field({ type: DocumentCollectionEnum, required: true }),
-    title: t.string({ required: true, description: '1 to 300 characters.', validate: check(z.string().trim().min(1, 'must not be empty').max(300, 'at most 300 characters')) }),
+    title: t.string({ required: true, description: '1 to 300 characters.', validate: check(boundedText(1, 300)) }),
     source: t.string({
       required: true,
       description: 'The document\'s identity within its collection (a path, a URL...): ingesting the same source again updates it. 1 to 500 characters.',
-      validate: check(z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters')),
+      validate: check(boundedText(1, 500)),
     }),
     language: t.field({ type: 'LanguageCode', required: true }),
     content: t.string({
       required: true,
       description: `Markdown or plain text, without front matter (at most ${MAX_DOCUMENT_CHARACTERS} characters).`,
-      validate: check(z.string().max(MAX_DOCUMENT_CHARACTERS, `at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be empty')),
+      validate: check(z.string().refine((s) => charCount(s) <= MAX_DOCUMENT_CHARACTERS, `must have at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be blank')),
     }),
     metadata: t.field({
       type: 'JSON',

@@ -8,14 +8,14 @@ import { refreshSessionScopes } from '../../consent/rules.ts';
 import { IdpEnum, UserTypeEnum } from '../enums.ts';
 import { changed } from '../../auth/caller.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { check } from '../../input/fields.ts';
+import { boundedText, check } from '../../input/fields.ts';
 import { ErrorCode, isAppError } from '../../errors.ts';
 
 const SignInInput = builder.inputType('SignInInput', {
   description: 'Input of signIn: the identity provider and the login it vouches for, and the profile a new account starts with.',
   fields: (t) => ({
     idp: t.field({ type: IdpEnum, required: true }),
-    loginId: t.string({ required: true, description: 'The identity provider\'s subject for this person.', validate: check(z.string().trim().min(1).max(255)) }),
+    loginId: t.string({ required: true, description: 'The identity provider\'s subject for this person.', validate: check(boundedText(1, 255)) }),
     origin: t.string({
       required: true,
       description: 'The client, e.g. web_react or discord.',
