@@ -4,12 +4,12 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.ts';
 
-// The rule files (visibility.ts, */auth.ts, auth/scopes.ts) need only the first three;
+// The rule files (visibility.ts, */auth.ts, auth/scopes.ts, auth/caller.ts) need only the first four;
 // STRYKER_TESTS=all adds the consent, invitation and sign-in suites for the other files;
 // STRYKER_TESTS=credentials runs only the credential suites, which kill the mutants of
 // src/auth/{viewer,tokens,api-keys,identity,permissions}.ts without rebuilding the matrix world
 // for each (every request reads the viewer, so every test covers viewer.ts).
-const RULE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts', 'test/visibility-matrix.test.ts'];
+const RULE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts', 'test/visibility-matrix.test.ts', 'test/caller-freshness.test.ts'];
 const FLOW_TESTS = ['test/consent.test.ts', 'test/invitations.test.ts', 'test/sign-in.test.ts'];
 const CREDENTIAL_TESTS = ['test/auth-edges.test.ts', 'test/sign-in.test.ts', 'test/api-keys.test.ts'];
 // STRYKER_TESTS=scopes: the two suites that kill src/auth/scopes.ts's mutants without the matrix
