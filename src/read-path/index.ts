@@ -39,7 +39,8 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
   const outcome = (o: ReadPathOutcome) => ctx.onReadPath?.(root, o);
   if (!ctx.config.fastReadPath) return outcome('off');
   const node = info.fieldNodes[0];
-  const whole = wholeOperation.get(ctx) === node;
+  const probe = wholeOperation.get(ctx);
+  const whole = probe?.node === node;
   const before = settled.get(ctx);
   if (before?.node === node && !whole) {
     // The same field, same variables: the statement already ran for this request.
@@ -50,9 +51,9 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
     if (!before.counted) outcome('fast');
     return result;
   }
-  let statement;
+  let statement = whole ? probe.statement : undefined;
   try {
-    statement = compileRead(root, ctx, info);
+    statement ??= compileRead(root, ctx, info);
   } catch (err) {
     if (err instanceof Unsupported) return outcome(err.reason);
     throw err;
@@ -81,8 +82,8 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
   return result;
 }
 
-/** The field node a whole-operation read is answering, per request (set by operation.ts). */
-export const wholeOperation = new WeakMap<Context, FieldNode>();
+/** The field node a whole-operation read is answering and its compiled statement, per request (set by operation.ts). */
+export const wholeOperation = new WeakMap<Context, { node: FieldNode; statement: { sql: string; params: unknown[] } }>();
 /**
  * The whole-operation statement of a request, once it ran: its JSON text (with MARKs; null: no
  * row) and whether it was counted fast, or the error it failed with.

@@ -76,13 +76,15 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
   };
   // Not compilable (a field, argument, fragment or viewer it does not know): the ordinary
   // execution, whose resolver counts the reason; nothing ran yet.
+  let statement;
   try {
-    compileRead(root, ctx, info);
+    statement = compileRead(root, ctx, info);
   } catch (err) {
     if (err instanceof Unsupported) return undefined;
     throw err;
   }
-  wholeOperation.set(ctx, node);
+  // readFast runs this statement rather than compiling the same selection again.
+  wholeOperation.set(ctx, { node, statement });
   let value: unknown;
   try {
     value = await field.resolve(args.rootValue, getArgumentValues(field, node, variables), ctx, info);
