@@ -215,6 +215,22 @@ describe('fast read path: what it answers, and how', () => {
     expect(await whole('me')).toBe(before);
   });
 
+  it('answers two selections of the same list under different keys apart, each with its own fields, on the fast path', async () => {
+    const operator = viewers.find((v) => v.name === 'operator [users:read, conversations:read]')!;
+    const owner = viewers.find((v) => v.name === 'owner')!;
+    const conversations = 'conversations(first: 3) { edges { cursor node { id } } e2: edges { node { updatedAt title } } pageInfo { hasNextPage endCursor } }';
+    for (const [root, query, viewer] of [
+      ['users', `{ users(first: 2) { edges { node { id ${conversations.replace(' title', '')} } } e2: edges { cursor node { createdAt } } } }`, operator],
+      ['me', `{ me { id ${conversations} } }`, owner],
+    ] as const) {
+      const before = await fastCount(fast.app, root);
+      const r = await both(query, viewer);
+      expect(r.fast.errors).toBeUndefined();
+      expect(JSON.stringify(r.fast.data)).toBe(JSON.stringify(r.ordinary.data));
+      expect(await fastCount(fast.app, root), query).toBe(before + 1);
+    }
+  });
+
   it('on a whole operation over the complexity limit, answers as the ordinary path before any tree statement', async () => {
     const operator = viewers.find((v) => v.name === 'operator [users:read, conversations:read]')!;
     const heavy = await both('{ users(first: 100) { edges { node { conversations(first: 100) { edges { node { chatSessions(first: 100) { edges { node { id createdAt } } } } } } } } } }', operator);
