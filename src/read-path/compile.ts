@@ -4,9 +4,10 @@
 // connections), each page ordered and limited before it is nested, only selected columns read;
 // Node then writes the objects, keyed by response key (aliases included) in selection order, with
 // the values the ordinary path would serialize, encoded the way it encodes them: global ids
-// (Pothos's encodeGlobalID), K1 cursors (pagination.ts encodeCursor), DateTimes as
-// Date.toISOString. This is PostGraphile's division of labour: building ~420 JSON objects,
-// base64 and to_char in PostgreSQL cost it more than twice the statement time of positional rows
+// (Pothos's encodeGlobalID), K1 cursors (pagination.ts encodeCursor), DateTimes in its format
+// (to_char in SQL: cheaper there than Date.toISOString in Node). This is PostGraphile's division
+// of labour: building ~420 JSON objects in PostgreSQL (json_build_object, row_number, ordered
+// aggregates) cost more than twice the statement time of positional rows
 // (scripts/bench/statement-timing.ts). Every object's rule verdict (the visibility rules' SQL
 // forms, written beside their JS forms, and the field scopes) must be true, or the whole result
 // is refused (Hidden) and the caller takes the ordinary path, which raises the ordinary errors.
@@ -60,24 +61,29 @@ export const FAST_SQL_TAG = '/* fast read path */';
 const SIZES = { defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE };
 const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 /**
- * A timestamptz as milliseconds since the epoch, exact (numeric: PostgreSQL 14+ extract), with
- * the microseconds as a fraction that `instant` truncates, as to_char's MS and Prisma's Date do.
+ * A timestamptz as the ordinary path writes a DateTime (Date.toISOString: UTC, milliseconds,
+ * microseconds truncated as Prisma's Date truncates them). In SQL: 400 Date.toISOString calls cost
+ * Node about four times what to_char costs PostgreSQL (bench:statements, and a micro-benchmark).
  */
-const epochMs = (column: string) => `extract(epoch from ${column}) * 1000`;
-/** A DateTime as the ordinary path writes it: Date.toISOString of the millisecond. null stays null. */
-const instant = (value: unknown) => (value === null ? null : new Date(Math.floor(value as number)).toISOString());
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const SORT_DATE = USER_ORDER[0].parse;
 
 /** A value of a row's positional array, as the response writes it. */
 type Encode = (value: unknown) => unknown;
-type Column = { name: string; sql: (alias: string) => string; encode: Encode };
+/** `json`: the encoded value as JSON text, written without JSON.stringify where it cannot need escaping. */
+type Column = { name: string; sql: (alias: string) => string; encode: Encode; json: (value: unknown) => string };
+const stringify = (v: unknown) => JSON.stringify(v) ?? 'null';
 const raw: Encode = (v) => v;
 /** A plain column read as it is (text, enums: JSON strings; ints: numbers). */
-const plain = (name: string): Column => ({ name, sql: (a) => `${a}.${name}`, encode: raw });
+const plain = (name: string): Column => ({ name, sql: (a) => `${a}.${name}`, encode: raw, json: stringify });
 /** A timestamptz column. */
-const time = (name: string): Column => ({ name: `${name}:ms`, sql: (a) => epochMs(`${a}.${name}`), encode: instant });
+const time = (name: string): Column => ({ name: `${name}:iso`, sql: (a) => iso(`${a}.${name}`), encode: raw, json: (v) => (v === null ? 'null' : `"${v as string}"`) });
 /** The row's id as the type's global id. */
-const globalId = (typename: string): Column => ({ name: 'id', sql: (a) => `${a}.id`, encode: (v) => encodeGlobalID(typename, v as string) });
+const globalId = (typename: string): Column => {
+  const encode = (v: unknown) => encodeGlobalID(typename, v as string);
+  // base64: nothing to escape.
+  return { name: 'id', sql: (a) => `${a}.id`, encode, json: (v) => `"${encode(v)}"` };
+};
 
 interface NodeDef {
   typename: string;
@@ -105,7 +111,7 @@ const CHAT_SESSION: NodeDef = {
   table: 'app.chat_session',
   scalars: {
     id: { column: globalId('ChatSession') },
-    threadId: { column: { name: 'id', sql: (a) => `${a}.id`, encode: raw } },
+    threadId: { column: plain('id') },
     createdAt: { column: time('created_at') },
   },
   connections: {},
@@ -208,8 +214,30 @@ class Statement {
 
 /** A fast object: its fields by response key, and MARK. */
 export type FastObject = Record<string, unknown> & { [MARK]: true };
-/** One object's key and how its value is read from the row's positional array. */
-type Entry = [key: string, read: (row: unknown[]) => unknown];
+/**
+ * One object's key and how its value is read from the row's positional array: as a value (read),
+ * or as JSON text (write: a whole operation's response, written without building the objects).
+ */
+type Entry<Args extends unknown[]> = [key: string, read: (...args: Args) => unknown, write: (...args: Args) => string];
+
+/** The JSON text of an object of entries, keys in selection order. */
+function writer<Args extends unknown[]>(entries: readonly Entry<Args>[]) {
+  const keys = entries.map(([key], i) => `${i ? ',' : '{'}${JSON.stringify(key)}:`);
+  return (...args: Args) => {
+    if (entries.length === 0) return '{}';
+    let out = '';
+    for (let i = 0; i < entries.length; i++) out += keys[i] + entries[i][2](...args);
+    return `${out}}`;
+  };
+}
+/** The object of entries, keys in selection order. */
+function reader<Args extends unknown[]>(entries: readonly Entry<Args>[]) {
+  return (...args: Args) => {
+    const object = fastObject();
+    for (const [key, read] of entries) object[key] = read(...args);
+    return object;
+  };
+}
 
 /**
  * An empty fast object. Without a prototype: a response key may be `__proto__` (an alias), which
@@ -221,12 +249,6 @@ function fastObject(): FastObject {
   return object;
 }
 
-/** The object of entries over one positional row, keys in selection order. */
-function build(entries: readonly Entry[], row: unknown[]): FastObject {
-  const object = fastObject();
-  for (const [key, read] of entries) object[key] = read(row);
-  return object;
-}
 
 /** The fields of `type` selected by `nodes`, by response key; only plain fields and fragments on `type` itself. */
 function collect(st: Statement, type: string, sets: readonly (SelectionSetNode | undefined)[]) {
@@ -292,12 +314,12 @@ function nodeArray(
     if (name !== undefined) positions.set(name, i);
     return i;
   };
-  const entries: Entry[] = [];
+  const entries: Entry<[row: unknown[]]>[] = [];
   let guarded = false;
   for (const [key, nodes] of collect(st, def.typename, sets ?? [])) {
     const name = fieldName(nodes);
     if (name === '__typename') {
-      entries.push([key, () => def.typename]);
+      entries.push([key, () => def.typename, () => `"${def.typename}"`]);
       continue;
     }
     const scalar = Object.hasOwn(def.scalars, name) ? def.scalars[name] : undefined;
@@ -307,14 +329,14 @@ function nodeArray(
       if (scalar.rule) rules.push(scalar.rule(st.ctx, alias, st.param));
       const { column } = scalar;
       const i = place(column.sql(alias), column.name);
-      entries.push([key, (row) => column.encode(row[i])]);
+      entries.push([key, (row) => column.encode(row[i]), (row) => column.json(row[i])]);
     } else if (connection) {
       if (connection.rule) rules.push(connection.rule(st.ctx, alias, st.param));
       const c = connectionSql(st, connection, argumentsOf(st, def.typename, nodes), subSelections(nodes), alias);
       // The row past the page (read only to learn hasNextPage) does not need its subtrees.
       if (guard) guarded = true;
       const i = place(guard ? `CASE WHEN ${guard} THEN ${c.sql} END` : c.sql);
-      entries.push([key, (row) => c.read(row[i])]);
+      entries.push([key, (row) => c.read(row[i]), (row) => c.write(row[i])]);
     } else {
       throw new Unsupported('field');
     }
@@ -326,12 +348,15 @@ function nodeArray(
   if (rule === 'FALSE') throw new Unsupported('viewer');
   if (parts.length > 99) throw new Unsupported('field');
   const sql = `json_build_array(${[rule, ...parts].join(', ')})`;
-  const read = (row: unknown[]) => {
-    // Anything but true (false, or null from a rule over a null column) hides the object.
+  const [build, text] = [reader(entries), writer(entries)];
+  // Anything but true (false, or null from a rule over a null column) hides the object.
+  const visible = (row: unknown[]) => {
     if (row[0] !== true) throw new Hidden();
-    return build(entries, row);
+    return row;
   };
-  return { sql, read, positions, morePositions, guarded };
+  const read = (row: unknown[]) => build(visible(row));
+  const write = (row: unknown[]) => text(visible(row));
+  return { sql, read, write, positions, morePositions, guarded };
 }
 
 /** The rows after `values` in `order` (a keyset bound), as a row comparison: the keys share one direction. */
@@ -344,9 +369,8 @@ function keysetSql(order: readonly SortKey[], values: readonly KeyValue[], alias
   return `(${left}) ${direction === 'asc' ? '>' : '<'} (${right})`;
 }
 
-/** A sort key as a column of the row's array: dates as epoch milliseconds, ids as text. */
-const sortColumn = (k: SortKey): Column =>
-  k.parse === SORT_DATE ? { ...time(snake(k.field)), encode: (v) => new Date(Math.floor(v as number)) } : { ...plain(snake(k.field)), encode: raw };
+/** A sort key as a column of the row's array: dates as ISO text (encodeCursor writes a Date so), ids as text. */
+const sortColumn = (k: SortKey): Column => (k.parse === SORT_DATE ? time(snake(k.field)) : plain(snake(k.field)));
 
 /**
  * One connection as SQL returning the positional array [totalCount or null, page rows or null]
@@ -380,39 +404,33 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
   let beyond = false;
   // Each `node` selection under its own edges key (`edges` and `e2: edges` select apart).
   const nodeSelections: (SelectionSetNode | undefined)[][] = [];
-  let nodeReads: ((row: unknown[]) => unknown)[] = [];
+  let nodeReads: { read: (row: unknown[]) => unknown; write: (row: unknown[]) => string }[] = [];
   type Page = { nodes: unknown[][]; more: boolean; cursor: (row: unknown[]) => string };
-  const entries: [string, (page: Page, count: unknown) => unknown][] = [];
+  const entries: Entry<[page: Page, count: unknown]>[] = [];
   for (const [key, nodes] of fields) {
     const name = fieldName(nodes);
     if (name === '__typename') {
-      entries.push([key, () => def.connectionType]);
+      entries.push([key, () => def.connectionType, () => `"${def.connectionType}"`]);
     } else if (name === 'totalCount') {
       total = true;
-      entries.push([key, (_, count) => Number(count)]);
+      entries.push([key, (_, count) => Number(count), (_, count) => String(Number(count))]);
     } else if (name === 'edges') {
       rows = true;
-      const edge: [string, (row: unknown[], page: Page) => unknown][] = [];
+      const edge: Entry<[row: unknown[], page: Page]>[] = [];
       for (const [k, n] of collect(st, def.edgeType, subSelections(nodes))) {
         const f = fieldName(n);
-        if (f === '__typename') edge.push([k, () => def.edgeType]);
+        if (f === '__typename') edge.push([k, () => def.edgeType, () => `"${def.edgeType}"`]);
         else if (f === 'cursor') {
           cursors = true;
-          edge.push([k, (row, page) => page.cursor(row)]);
+          // base64url: nothing to escape.
+          edge.push([k, (row, page) => page.cursor(row), (row, page) => `"${page.cursor(row)}"`]);
         } else if (f === 'node') {
           const occurrence = nodeSelections.push(subSelections(n)) - 1;
-          edge.push([k, (row) => nodeReads[occurrence](row)]);
+          edge.push([k, (row) => nodeReads[occurrence].read(row), (row) => nodeReads[occurrence].write(row)]);
         } else throw new Unsupported('field');
       }
-      entries.push([
-        key,
-        (page) =>
-          page.nodes.map((row) => {
-            const object = fastObject();
-            for (const [k, read] of edge) object[k] = read(row, page);
-            return object;
-          }),
-      ]);
+      const [build, text] = [reader(edge), writer(edge)];
+      entries.push([key, (page) => page.nodes.map((row) => build(row, page)), (page) => `[${page.nodes.map((row) => text(row, page)).join(',')}]`]);
     } else if (name === 'pageInfo') {
       const values: Record<string, (page: Page) => unknown> = {
         hasNextPage: (page) => page.more,
@@ -421,23 +439,17 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
         endCursor: (page) => (page.nodes.length ? page.cursor(page.nodes[page.nodes.length - 1]) : null),
         __typename: () => 'PageInfo',
       };
-      const info: [string, (page: Page) => unknown][] = [];
+      const info: Entry<[page: Page]>[] = [];
       for (const [k, n] of collect(st, 'PageInfo', subSelections(nodes))) {
         const f = fieldName(n);
         if (!Object.hasOwn(values, f)) throw new Unsupported('field');
         if (f.endsWith('Cursor')) cursors = true;
         if (f !== 'hasPreviousPage' && f !== '__typename') rows = true;
         if (f === 'hasNextPage') beyond = true;
-        info.push([k, values[f]]);
+        info.push([k, values[f], (page) => stringify(values[f](page))]);
       }
-      entries.push([
-        key,
-        (page) => {
-          const object = fastObject();
-          for (const [k, read] of info) object[k] = read(page);
-          return object;
-        },
-      ]);
+      const [build, text] = [reader(info), writer(info)];
+      entries.push([key, (page) => build(page), (page) => text(page)]);
     } else {
       throw new Unsupported('field');
     }
@@ -462,7 +474,7 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
     // selection as an array inside it.
     const others = nodeSelections.slice(1).map((sets) => nodeArray(st, node, q, sets, [], guard));
     const n = nodeArray(st, node, q, nodeSelections[0] ?? null, cursors ? sortKeys : [], guard, others.map((o) => o.sql));
-    nodeReads = [n.read, ...others.map((o, i) => (row: unknown[]) => o.read(row[n.morePositions[i]] as unknown[]))];
+    nodeReads = [n, ...others.map((o, i) => ({ read: (row: unknown[]) => o.read(row[n.morePositions[i]] as unknown[]), write: (row: unknown[]) => o.write(row[n.morePositions[i]] as unknown[]) }))];
     const keyAt = sortKeys.map((k) => n.positions.get(k.name)!);
     cursorOf = (row) => encodeCursor(sortKeys.map((k, i) => k.encode(row[keyAt[i]]) as KeyValue));
     const orderBy = (alias: string) => def.order.map((k) => `${alias}.${snake(k.field)} ${k.direction.toUpperCase()}`).join(', ');
@@ -474,32 +486,35 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
     parts.push(`to_json(ARRAY(SELECT ${n.sql} FROM (${page}) ${q} ORDER BY ${orderBy(q)}))`);
   }
   const sql = `json_build_array(${parts.join(', ')})`;
-  const read = (value: unknown) => {
-    const [count, list] = value as [unknown, unknown[][] | undefined];
+  const pageOf = (value: unknown): [Page, unknown] => {
+    const [count, list] = value as [unknown, unknown[][] | null];
     const all = list ?? [];
-    const page: Page = { nodes: all.length > size ? all.slice(0, size) : all, more: all.length > size, cursor: cursorOf };
-    const object = fastObject();
-    for (const [k, r] of entries) object[k] = r(page, count);
-    return object;
+    return [{ nodes: all.length > size ? all.slice(0, size) : all, more: all.length > size, cursor: cursorOf }, count];
   };
-  return { sql, read };
+  const [build, text] = [reader(entries), writer(entries)];
+  return { sql, read: (value: unknown) => build(...pageOf(value)), write: (value: unknown) => text(...pageOf(value)) };
 }
 
 export type FastRoot = 'users' | 'me';
 
 /**
  * The statement answering root field `root` (info: its resolve info) for ctx's viewer: one row,
- * column `result` (json; no row: the field is null), and `read`, which turns that value into the
- * field's value (FastObjects) or throws Hidden. Throws Unsupported.
+ * column `result` (json; no row: the field is null); `read` turns that value into the field's
+ * value (FastObjects), `write` into its JSON text (what JSON.stringify of read's value gives,
+ * without building it); both throw Hidden. Throws Unsupported.
  */
-export function compileRead(root: FastRoot, ctx: Context, info: GraphQLResolveInfo): { sql: string; params: unknown[]; read: (result: unknown) => FastObject | null } {
+export function compileRead(
+  root: FastRoot,
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): { sql: string; params: unknown[]; read: (result: unknown) => FastObject | null; write: (result: unknown) => string } {
   const st = new Statement(ctx, info);
   if (info.fieldNodes.some((n) => n.directives?.length)) throw new Unsupported('directive');
   if (root === 'users') {
     // Query.users's own scope (operator users:read) ran before its resolver.
     const args = argumentsOf(st, 'Query', [...info.fieldNodes]);
     const c = connectionSql(st, USERS_ROOT, args, subSelections([...info.fieldNodes]));
-    return { sql: `${FAST_SQL_TAG} SELECT ${c.sql} AS result`, params: st.params, read: c.read };
+    return { sql: `${FAST_SQL_TAG} SELECT ${c.sql} AS result`, params: st.params, read: c.read, write: c.write };
   }
   const me = ctx.viewer.kind === 'user' ? ctx.viewer.user.id : null;
   if (!me) throw new Unsupported('viewer');
@@ -509,5 +524,6 @@ export function compileRead(root: FastRoot, ctx: Context, info: GraphQLResolveIn
     sql: `${FAST_SQL_TAG} SELECT ${n.sql} AS result FROM ${USER.table} ${u} WHERE ${u}.id = ${st.param(me)}::uuid`,
     params: st.params,
     read: (result) => (result === null || result === undefined ? null : n.read(result as unknown[])),
+    write: (result) => (result === null || result === undefined ? 'null' : n.write(result as unknown[])),
   };
 }

@@ -38,10 +38,11 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
   if (before?.node === node && !whole) {
     // The same field, same variables: the statement already ran for this request.
     if ('error' in before) throw before.error;
-    if (before.value === HIDDEN) return outcome('hidden');
+    const value = settle(() => before.statement.read(before.result));
+    if (value === HIDDEN) return outcome('hidden');
     // Counted as fast when the whole operation read it.
     if (!before.counted) outcome('fast');
-    return before.value;
+    return value;
   }
   let statement: Compiled | undefined = whole ? probe.statement : undefined;
   try {
@@ -58,34 +59,39 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
     if (whole) settled.set(ctx, { node, error });
     throw error;
   }
-  let value: FastObject | null | typeof HIDDEN;
-  try {
-    value = statement.read(row ? row.result : null);
-  } catch (err) {
-    if (!(err instanceof Hidden)) throw err;
-    value = HIDDEN;
-  }
+  const result = row ? row.result : null;
   if (whole) {
-    settled.set(ctx, { node, value, counted: value !== HIDDEN });
-    if (value === HIDDEN) throw new NotFast();
+    // The response's text straight from the rows: no objects built.
+    const text = settle(() => statement.write(result));
+    settled.set(ctx, { node, statement, result, counted: text !== HIDDEN });
+    if (text === HIDDEN) throw new NotFast();
     outcome('fast');
-    // MARK is a symbol: JSON.stringify leaves it out.
-    return new FastText(JSON.stringify(value));
+    return new FastText(text);
   }
+  const value = settle(() => statement.read(result));
   if (value === HIDDEN) return outcome('hidden');
   outcome('fast');
   return value;
 }
 
 const HIDDEN = Symbol('hidden');
+/** fn's value, or HIDDEN when an object in the tree is hidden. */
+function settle<T>(fn: () => T): T | typeof HIDDEN {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof Hidden) return HIDDEN;
+    throw err;
+  }
+}
 
 /** The field node a whole-operation read is answering and its compiled statement, per request (set by operation.ts). */
 export const wholeOperation = new WeakMap<Context, { node: FieldNode; statement: Compiled }>();
 /**
- * The whole-operation statement of a request, once it ran: its value (HIDDEN: an object in it is
- * hidden) and whether it was counted fast, or the error it failed with.
+ * The whole-operation statement of a request, once it ran: the statement and its result, and
+ * whether it was counted fast, or the error it failed with.
  */
-const settled = new WeakMap<Context, { node: FieldNode; value: FastObject | null | typeof HIDDEN; counted: boolean } | { node: FieldNode; error: unknown }>();
+const settled = new WeakMap<Context, { node: FieldNode; statement: Compiled; result: unknown; counted: boolean } | { node: FieldNode; error: unknown }>();
 
 /** A fast result as JSON text: the field's value exactly as the response writes it. */
 export class FastText {
