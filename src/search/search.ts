@@ -108,7 +108,7 @@ function vectorCandidates(input: SearchInput, literal: string, k: number) {
   // `+ 0` hides the distance from the planner's index matching: the exact scan.
   const order = input.exact ? Prisma.sql`(c.embedding <=> ${literal}::vector) + 0` : Prisma.sql`c.embedding <=> ${literal}::vector`;
   return Prisma.sql`
-    SELECT c.id, c.document_id, c.ordinal, c.index_only, d.source, c.embedding <=> ${literal}::vector AS distance
+    SELECT c.id, c.document_id, c.ordinal, c.index_only, d.source COLLATE "C" AS source, c.embedding <=> ${literal}::vector AS distance
     FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id
     WHERE ${documentFilter(input.params)} AND c.embedding IS NOT NULL
     ORDER BY ${order}
@@ -142,7 +142,8 @@ export function searchStatement(input: SearchInput) {
 
   // Ties (equal distance or score: repeated boilerplate, equal ranks) are broken by the
   // document's source, then the chunk's ordinal: the same order after every ingest (chunk ids
-  // are random per ingest).
+  // are random per ingest). Sources compare byte-wise (COLLATE "C", set where they are selected):
+  // the same order on every database whatever its locale, and cheaper than a locale's rules.
   if (params.mode === 'VECTOR') {
     if (!literal) return null;
     // A questions row stands for its document's content chunk nearest the query, at the
@@ -195,12 +196,12 @@ export function searchStatement(input: SearchInput) {
   const fts = terms.length
     ? Prisma.sql`
         SELECT id, document_id, index_only, source, row_number() OVER (ORDER BY rank DESC, source, ordinal) AS r FROM (
-          SELECT c.id, c.document_id, c.index_only, d.source, c.ordinal, ts_rank_cd(c.content_tsv, ftsq.q) AS rank
+          SELECT c.id, c.document_id, c.index_only, d.source COLLATE "C" AS source, c.ordinal, ts_rank_cd(c.content_tsv, ftsq.q) AS rank
           FROM ftsq
           JOIN rag.document_chunk c ON c.content_tsv @@ ftsq.q
           JOIN rag.document d ON d.id = c.document_id
           WHERE ${documentFilter(params)}
-          ORDER BY rank DESC, d.source, c.ordinal
+          ORDER BY rank DESC, d.source COLLATE "C", c.ordinal
           LIMIT ${k}
         ) f`
     : Prisma.sql`SELECT NULL::uuid AS id, NULL::uuid AS document_id, false AS index_only, NULL::text AS source, 0::bigint AS r WHERE false`;
