@@ -255,6 +255,30 @@ describe(`authored questions and deterministic ties (${dbKind})`, () => {
       expectContentOnly(results);
     });
 
+    it('HYBRID: a document found only through its questions (no content chunk among the candidates) shows its content chunk nearest the query', async () => {
+      // More documents nearer the query vector than the candidate list holds (k = 40 for first = 5).
+      const fillers = Array.from({ length: 45 }, (_, i) => ({
+        collection: 'YOUTH' as const,
+        source: `q/filler-${String(i).padStart(2, '0')}.md`,
+        title: 'Cantine',
+        language: 'fr',
+        content: `# Cantine ${i}\n\nManger seul à la cantine, rejoindre un club, inviter un élève (${i}).`,
+      }));
+      for (const f of fillers) await ingestDocument(db.prisma, embedder, f);
+      const hash = new HashEmbedder();
+      const [vector] = await hash.embed(['manger seul à la cantine, rejoindre un club']);
+      const params: SearchParams = { collection: 'YOUTH', language: null, textLanguage: 'fr', mode: 'HYBRID', first: 5, minScore: 0 };
+      const results = await searchChunks(db.prisma, { params, vector, textTerms: ['portable'], efSearch: 100 });
+      expect(sourceOf.get(results[0].documentId)).toBe('q/telephone.md');
+      const chunks = chunkText(PHONE_BODY);
+      const similarity = (v: number[]) => v.reduce((s, x, i) => s + x * vector[i], 0);
+      const vectors = await hash.embed(chunks);
+      const nearest = chunks[vectors.map(similarity).reduce((best, x, i, all) => (x > all[best] ? i : best), 0)];
+      expect(results[0].content).toBe(nearest);
+      expectContentOnly(results.filter((r) => sourceOf.has(r.documentId)));
+      await db.prisma.document.deleteMany({ where: { source: { in: fillers.map((f) => f.source) } } });
+    });
+
     it('the result cache answers with the same content chunks', async () => {
       const service = new SearchService(db.prisma, new HashEmbedder(), { efSearch: 40, ragCache: { enabled: true, ttlSeconds: 60, maxDistance: 0.05 } });
       const tasks: Promise<unknown>[] = [];
