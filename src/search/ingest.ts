@@ -45,6 +45,7 @@ export interface IngestOptions {
 export interface IngestResult {
   document: Document;
   status: 'created' | 'updated' | 'unchanged';
+  // In the three counts below, the questions row (if any) counts as one chunk.
   /** Chunks whose text went to the embedder (the embedding cache may still have answered). */
   chunksEmbedded: number;
   /** Stored chunks kept with their embedding, at the same or a new position. */
