@@ -16,7 +16,11 @@
 // type, a viewer that would be refused) throws Unsupported, and the ordinary path answers.
 import {
   getArgumentValues,
+  getNamedType,
+  isEnumType,
+  isScalarType,
   Kind,
+  specifiedScalarTypes,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -40,7 +44,7 @@ import { CHAT_SESSION_ORDER } from '../schema/conversations/orders.ts';
 export const MARK: unique symbol = Symbol('fast read path');
 
 /** Why a selection is not answered by the fast path: a label of the fallback metric. */
-export type FallbackReason = 'off' | 'viewer' | 'field' | 'argument' | 'directive' | 'fragment' | 'hidden';
+export type FallbackReason = 'off' | 'viewer' | 'field' | 'argument' | 'directive' | 'fragment' | 'hidden' | 'value';
 
 export class Unsupported extends Error {
   constructor(readonly reason: FallbackReason) {
@@ -48,10 +52,15 @@ export class Unsupported extends Error {
   }
 }
 
-/** Thrown by a statement's read when an object's rule did not hold (false or null): the ordinary path answers. */
+/**
+ * Thrown by a statement's read or write when the ordinary path must answer: an object's rule did
+ * not hold (false or null: `hidden`), or a stored value the fast path cannot write as the
+ * ordinary path would (`value`: a timestamp outside years 1-9999, a value its scalar or enum
+ * refuses; the ordinary path raises its own error for it).
+ */
 export class Hidden extends Error {
-  constructor() {
-    super('fast read path: an object its rules hide');
+  constructor(readonly reason: 'hidden' | 'value' = 'hidden') {
+    super(`fast read path: ${reason === 'hidden' ? 'an object its rules hide' : 'a stored value it cannot write'}`);
   }
 }
 
@@ -64,8 +73,14 @@ const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCas
  * A timestamptz as the ordinary path writes a DateTime (Date.toISOString: UTC, milliseconds,
  * microseconds truncated as Prisma's Date truncates them). In SQL: 400 Date.toISOString calls cost
  * Node about four times what to_char costs PostgreSQL (bench:statements, and a micro-benchmark).
+ * Only for years 1 to 9999: outside them to_char and toISOString part ways (`10000-…` against
+ * `+010000-…`, BC years without their sign, infinity as null) and the ordinary path refuses the
+ * value; such a timestamp is OUT_OF_RANGE (a string to_char never gives), and reading it throws
+ * Hidden('value').
  */
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const OUT_OF_RANGE = '';
+const iso = (column: string) =>
+  `CASE WHEN ${column} >= '0001-01-01 00:00:00+00' AND ${column} < '10000-01-01 00:00:00+00' THEN to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') WHEN ${column} IS NOT NULL THEN '${OUT_OF_RANGE}' END`;
 const SORT_DATE = USER_ORDER[0].parse;
 
 /** A value of a row's positional array, as the response writes it. */
@@ -76,8 +91,12 @@ const stringify = (v: unknown) => JSON.stringify(v) ?? 'null';
 const raw: Encode = (v) => v;
 /** A plain column read as it is (text, enums: JSON strings; ints: numbers). */
 const plain = (name: string): Column => ({ name, sql: (a) => `${a}.${name}`, encode: raw, json: stringify });
-/** A timestamptz column. */
-const time = (name: string): Column => ({ name: `${name}:iso`, sql: (a) => iso(`${a}.${name}`), encode: raw, json: (v) => (v === null ? 'null' : `"${v as string}"`) });
+/** A timestamptz column; a timestamp outside years 1-9999 throws Hidden('value'). */
+const inRange: Encode = (v) => {
+  if (v === OUT_OF_RANGE) throw new Hidden('value');
+  return v;
+};
+const time = (name: string): Column => ({ name: `${name}:iso`, sql: (a) => iso(`${a}.${name}`), encode: inRange, json: (v) => (v === null ? 'null' : `"${inRange(v) as string}"`) });
 /** The row's id as the type's global id. */
 const globalId = (typename: string): Column => {
   const encode = (v: unknown) => encodeGlobalID(typename, v as string);
@@ -329,7 +348,8 @@ function nodeArray(
       if (scalar.rule) rules.push(scalar.rule(st.ctx, alias, st.param));
       const { column } = scalar;
       const i = place(column.sql(alias), column.name);
-      entries.push([key, (row) => column.encode(row[i]), (row) => column.json(row[i])]);
+      const json = serialized(st, def.typename, name, column);
+      entries.push([key, (row) => column.encode(row[i]), (row) => json(row[i])]);
     } else if (connection) {
       if (connection.rule) rules.push(connection.rule(st.ctx, alias, st.param));
       const c = connectionSql(st, connection, argumentsOf(st, def.typename, nodes), subSelections(nodes), alias);
@@ -357,6 +377,31 @@ function nodeArray(
   const read = (row: unknown[]) => build(visible(row));
   const write = (row: unknown[]) => text(visible(row));
   return { sql, read, write, positions, morePositions, guarded };
+}
+
+/**
+ * A column's JSON text as the response writes the field: through its type's serialize when that
+ * is an enum or a scalar of this schema (CountryCode refuses "XX"; a database enum label the
+ * GraphQL enum lacks), which may refuse a stored value: then Hidden('value'), and the ordinary
+ * path raises the error. graphql-js serializes the read path's values itself; a whole operation's
+ * text does not pass through it. Text columns under String and ID (serialize: the string itself)
+ * and DateTimes (to_char, range-checked in SQL) are written as they are.
+ */
+function serialized(st: Statement, typename: string, field: string, column: Column): (value: unknown) => string {
+  const type = getNamedType((st.info.schema.getType(typename) as GraphQLObjectType).getFields()[field].type);
+  const leaf = isEnumType(type) || (isScalarType(type) && type.name !== 'DateTime' && !specifiedScalarTypes.includes(type)) ? type : undefined;
+  if (!leaf) return column.json;
+  return (value) => {
+    const v = column.encode(value);
+    if (v === null || v === undefined) return 'null';
+    let out: unknown;
+    try {
+      out = leaf.serialize(v);
+    } catch {
+      throw new Hidden('value');
+    }
+    return stringify(out);
+  };
 }
 
 /** The rows after `values` in `order` (a keyset bound), as a row comparison: the keys share one direction. */
