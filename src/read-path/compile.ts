@@ -36,6 +36,7 @@ import { encodeCursor, pageRequest, type KeyValue, type SortKey } from '../schem
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../builder.ts';
 import { CONVERSATION_ORDER, USER_ORDER } from '../schema/users/orders.ts';
 import { CHAT_SESSION_ORDER } from '../schema/conversations/orders.ts';
+import { AgeClass, ConversationType, UserType } from '../generated/prisma/enums.ts';
 
 /**
  * The key every object of a fast result carries (true): the fields of the fast path's types read
@@ -109,6 +110,12 @@ interface NodeDef {
   table: string;
   scalars: Record<string, { column: Column; rule?: (ctx: Context, alias: string, param: SqlParam) => string }>;
   connections: Record<string, ConnectionDef>;
+  /**
+   * Every enum column of the table (selected or not) and the labels Prisma's client knows: the
+   * ordinary path reads whole rows, and Prisma refuses a row holding another label (one a
+   * migration added before this build knew it); such a row is the ordinary path's to refuse.
+   */
+  enums: Record<string, Record<string, string>>;
 }
 interface ConnectionDef {
   connectionType: string;
@@ -134,6 +141,7 @@ const CHAT_SESSION: NodeDef = {
     createdAt: { column: time('created_at') },
   },
   connections: {},
+  enums: {},
 };
 
 const CONVERSATION: NodeDef = {
@@ -158,6 +166,7 @@ const CONVERSATION: NodeDef = {
       parentKey: 'conversation_id',
     },
   },
+  enums: { conversation_type: ConversationType },
 };
 
 const USER: NodeDef = {
@@ -186,6 +195,7 @@ const USER: NodeDef = {
       filter: (args, a, param) => (args.type == null ? 'TRUE' : `${a}.conversation_type::text = ${param(args.type)}`),
     },
   },
+  enums: { user_type: UserType, age_class: AgeClass },
 };
 
 const USERS_ROOT: ConnectionDef = {
@@ -203,6 +213,9 @@ export const FAST_CONNECTION_ARGUMENTS: Record<string, string[]> = Object.fromEn
   ...Object.entries(USER.connections).map(([f, c]) => [`User.${f}`, c]),
   ...Object.entries(CONVERSATION.connections).map(([f, c]) => [`Conversation.${f}`, c]),
 ].map(([name, c]) => [name as string, [...PAGE_ARGS, ...((c as ConnectionDef).filterArgs ?? [])]]));
+
+/** The enum columns each fast type's table is checked for (NodeDef.enums), by type: the test holds them to the Prisma model's. */
+export const FAST_ENUM_COLUMNS: Record<string, string[]> = Object.fromEntries([USER, CONVERSATION, CHAT_SESSION].map((d) => [d.typename, Object.keys(d.enums)]));
 
 /** The object types whose fields read a fast result's properties (index.ts wraps their resolvers). */
 export const FAST_TYPES = [
@@ -367,7 +380,10 @@ function nodeArray(
   // Refused for this viewer whatever the rows: the ordinary path answers, with its errors.
   if (rule === 'FALSE') throw new Unsupported('viewer');
   if (parts.length > 99) throw new Unsupported('field');
-  const sql = `json_build_array(${[rule, ...parts].join(', ')})`;
+  // The verdict: null for a row Prisma cannot read, else whether the rules hold.
+  const readable = readableSql(def, alias);
+  const verdict = readable === 'TRUE' ? rule : `CASE WHEN ${readable} THEN coalesce(${rule}, FALSE) END`;
+  const sql = `json_build_array(${[verdict, ...parts].join(', ')})`;
   const [build, text] = [reader(entries), writer(entries)];
   // Anything but true (false, or null from a rule over a null column) hides the object.
   const visible = (row: unknown[]) => {
@@ -402,6 +418,19 @@ function serialized(st: Statement, typename: string, field: string, column: Colu
     }
     return stringify(out);
   };
+}
+
+/** Whether each enum column of the row aliased `alias` holds a label Prisma knows (SQL). */
+function readableSql(def: NodeDef, alias: string) {
+  return sqlAnd(
+    ...Object.entries(def.enums).map(([column, labels]) => {
+      const list = Object.values(labels).map((l) => {
+        if (!/^\w+$/.test(l)) throw new Error(`fast read path: enum label ${l}`);
+        return `'${l}'`;
+      });
+      return `(${alias}.${column} IS NULL OR ${alias}.${column}::text IN (${list.join(', ')}))`;
+    }),
+  );
 }
 
 /** The rows after `values` in `order` (a keyset bound), as a row comparison: the keys share one direction. */
@@ -511,10 +540,13 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
   let cursorOf: (row: unknown[]) => string = () => '';
   if (rows) {
     const q = st.alias();
-    // One row past the page only to learn hasNextPage; it is not served, so not checked.
-    const limit = beyond ? request.limit : size;
+    // One row past the page to learn hasNextPage; it is not served, so its rules are not checked.
+    // The ordinary path reads it whatever is selected: where Prisma could refuse it (enum
+    // columns), it is read too, to learn whether Prisma can read it (its verdict is not null).
+    const past = beyond || Object.keys(node.enums).length > 0;
+    const limit = past ? request.limit : size;
     const sortKeys = def.order.map(sortColumn);
-    const guard = beyond ? `${q}._n <= ${size}` : undefined;
+    const guard = past ? `${q}._n <= ${size}` : undefined;
     // The first node selection and the sort keys in the row's own array; any other node
     // selection as an array inside it.
     const others = nodeSelections.slice(1).map((sets) => nodeArray(st, node, q, sets, [], guard));
@@ -534,6 +566,7 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
   const pageOf = (value: unknown): [Page, unknown] => {
     const [count, list] = value as [unknown, unknown[][] | null];
     const all = list ?? [];
+    if (all.length > size && all[size][0] === null) throw new Hidden('value');
     return [{ nodes: all.length > size ? all.slice(0, size) : all, more: all.length > size, cursor: cursorOf }, count];
   };
   const [build, text] = [reader(entries), writer(entries)];
