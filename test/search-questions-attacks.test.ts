@@ -1,0 +1,73 @@
+// Attacks on authored questions and the search around them (issue 16), each kept as a regression:
+// a stored zero vector (a question or chunk with no word the embedder keeps) must never reach a
+// score as NaN.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { dbKind } from './helpers/env.ts';
+import { createTestApp } from './helpers/app.ts';
+import { createApiKey, createSession, createUser } from './factories/index.ts';
+import { INGEST, SEARCH, type SearchResultShape } from './helpers/search.ts';
+import { HashEmbedder } from '../src/search/hash-embedder.ts';
+import { searchChunks, type SearchParams } from '../src/search/search.ts';
+
+describe(`authored questions under attack (${dbKind})`, () => {
+  let db: TestDatabase;
+  let gql: ReturnType<typeof createTestApp>['gql'];
+  let parent: string;
+  let writer: string;
+  const hash = new HashEmbedder();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ({ gql } = createTestApp(db, { RAG_CACHE_ENABLED: 'false' }));
+    parent = (await createSession(db.prisma, (await createUser(db.prisma, { userType: 'PARENT' })).id, 'FULL')).token;
+    writer = (await createApiKey(db.prisma, ['documents:write'])).key;
+  });
+  afterAll(() => db?.destroy());
+
+  const ingest = (input: Record<string, unknown>) =>
+    gql<{ ingestDocument: { status: string } }>(INGEST, { input: { collection: 'ADULT', title: 'T', language: 'fr', ...input } }, { apiKey: writer });
+
+  const rowsOf = (source: string) =>
+    db.prisma.$queryRaw<{ ordinal: number; content: string; index_only: boolean; norm: number }[]>`
+      SELECT c.ordinal, c.content, c.index_only, vector_norm(c.embedding)::float8 AS norm
+      FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id WHERE d.source = ${source} ORDER BY c.ordinal`;
+
+  describe('zero vectors', () => {
+    // "Et moi ?" and "Et toi ?" are stop words only: the hash embedder keeps nothing of them.
+    const SLEEP = '# Sommeil\n\nLes écrans le soir retardent le sommeil.';
+    beforeAll(async () => {
+      expect((await ingest({ source: 'zero/questions.md', content: SLEEP, questions: ['Et moi ?'] })).errors).toBeUndefined();
+      expect((await ingest({ source: 'zero/chunk.md', content: 'Et toi ?' })).errors).toBeUndefined();
+    });
+
+    it('are what the hash embedder gives such texts, and are stored as they are', async () => {
+      expect(Math.hypot(...hash.embedOne('Et moi ?'))).toBe(0);
+      expect((await rowsOf('zero/questions.md')).map((r) => [r.index_only, r.norm > 0])).toEqual([[false, true], [true, false]]);
+      expect((await rowsOf('zero/chunk.md')).map((r) => r.norm)).toEqual([0]);
+    });
+
+    it('VECTOR and HYBRID answer with finite scores, and never rank a zero vector by its (undefined) distance', async () => {
+      for (const mode of ['VECTOR', 'HYBRID']) {
+        for (const query of ['chat chien', 'sommeil']) {
+          const r = await gql<{ searchDocuments: SearchResultShape[] }>(SEARCH, { query, mode, first: 5 }, { token: parent });
+          expect(r.errors).toBeUndefined();
+          const results = r.data!.searchDocuments;
+          // zero/chunk.md shares no word with either query and has no direction: found by neither ranking.
+          expect(results.map((x) => [x.document.source, x.content])).toEqual([['zero/questions.md', SLEEP]]);
+          expect(results.every((x) => Number.isFinite(x.score) && x.score >= 0 && x.score <= 1)).toBe(true);
+        }
+      }
+    });
+
+    it('minScore leaves them out, with HNSW and with the exact scan', async () => {
+      const [vector] = await hash.embed(['chat chien']);
+      const params: SearchParams = { collection: 'ADULT', language: null, textLanguage: 'fr', mode: 'VECTOR', first: 5, minScore: 0.5 };
+      for (const exact of [false, true]) {
+        expect(await searchChunks(db.prisma, { params, vector, textTerms: [], efSearch: 40, exact })).toEqual([]);
+        const all = await searchChunks(db.prisma, { params: { ...params, minScore: 0 }, vector, textTerms: [], efSearch: 40, exact });
+        expect(all.map((x) => x.content)).toEqual([SLEEP]);
+      }
+    });
+  });
+});
