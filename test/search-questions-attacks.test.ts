@@ -1,13 +1,17 @@
 // Attacks on authored questions and the search around them (issue 16), each kept as a regression:
 // a stored zero vector (a question or chunk with no word the embedder keeps) must never reach a
-// score as NaN.
+// score as NaN, and an ingest that keeps losing to concurrent ingests of the same document is a
+// CONFLICT (retry), not BAD_USER_INPUT, with the document left whole: one input's chunks and
+// questions, one questions row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
-import { createTestApp } from './helpers/app.ts';
+import { codesOf, createTestApp } from './helpers/app.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
 import { INGEST, SEARCH, type SearchResultShape } from './helpers/search.ts';
 import { HashEmbedder } from '../src/search/hash-embedder.ts';
+import { chunkText } from '../src/search/chunker.ts';
+import { documentHash, questionsText } from '../src/search/ingest.ts';
 import { searchChunks, type SearchParams } from '../src/search/search.ts';
 
 describe(`authored questions under attack (${dbKind})`, () => {
@@ -68,6 +72,36 @@ describe(`authored questions under attack (${dbKind})`, () => {
         const all = await searchChunks(db.prisma, { params: { ...params, minScore: 0 }, vector, textTerms: [], efSearch: 40, exact });
         expect(all.map((x) => x.content)).toEqual([SLEEP]);
       }
+    });
+  });
+
+  describe('concurrent ingests of one document with different questions', () => {
+    const inputs = Array.from({ length: 6 }, (_, i) => ({
+      source: 'race/questions.md',
+      content: `# Écrans\n\nVersion ${i} : ${'des écrans le soir, '.repeat(i + 1)}fin.\n\n## Section ${i}\n\nTexte ${i}.`,
+      questions: [`Question ${i} sur les écrans ?`, `Encore ${i} ?`],
+    }));
+
+    it('each either wins or answers CONFLICT; the document is one input whole, with one questions row', async () => {
+      const results = await Promise.all(inputs.map((input) => ingest(input)));
+      for (const r of results) {
+        if (r.errors) expect(codesOf(r)).toEqual(['CONFLICT']);
+        else expect(['CREATED', 'UPDATED']).toContain(r.data!.ingestDocument.status);
+      }
+      expect(results.some((r) => !r.errors)).toBe(true);
+      const doc = await db.prisma.document.findFirstOrThrow({ where: { source: 'race/questions.md' } });
+      const winner = inputs.find((i) => documentHash(i.content, i.questions) === doc.contentHash);
+      expect(winner).toBeDefined();
+      const rows = await rowsOf('race/questions.md');
+      expect(rows.map((r) => [r.ordinal, r.content, r.index_only])).toEqual([
+        ...chunkText(winner!.content).map((c, i) => [i, c, false]),
+        [chunkText(winner!.content).length, questionsText(winner!.questions), true],
+      ]);
+      // A loser sent again succeeds.
+      const loser = inputs[results.findIndex((r) => r.errors) === -1 ? 0 : results.findIndex((r) => r.errors)];
+      const again = await ingest(loser);
+      expect(again.errors).toBeUndefined();
+      expect((await rowsOf('race/questions.md')).filter((r) => r.index_only).map((r) => r.content)).toEqual([questionsText(loser.questions)]);
     });
   });
 });

@@ -60,6 +60,17 @@ export class IngestError extends Error {
   }
 }
 
+/**
+ * Concurrent ingests of the same document kept committing first, MAX_ATTEMPTS times: nothing is
+ * wrong with this input, and sending it again later succeeds (the API answers CONFLICT).
+ */
+export class IngestConflictError extends IngestError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IngestConflictError';
+  }
+}
+
 /** Another ingest of the same document committed between our read and our write. */
 class StaleSnapshot extends Error {}
 
@@ -219,7 +230,7 @@ export async function ingestDocument(
       return await ingestOnce(prisma, embedder, input, options);
     } catch (err) {
       if (!(err instanceof StaleSnapshot) || attempt >= MAX_ATTEMPTS) {
-        if (err instanceof StaleSnapshot) throw new IngestError(`${input.collection}/${input.source}: kept changing under concurrent ingests, gave up`);
+        if (err instanceof StaleSnapshot) throw new IngestConflictError(`${input.collection}/${input.source}: kept changing under concurrent ingests, gave up`);
         throw err;
       }
     }
