@@ -2,7 +2,11 @@
 // a stored zero vector (a question or chunk with no word the embedder keeps) must never reach a
 // score as NaN, and an ingest that keeps losing to concurrent ingests of the same document is a
 // CONFLICT (retry), not BAD_USER_INPUT, with the document left whole: one input's chunks and
-// questions, one questions row.
+// questions, one questions row. Lengths (titles, sources, questions) count characters as the API's
+// rules and the VarChar columns do: code points, not UTF-16 units.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
@@ -11,7 +15,7 @@ import { createApiKey, createSession, createUser } from './factories/index.ts';
 import { INGEST, SEARCH, type SearchResultShape } from './helpers/search.ts';
 import { HashEmbedder } from '../src/search/hash-embedder.ts';
 import { chunkText } from '../src/search/chunker.ts';
-import { documentHash, questionsText } from '../src/search/ingest.ts';
+import { documentHash, ingestPath, questionsText } from '../src/search/ingest.ts';
 import { searchChunks, type SearchParams } from '../src/search/search.ts';
 
 describe(`authored questions under attack (${dbKind})`, () => {
@@ -102,6 +106,34 @@ describe(`authored questions under attack (${dbKind})`, () => {
       const again = await ingest(loser);
       expect(again.errors).toBeUndefined();
       expect((await rowsOf('race/questions.md')).filter((r) => r.index_only).map((r) => r.content)).toEqual([questionsText(loser.questions)]);
+    });
+  });
+
+  describe('lengths count characters (code points), as the API rules do', () => {
+    const emoji = (n: number) => '😀'.repeat(n); // one character, two UTF-16 units
+
+    it('ingestDocument takes a title of 300, a source of 500 and questions of 300 such characters, and refuses one more', async () => {
+      const ok = await ingest({ source: emoji(500), title: emoji(300), content: 'Du texte.', questions: [emoji(300)] });
+      expect(ok.errors).toBeUndefined();
+      const doc = await db.prisma.document.findFirstOrThrow({ where: { source: emoji(500) } });
+      expect(doc.title).toBe(emoji(300));
+      for (const over of [{ source: 'len/a.md', title: emoji(301) }, { source: emoji(501) }, { source: 'len/b.md', questions: [emoji(301)] }]) {
+        expect(codesOf(await ingest({ content: 'Du texte.', ...over }))).toEqual(['BAD_USER_INPUT']);
+      }
+      expect(await db.prisma.document.count({ where: { source: { in: ['len/a.md', 'len/b.md', emoji(501)] } } })).toBe(0);
+    });
+
+    it('npm run ingest shortens a long heading title without splitting a character', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-lengths-'));
+      try {
+        // An odd number of UTF-16 units before the emoji: a UTF-16 cut would end on half of one.
+        await writeFile(path.join(dir, 'long.md'), `---\ncollection: ADULT\nlanguage: fr\n---\n# a${emoji(400)}\n\nDu texte.`);
+        await ingestPath(db.prisma, hash, dir, { root: dir });
+        const doc = await db.prisma.document.findFirstOrThrow({ where: { source: 'long.md' } });
+        expect(doc.title).toBe(`a${emoji(199)}`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });
