@@ -136,4 +136,21 @@ describe(`authored questions under attack (${dbKind})`, () => {
       }
     });
   });
+
+  it('npm run ingest reads files as NFC, as the API normalizes its inputs: a decomposed file and the same mutation agree', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-nfc-'));
+    try {
+      const question = 'é'.repeat(300); // 600 code points when decomposed
+      const body = '# Écrans\n\nÀ éteindre une heure avant de dormir.';
+      await writeFile(path.join(dir, 'nfd.md'), `---\ntitle: Écrans\ncollection: ADULT\nlanguage: fr\nquestions:\n  - "${question}"\n---\n${body}`.normalize('NFD'));
+      await ingestPath(db.prisma, hash, dir, { root: dir });
+      const rows = await rowsOf('nfd.md');
+      expect(rows.map((r) => r.content)).toEqual([...chunkText(body), question]);
+      const same = await ingest({ source: 'nfd.md', title: 'Écrans', content: body, questions: [question] });
+      expect(same.errors).toBeUndefined();
+      expect(same.data!.ingestDocument.status).toBe('UNCHANGED');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -423,7 +423,9 @@ async function readDocument(file: string, root: string, options: IngestPathOptio
   const source = path.relative(root, file).split(path.sep).join('/');
   let parsed;
   try {
-    parsed = parseFrontMatter(await readFile(file, 'utf8'));
+    // NFC, as the API normalizes every String input: the same file and the same mutation give the
+    // same text, hash and lengths (a decomposed "é" is one character, not two).
+    parsed = parseFrontMatter((await readFile(file, 'utf8')).normalize('NFC'));
   } catch (err) {
     return `${source}: ${(err as Error).message}`;
   }
