@@ -153,4 +153,17 @@ describe(`authored questions under attack (${dbKind})`, () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('ingestDocument counts the questions row as one chunk, as its payload says', async () => {
+    const counts = async (questions: string[]) => {
+      const r = await gql<{ ingestDocument: Record<string, unknown> }>(INGEST, { input: { collection: 'ADULT', title: 'T', language: 'fr', source: 'count.md', content: 'Un seul paragraphe.', questions } }, { apiKey: writer });
+      expect(r.errors).toBeUndefined();
+      const { status, chunksEmbedded, chunksKept, chunksDeleted } = r.data!.ingestDocument;
+      return { status, chunksEmbedded, chunksKept, chunksDeleted };
+    };
+    expect(await counts(['Une question ?'])).toEqual({ status: 'CREATED', chunksEmbedded: 2, chunksKept: 0, chunksDeleted: 0 });
+    expect(await counts(['Une autre question ?'])).toEqual({ status: 'UPDATED', chunksEmbedded: 1, chunksKept: 1, chunksDeleted: 1 });
+    expect(await counts([])).toEqual({ status: 'UPDATED', chunksEmbedded: 0, chunksKept: 1, chunksDeleted: 1 });
+    expect((await rowsOf('count.md')).map((r) => r.index_only)).toEqual([false]);
+  });
 });

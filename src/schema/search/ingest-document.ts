@@ -70,7 +70,9 @@ interface IngestPayloadShape {
 }
 
 const IngestDocumentPayload = builder.objectRef<IngestPayloadShape>('IngestDocumentPayload').implement({
-  description: 'Result of ingestDocument: the document, what happened to it (status), and how many of its chunks were embedded, kept and deleted.',
+  description:
+    'Result of ingestDocument: the document, what happened to it (status), and how many of its chunks were embedded, kept and deleted. ' +
+    'Its questions, when it has any, are one more (index-only) chunk in these counts: a one-chunk document with questions embeds 2.',
   fields: (t) => ({
     document: t.field({ type: DocumentNode, resolve: (p) => p.document }),
     status: t.expose('status', { type: IngestStatusEnum }),
