@@ -166,6 +166,35 @@ describe('fast read path under attack', () => {
     }
   });
 
+  it.runIf(process.env.DATABASE_URL)('the database connection killed mid-statement: the same stable code on both paths, no detail', async () => {
+    // The statement waits on a lock held here; its backend is terminated while it waits.
+    const query = '{ me { conversations { edges { node { chatSessions { totalCount } } } } } }';
+    const answers = [];
+    for (const app of [fast, ordinary]) {
+      const p = fast.prisma;
+      const { response: r, killed } = await p.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE app.chat_session IN ACCESS EXCLUSIVE MODE');
+          const pending = app.gql(query, {}, { token: viewers.owner.token });
+          let killed = 0;
+          for (let i = 0; i < 100 && !killed; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            [{ killed }] = await p.$queryRawUnsafe<{ killed: number }[]>(
+              `SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+            );
+          }
+          return { response: await pending, killed };
+        },
+        { timeout: 20_000 },
+      );
+      expect(killed, 'a statement was waiting').toBeGreaterThan(0);
+      answers.push(response(r));
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(JSON.stringify(answers[0])).not.toMatch(/terminat|stack|at .*\.ts/i);
+    expect((answers[0].errors as { extensions: { code: string } }[]).map((e) => e.extensions.code)).toEqual(['SERVICE_UNAVAILABLE']);
+  }, 60_000);
+
   it('a whole operation reads its variables as the ordinary execution coerces them, `__proto__` included', async () => {
     // yoga's executor drops a variable named __proto__ (a plain object's setter); graphql-js's
     // coercion keeps it: the whole operation must read what the ordinary execution reads.

@@ -67,7 +67,7 @@ export function createMetrics(config: Pick<Config, 'metrics'>, db: Pick<Database
   });
   const readPath = new Counter({
     name: 'graphql_fast_read_path_total',
-    help: 'Root fields the fast read path (src/read-path) could serve, by root and outcome: fast, or the reason the ordinary path answered (off, viewer, field, argument, directive, fragment, hidden)',
+    help: 'Root fields the fast read path (src/read-path) could serve, by root and outcome: fast, or the reason the ordinary path answered (off, viewer, field, argument, directive, fragment, hidden, value: a stored value it cannot write)',
     labelNames: ['root', 'outcome'],
     registers: [registry],
   });

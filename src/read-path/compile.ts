@@ -16,7 +16,11 @@
 // type, a viewer that would be refused) throws Unsupported, and the ordinary path answers.
 import {
   getArgumentValues,
+  getNamedType,
+  isEnumType,
+  isScalarType,
   Kind,
+  specifiedScalarTypes,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -32,6 +36,7 @@ import { encodeCursor, pageRequest, type KeyValue, type SortKey } from '../schem
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../builder.ts';
 import { CONVERSATION_ORDER, USER_ORDER } from '../schema/users/orders.ts';
 import { CHAT_SESSION_ORDER } from '../schema/conversations/orders.ts';
+import { AgeClass, ConversationType, UserType } from '../generated/prisma/enums.ts';
 
 /**
  * The key every object of a fast result carries (true): the fields of the fast path's types read
@@ -40,7 +45,7 @@ import { CHAT_SESSION_ORDER } from '../schema/conversations/orders.ts';
 export const MARK: unique symbol = Symbol('fast read path');
 
 /** Why a selection is not answered by the fast path: a label of the fallback metric. */
-export type FallbackReason = 'off' | 'viewer' | 'field' | 'argument' | 'directive' | 'fragment' | 'hidden';
+export type FallbackReason = 'off' | 'viewer' | 'field' | 'argument' | 'directive' | 'fragment' | 'hidden' | 'value';
 
 export class Unsupported extends Error {
   constructor(readonly reason: FallbackReason) {
@@ -48,10 +53,15 @@ export class Unsupported extends Error {
   }
 }
 
-/** Thrown by a statement's read when an object's rule did not hold (false or null): the ordinary path answers. */
+/**
+ * Thrown by a statement's read or write when the ordinary path must answer: an object's rule did
+ * not hold (false or null: `hidden`), or a stored value the fast path cannot write as the
+ * ordinary path would (`value`: a timestamp outside years 1-9999, a value its scalar or enum
+ * refuses; the ordinary path raises its own error for it).
+ */
 export class Hidden extends Error {
-  constructor() {
-    super('fast read path: an object its rules hide');
+  constructor(readonly reason: 'hidden' | 'value' = 'hidden') {
+    super(`fast read path: ${reason === 'hidden' ? 'an object its rules hide' : 'a stored value it cannot write'}`);
   }
 }
 
@@ -64,8 +74,14 @@ const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCas
  * A timestamptz as the ordinary path writes a DateTime (Date.toISOString: UTC, milliseconds,
  * microseconds truncated as Prisma's Date truncates them). In SQL: 400 Date.toISOString calls cost
  * Node about four times what to_char costs PostgreSQL (bench:statements, and a micro-benchmark).
+ * Only for years 1 to 9999: outside them to_char and toISOString part ways (`10000-…` against
+ * `+010000-…`, BC years without their sign, infinity as null) and the ordinary path refuses the
+ * value; such a timestamp is OUT_OF_RANGE (a string to_char never gives), and reading it throws
+ * Hidden('value').
  */
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const OUT_OF_RANGE = '';
+const iso = (column: string) =>
+  `CASE WHEN ${column} >= '0001-01-01 00:00:00+00' AND ${column} < '10000-01-01 00:00:00+00' THEN to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') WHEN ${column} IS NOT NULL THEN '${OUT_OF_RANGE}' END`;
 const SORT_DATE = USER_ORDER[0].parse;
 
 /** A value of a row's positional array, as the response writes it. */
@@ -76,8 +92,12 @@ const stringify = (v: unknown) => JSON.stringify(v) ?? 'null';
 const raw: Encode = (v) => v;
 /** A plain column read as it is (text, enums: JSON strings; ints: numbers). */
 const plain = (name: string): Column => ({ name, sql: (a) => `${a}.${name}`, encode: raw, json: stringify });
-/** A timestamptz column. */
-const time = (name: string): Column => ({ name: `${name}:iso`, sql: (a) => iso(`${a}.${name}`), encode: raw, json: (v) => (v === null ? 'null' : `"${v as string}"`) });
+/** A timestamptz column; a timestamp outside years 1-9999 throws Hidden('value'). */
+const inRange: Encode = (v) => {
+  if (v === OUT_OF_RANGE) throw new Hidden('value');
+  return v;
+};
+const time = (name: string): Column => ({ name: `${name}:iso`, sql: (a) => iso(`${a}.${name}`), encode: inRange, json: (v) => (v === null ? 'null' : `"${inRange(v) as string}"`) });
 /** The row's id as the type's global id. */
 const globalId = (typename: string): Column => {
   const encode = (v: unknown) => encodeGlobalID(typename, v as string);
@@ -90,6 +110,12 @@ interface NodeDef {
   table: string;
   scalars: Record<string, { column: Column; rule?: (ctx: Context, alias: string, param: SqlParam) => string }>;
   connections: Record<string, ConnectionDef>;
+  /**
+   * Every enum column of the table (selected or not) and the labels Prisma's client knows: the
+   * ordinary path reads whole rows, and Prisma refuses a row holding another label (one a
+   * migration added before this build knew it); such a row is the ordinary path's to refuse.
+   */
+  enums: Record<string, Record<string, string>>;
 }
 interface ConnectionDef {
   connectionType: string;
@@ -115,6 +141,7 @@ const CHAT_SESSION: NodeDef = {
     createdAt: { column: time('created_at') },
   },
   connections: {},
+  enums: {},
 };
 
 const CONVERSATION: NodeDef = {
@@ -139,6 +166,7 @@ const CONVERSATION: NodeDef = {
       parentKey: 'conversation_id',
     },
   },
+  enums: { conversation_type: ConversationType },
 };
 
 const USER: NodeDef = {
@@ -167,6 +195,7 @@ const USER: NodeDef = {
       filter: (args, a, param) => (args.type == null ? 'TRUE' : `${a}.conversation_type::text = ${param(args.type)}`),
     },
   },
+  enums: { user_type: UserType, age_class: AgeClass },
 };
 
 const USERS_ROOT: ConnectionDef = {
@@ -184,6 +213,9 @@ export const FAST_CONNECTION_ARGUMENTS: Record<string, string[]> = Object.fromEn
   ...Object.entries(USER.connections).map(([f, c]) => [`User.${f}`, c]),
   ...Object.entries(CONVERSATION.connections).map(([f, c]) => [`Conversation.${f}`, c]),
 ].map(([name, c]) => [name as string, [...PAGE_ARGS, ...((c as ConnectionDef).filterArgs ?? [])]]));
+
+/** The enum columns each fast type's table is checked for (NodeDef.enums), by type: the test holds them to the Prisma model's. */
+export const FAST_ENUM_COLUMNS: Record<string, string[]> = Object.fromEntries([USER, CONVERSATION, CHAT_SESSION].map((d) => [d.typename, Object.keys(d.enums)]));
 
 /** The object types whose fields read a fast result's properties (index.ts wraps their resolvers). */
 export const FAST_TYPES = [
@@ -329,7 +361,8 @@ function nodeArray(
       if (scalar.rule) rules.push(scalar.rule(st.ctx, alias, st.param));
       const { column } = scalar;
       const i = place(column.sql(alias), column.name);
-      entries.push([key, (row) => column.encode(row[i]), (row) => column.json(row[i])]);
+      const json = serialized(st, def.typename, name, column);
+      entries.push([key, (row) => column.encode(row[i]), (row) => json(row[i])]);
     } else if (connection) {
       if (connection.rule) rules.push(connection.rule(st.ctx, alias, st.param));
       const c = connectionSql(st, connection, argumentsOf(st, def.typename, nodes), subSelections(nodes), alias);
@@ -347,7 +380,10 @@ function nodeArray(
   // Refused for this viewer whatever the rows: the ordinary path answers, with its errors.
   if (rule === 'FALSE') throw new Unsupported('viewer');
   if (parts.length > 99) throw new Unsupported('field');
-  const sql = `json_build_array(${[rule, ...parts].join(', ')})`;
+  // The verdict: null for a row Prisma cannot read, else whether the rules hold.
+  const readable = readableSql(def, alias);
+  const verdict = readable === 'TRUE' ? rule : `CASE WHEN ${readable} THEN coalesce(${rule}, FALSE) END`;
+  const sql = `json_build_array(${[verdict, ...parts].join(', ')})`;
   const [build, text] = [reader(entries), writer(entries)];
   // Anything but true (false, or null from a rule over a null column) hides the object.
   const visible = (row: unknown[]) => {
@@ -357,6 +393,44 @@ function nodeArray(
   const read = (row: unknown[]) => build(visible(row));
   const write = (row: unknown[]) => text(visible(row));
   return { sql, read, write, positions, morePositions, guarded };
+}
+
+/**
+ * A column's JSON text as the response writes the field: through its type's serialize when that
+ * is an enum or a scalar of this schema (CountryCode refuses "XX"; a database enum label the
+ * GraphQL enum lacks), which may refuse a stored value: then Hidden('value'), and the ordinary
+ * path raises the error. graphql-js serializes the read path's values itself; a whole operation's
+ * text does not pass through it. Text columns under String and ID (serialize: the string itself)
+ * and DateTimes (to_char, range-checked in SQL) are written as they are.
+ */
+function serialized(st: Statement, typename: string, field: string, column: Column): (value: unknown) => string {
+  const type = getNamedType((st.info.schema.getType(typename) as GraphQLObjectType).getFields()[field].type);
+  const leaf = isEnumType(type) || (isScalarType(type) && type.name !== 'DateTime' && !specifiedScalarTypes.includes(type)) ? type : undefined;
+  if (!leaf) return column.json;
+  return (value) => {
+    const v = column.encode(value);
+    if (v === null || v === undefined) return 'null';
+    let out: unknown;
+    try {
+      out = leaf.serialize(v);
+    } catch {
+      throw new Hidden('value');
+    }
+    return stringify(out);
+  };
+}
+
+/** Whether each enum column of the row aliased `alias` holds a label Prisma knows (SQL). */
+function readableSql(def: NodeDef, alias: string) {
+  return sqlAnd(
+    ...Object.entries(def.enums).map(([column, labels]) => {
+      const list = Object.values(labels).map((l) => {
+        if (!/^\w+$/.test(l)) throw new Error(`fast read path: enum label ${l}`);
+        return `'${l}'`;
+      });
+      return `(${alias}.${column} IS NULL OR ${alias}.${column}::text IN (${list.join(', ')}))`;
+    }),
+  );
 }
 
 /** The rows after `values` in `order` (a keyset bound), as a row comparison: the keys share one direction. */
@@ -466,10 +540,13 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
   let cursorOf: (row: unknown[]) => string = () => '';
   if (rows) {
     const q = st.alias();
-    // One row past the page only to learn hasNextPage; it is not served, so not checked.
-    const limit = beyond ? request.limit : size;
+    // One row past the page to learn hasNextPage; it is not served, so its rules are not checked.
+    // The ordinary path reads it whatever is selected: where Prisma could refuse it (enum
+    // columns), it is read too, to learn whether Prisma can read it (its verdict is not null).
+    const past = beyond || Object.keys(node.enums).length > 0;
+    const limit = past ? request.limit : size;
     const sortKeys = def.order.map(sortColumn);
-    const guard = beyond ? `${q}._n <= ${size}` : undefined;
+    const guard = past ? `${q}._n <= ${size}` : undefined;
     // The first node selection and the sort keys in the row's own array; any other node
     // selection as an array inside it.
     const others = nodeSelections.slice(1).map((sets) => nodeArray(st, node, q, sets, [], guard));
@@ -489,6 +566,7 @@ function connectionSql(st: Statement, def: ConnectionDef, args: Record<string, u
   const pageOf = (value: unknown): [Page, unknown] => {
     const [count, list] = value as [unknown, unknown[][] | null];
     const all = list ?? [];
+    if (all.length > size && all[size][0] === null) throw new Hidden('value');
     return [{ nodes: all.length > size ? all.slice(0, size) : all, more: all.length > size, cursor: cursorOf }, count];
   };
   const [build, text] = [reader(entries), writer(entries)];

@@ -20,7 +20,7 @@ type Compiled = ReturnType<typeof compileRead>;
 
 /**
  * The value of root field `root` from one SQL statement, or undefined when the ordinary path must
- * answer (switched off, unsupported selection or viewer, or a hidden object in the tree).
+ * answer (switched off, unsupported selection or viewer, a hidden object in the tree, or a stored value it cannot write).
  * When operation.ts answers the whole operation (`wholeOperation` holds this field), the value is
  * the subtree's JSON text instead (a FastText), and a hidden object throws NotFast so the
  * resolver does not go on to the ordinary reads. Whatever the whole-operation statement gave (its
@@ -39,7 +39,7 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
     // The same field, same variables: the statement already ran for this request.
     if ('error' in before) throw before.error;
     const value = settle(() => before.statement.read(before.result));
-    if (value === HIDDEN) return outcome('hidden');
+    if (value instanceof Hidden) return outcome(value.reason);
     // Counted as fast when the whole operation read it.
     if (!before.counted) outcome('fast');
     return value;
@@ -63,24 +63,23 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
   if (whole) {
     // The response's text straight from the rows: no objects built.
     const text = settle(() => statement.write(result));
-    settled.set(ctx, { node, statement, result, counted: text !== HIDDEN });
-    if (text === HIDDEN) throw new NotFast();
+    settled.set(ctx, { node, statement, result, counted: !(text instanceof Hidden) });
+    if (text instanceof Hidden) throw new NotFast();
     outcome('fast');
     return new FastText(text);
   }
   const value = settle(() => statement.read(result));
-  if (value === HIDDEN) return outcome('hidden');
+  if (value instanceof Hidden) return outcome(value.reason);
   outcome('fast');
   return value;
 }
 
-const HIDDEN = Symbol('hidden');
-/** fn's value, or HIDDEN when an object in the tree is hidden. */
-function settle<T>(fn: () => T): T | typeof HIDDEN {
+/** fn's value, or the Hidden it threw (an object in the tree is hidden, or a value it cannot write). */
+function settle<T>(fn: () => T): T | Hidden {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof Hidden) return HIDDEN;
+    if (err instanceof Hidden) return err;
     throw err;
   }
 }
