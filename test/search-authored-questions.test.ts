@@ -247,6 +247,41 @@ describe(`authored questions and deterministic ties (${dbKind})`, () => {
       expectContentOnly(results);
     });
 
+    it('VECTOR: a chunk reached both ways appears once, at the smaller distance, in exact and HNSW order', async () => {
+      const hash = new HashEmbedder();
+      const rows = await db.prisma.$queryRaw<{ id: string; ordinal: number; index_only: boolean; embedding: string }[]>`
+        SELECT c.id::text AS id, c.ordinal, c.index_only, c.embedding::text AS embedding
+        FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id WHERE d.source = 'q/telephone.md' ORDER BY c.ordinal`;
+      const questions = rows.find((r) => r.index_only)!;
+      const content = rows.filter((r) => !r.index_only);
+      const [firstChunk] = chunkText(PHONE_BODY);
+      // 'portable' is only in the questions: they are nearer than every chunk. The first chunk's own
+      // text: that chunk is nearer than the questions, and the questions row stands for it.
+      for (const [query, questionsNearer] of [['portable le soir', true], [firstChunk, false]] as const) {
+        const [vector] = await hash.embed([query]);
+        const length = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+        const similarity = (embedding: string) => {
+          const v = JSON.parse(embedding) as number[];
+          return v.reduce((s, x, i) => s + x * vector[i], 0) / (length(v) * length(vector));
+        };
+        // The documented semantics, computed here from the document's rows.
+        const own = new Map(content.map((r) => [r.id, similarity(r.embedding)]));
+        const standsFor = [...content].sort((a, b) => own.get(b.id)! - own.get(a.id)! || a.ordinal - b.ordinal)[0].id;
+        const viaQuestions = similarity(questions.embedding);
+        expect(viaQuestions > own.get(standsFor)!).toBe(questionsNearer);
+        const expected = new Map(content.map((r) => [r.id, r.id === standsFor ? Math.max(own.get(r.id)!, viaQuestions) : own.get(r.id)!]));
+        for (const exact of [true, false]) {
+          const params: SearchParams = { collection: 'YOUTH', language: 'fr', textLanguage: 'fr', mode: 'VECTOR', first: 20, minScore: 0 };
+          const results = await searchChunks(db.prisma, { params, vector, textTerms: [], efSearch: 200, exact });
+          const phone = results.filter((r) => expected.has(r.chunkId));
+          expect(phone.map((r) => r.chunkId).sort()).toEqual([...expected.keys()].sort());
+          for (const r of phone) expect(r.score).toBeCloseTo(Math.max(0, expected.get(r.chunkId)!), 5);
+          expect(results.map((r) => r.score)).toEqual(results.map((r) => r.score).sort((a, b) => b - a));
+          expectContentOnly(results);
+        }
+      }
+    });
+
     it('HYBRID: a document found through its questions is one result, scored above one found by neither', async () => {
       const results = await search(teen, { query: 'insta portable', mode: 'HYBRID', first: 20 });
       const sources = results.map((r) => r.document.source);

@@ -155,20 +155,35 @@ export function searchStatement(input: SearchInput) {
   if (params.mode === 'VECTOR') {
     if (!literal) return null;
     // A questions row stands for its document's content chunk nearest the query, at the
-    // questions' distance; a chunk reached both ways keeps the smaller distance. Each questions
-    // row adds at most one duplicate, so the k = 4 * first candidates still give first results.
+    // questions' distance; a chunk reached both ways appears once, at the smaller distance.
+    // Streaming: no GROUP BY over the candidates (it would read all k of them); the nested loop
+    // keeps their distance order, so the outer LIMIT stops the HNSW scan after about `first`
+    // rows. Of such a pair only the nearer row is kept, each row checking the other with
+    // single-row lookups: a questions row is dropped when the chunk it stands for is at least as
+    // near (that chunk comes on its own), a content chunk when its document's questions row is
+    // strictly nearer and stands for it. If HNSW missed the nearer row of a pair, the chunk is
+    // missing like any chunk HNSW misses (exact candidates always hold the nearer row). A NaN
+    // distance (zero vector) on either side never drops the other row. Each questions row drops
+    // at most one row, so k = 4 * first candidates still give first results.
+    const distance = (alias: string) => Prisma.sql`(${Prisma.raw(alias)}.embedding <=> ${literal}::vector)`;
     return Prisma.sql`
-      WITH v AS (${vectorCandidates(input, literal, k)}),
-      shown AS (
-        SELECT CASE WHEN v.index_only THEN ${contentChunkOf(Prisma.sql`v.document_id`, literal, null)} ELSE v.id END AS id, v.distance, v.source
-        FROM v
-      ),
-      best AS (SELECT id, source, min(distance) AS distance FROM shown WHERE id IS NOT NULL GROUP BY id, source)
       SELECT c.id::text AS "chunkId", c.document_id::text AS "documentId", c.content,
-             GREATEST(0, 1 - best.distance)::float8 AS score
-      FROM best JOIN rag.document_chunk c ON c.id = best.id
-      WHERE GREATEST(0, 1 - best.distance) >= ${params.minScore}
-      ORDER BY best.distance, best.source, c.ordinal
+             GREATEST(0, 1 - v.distance)::float8 AS score
+      FROM (${vectorCandidates(input, literal, k)}) v
+      JOIN rag.document_chunk c
+        ON c.id = CASE WHEN v.index_only THEN ${contentChunkOf(Prisma.sql`v.document_id`, literal, null)} ELSE v.id END
+      WHERE GREATEST(0, 1 - v.distance) >= ${params.minScore}
+        AND CASE WHEN v.index_only
+          -- IS NOT TRUE: a NULL (no embedding) never drops the questions row.
+          THEN (${distance('c')} <= v.distance) IS NOT TRUE
+          ELSE (
+            -- The document's last row: its questions row if it has one (one index tuple). CASE:
+            -- the document's chunks are read only when that row is nearer.
+            SELECT CASE WHEN l.index_only AND ${distance('l')} < v.distance
+              THEN ${contentChunkOf(Prisma.sql`v.document_id`, literal, null)} <> v.id ELSE true END
+            FROM rag.document_chunk l WHERE l.document_id = v.document_id ORDER BY l.ordinal DESC LIMIT 1)
+        END
+      ORDER BY v.distance, v.source, c.ordinal
       LIMIT ${params.first}`;
   }
 
