@@ -68,6 +68,18 @@ describe(`the viewer of a request (${dbKind})`, () => {
     expect(ok).toEqual({ kind: 'operator', apiKey: { id: row.id, name: row.name }, permissions: new Set(['users:read']) });
   });
 
+  it('an operator holds exactly the stored strings as permissions: a stored non-list holds none', async () => {
+    const { key, row } = await createApiKey(api.prisma, []);
+    const held = async (stored: unknown) => {
+      await api.prisma.apiKey.update({ where: { id: row.id }, data: { permissions: stored as string[] } });
+      return ((await viewerAt({ 'x-api-key': key }, new Date())).viewer as { permissions: Set<unknown> }).permissions;
+    };
+    expect(await held([7, null, 'users:read', { p: '*' }, ['*'], 'flags:write'])).toEqual(new Set(['users:read', 'flags:write']));
+    expect(await held('users:read')).toEqual(new Set());
+    expect(await held({ 'users:read': true })).toEqual(new Set());
+    expect(await held([])).toEqual(new Set());
+  });
+
   it('the caller carries their roles and consents, read with the session', async () => {
     const parent = await createUser(api.prisma, { userType: 'PARENT' });
     const teen = await createUser(api.prisma, { userType: 'TEENAGER' });
