@@ -6,7 +6,7 @@ import { dbKind } from './helpers/env.ts';
 import { testConfig } from './helpers/app.ts';
 import { HashEmbedder } from '../src/search/hash-embedder.ts';
 import { CachedEmbedder } from '../src/search/embedding-cache.ts';
-import { ingestDocument } from '../src/search/ingest.ts';
+import { ingestDocument, questionsText } from '../src/search/ingest.ts';
 import { assertEmbeddingsMatch, EmbeddingMismatchError, storedEmbeddingState } from '../src/search/embedding-state.ts';
 import { reembed } from '../src/search/reembed.ts';
 import { searchChunks } from '../src/search/search.ts';
@@ -18,6 +18,8 @@ const DOCS = [
   ['sommeil.md', '# Sommeil\n\nÉteins les écrans une heure avant de dormir.'],
   ['sport.md', '# Sport\n\nCourir ou nager réduit le stress.'],
 ] as const;
+/** Authored questions of sommeil.md: their index-only row is re-embedded like any chunk. */
+const QUESTIONS = ['Je n’arrive pas à m’endormir le soir, tu as des conseils ?'];
 
 describe(`stored embeddings: start-up check and re-embedding (${dbKind})`, () => {
   let db: TestDatabase;
@@ -48,7 +50,8 @@ describe(`stored embeddings: start-up check and re-embedding (${dbKind})`, () =>
   it('refuses another model once documents were embedded, naming it and `npm run reembed`', async () => {
     const embedder = new CachedEmbedder(db.prisma, original);
     for (const [source, content] of DOCS) {
-      await ingestDocument(db.prisma, embedder, { collection: 'YOUTH', source, title: source, language: 'fr', content, metadata: { keep: source } });
+      const questions = source === 'sommeil.md' ? QUESTIONS : undefined;
+      await ingestDocument(db.prisma, embedder, { collection: 'YOUTH', source, title: source, language: 'fr', content, questions, metadata: { keep: source } });
     }
     expect(await storedEmbeddingState(db.prisma)).toEqual({ columnDimensions: 384, models: [{ model: 'hash-v2-384', documents: 3 }] });
     await expect(assertEmbeddingsMatch(db, original)).resolves.toBeUndefined();
@@ -76,6 +79,7 @@ describe(`stored embeddings: start-up check and re-embedding (${dbKind})`, () =>
 
     const after = await chunkVectors();
     expect(after.map((c) => c.content)).toEqual(before.map((c) => c.content));
+    expect(after.map((c) => c.content)).toContain(questionsText(QUESTIONS));
     const expected = await other.embed(after.map((c) => c.content));
     after.forEach((c, i) => c.vector.forEach((x, j) => expect(x).toBeCloseTo(expected[i][j], 6)));
     const docs = await db.prisma.document.findMany({ orderBy: { source: 'asc' } });

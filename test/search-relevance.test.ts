@@ -159,11 +159,13 @@ describe(`search relevance on a labelled corpus (${dbKind})`, () => {
 
 /**
  * Floors of HYBRID hit@5 on the held-out half of test/fixtures/search-questions.json (questions
- * written the way teenagers and parents ask, over the demo knowledge base), per language: one
- * question under the lowest figure measured on either database. Ties in the full-text ranking are
- * broken by chunk id, random per ingest, so a figure moves by a question between runs.
+ * written the way teenagers and parents ask, over the demo knowledge base, whose documents carry
+ * authored `questions`), per language: one question under the figure measured on both databases
+ * (fr 1.0, en 0.8, es 0.9, it 1.0, de 0.8, pt 1.0; README "Reading these figures honestly"). Ties
+ * are broken by source and ordinal, but the HNSW graph differs between builds, so the margin stays.
+ * French keeps issue 16's target, 0.9 (11 of 12).
  */
-const HELD_OUT_HYBRID_HIT_AT_5: Record<string, number> = { fr: 0.5, en: 0.5, es: 0.6, it: 0.6, de: 0.5, pt: 0.7 };
+const HELD_OUT_HYBRID_HIT_AT_5: Record<string, number> = { fr: 0.9, en: 0.7, es: 0.8, it: 0.9, de: 0.7, pt: 0.9 };
 
 describe(`search relevance on the demo knowledge base, labelled questions in six languages (${dbKind})`, () => {
   let db: TestDatabase;

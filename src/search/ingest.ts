@@ -5,6 +5,10 @@
 // seconds), then write everything in one short transaction. The transaction re-checks the
 // document's content hash it planned from, and the whole ingest is retried when another writer
 // got there first.
+//
+// A document's authored questions (front matter `questions`: how a teenager or a parent would ask
+// what it answers, doc2query-style) are stored as one index-only row after its content chunks:
+// full text and embedding like a chunk, never shown (search.ts shows a content chunk instead).
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +30,11 @@ export interface DocumentInput {
   language: string;
   /** Markdown or plain text, without front matter. */
   content: string;
+  /**
+   * Questions the document answers, as its readers would ask them (see checkQuestions for the
+   * bounds). Searched, never shown as content. None or empty: no questions row.
+   */
+  questions?: readonly string[];
   metadata?: Record<string, unknown>;
 }
 
@@ -36,6 +45,7 @@ export interface IngestOptions {
 export interface IngestResult {
   document: Document;
   status: 'created' | 'updated' | 'unchanged';
+  // In the three counts below, the questions row (if any) counts as one chunk.
   /** Chunks whose text went to the embedder (the embedding cache may still have answered). */
   chunksEmbedded: number;
   /** Stored chunks kept with their embedding, at the same or a new position. */
@@ -63,6 +73,45 @@ const INSERT_BATCH = 1000;
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** At most this many questions per document, each at most MAX_QUESTION_LENGTH characters (trimmed). */
+export const MAX_QUESTIONS = 12;
+export const MAX_QUESTION_LENGTH = 300;
+
+/**
+ * Checks a `questions` value (front matter or API input): an array of at most MAX_QUESTIONS
+ * strings, each non-empty and at most MAX_QUESTION_LENGTH characters once trimmed, without NUL
+ * (PostgreSQL text refuses it). Returns the trimmed questions, or a one-line problem. Absent
+ * (undefined or null) is no questions.
+ */
+export function checkQuestions(value: unknown): string[] | { problem: string } {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return { problem: 'questions must be a list of strings' };
+  if (value.length > MAX_QUESTIONS) return { problem: `questions: at most ${MAX_QUESTIONS}, got ${value.length}` };
+  const out: string[] = [];
+  for (const [i, q] of value.entries()) {
+    if (typeof q !== 'string') return { problem: `questions[${i}] must be a string, got ${q === null ? 'null' : typeof q}` };
+    // One line per question in the questions row: inner line breaks (a folded YAML string) become spaces.
+    const trimmed = q.trim().replace(/\s+/gu, ' ');
+    if (!trimmed) return { problem: `questions[${i}] is empty` };
+    if ([...trimmed].length > MAX_QUESTION_LENGTH) return { problem: `questions[${i}] is longer than ${MAX_QUESTION_LENGTH} characters` };
+    if (trimmed.includes('\u0000')) return { problem: `questions[${i}] contains a NUL character` };
+    out.push(trimmed);
+  }
+  return out;
+}
+
+/** The text of a document's questions row: one question per line (what is embedded and parsed). */
+export const questionsText = (questions: readonly string[]) => questions.join('\n');
+
+/**
+ * document.content_hash: the content's sha256, covering the questions when there are any (a
+ * document without questions keeps the hash it always had, so re-ingesting it stays a no-op).
+ * NUL separates them: neither side can contain one.
+ */
+export function documentHash(content: string, questions: readonly string[]): string {
+  return questions.length ? sha256(`${content}\u0000questions\u0000${questionsText(questions)}`) : sha256(content);
+}
+
 /** JSON with sorted keys: jsonb does not keep key order, so comparisons must not depend on it. */
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -80,6 +129,8 @@ function validate(input: DocumentInput, embedder: Embedder) {
   if (!/^[a-z]{2}$/.test(input.language)) throw new IngestError(`language must be a two-letter lowercase code, got ${JSON.stringify(input.language)}`);
   if (!input.title.trim() || input.title.length > 300) throw new IngestError('title must be 1 to 300 characters');
   if (!input.source || input.source.length > 500) throw new IngestError('source must be 1 to 500 characters');
+  const questions = checkQuestions(input.questions);
+  if ('problem' in questions) throw new IngestError(questions.problem);
   if (embedder.dimensions !== CHUNK_EMBEDDING_DIMENSIONS) {
     throw new IngestError(
       `embedder ${embedder.model} makes ${embedder.dimensions}-dimensional vectors; rag.document_chunk.embedding is vector(${CHUNK_EMBEDDING_DIMENSIONS})`,
@@ -91,46 +142,60 @@ interface StoredChunk {
   id: string;
   ordinal: number;
   content_hash: string;
+  index_only: boolean;
   has_embedding: boolean;
+}
+
+/** A row the document should have, at ordinal = its index in the list. */
+interface Row {
+  content: string;
+  hash: string;
+  indexOnly: boolean;
 }
 
 interface Plan {
   /** Existing rows to renumber: their embedding stays valid. */
   moves: { id: string; ordinal: number }[];
-  inserts: { ordinal: number; content: string; hash: string }[];
+  inserts: ({ ordinal: number } & Row)[];
   deletes: string[];
   kept: number;
 }
 
+/** Rows match on their text and their kind: a content chunk is never reused as a questions row. */
+const rowKey = (hash: string, indexOnly: boolean) => `${indexOnly ? 'q' : 'c'}:${hash}`;
+
 /**
- * Matches the new chunks to stored ones by content hash: same hash at the same ordinal is left
- * alone, same hash elsewhere is renumbered, anything else is embedded and inserted.
+ * Matches the new rows to stored ones by content hash and kind: same at the same ordinal is left
+ * alone, same elsewhere is renumbered, anything else is embedded and inserted.
  */
-function planChunks(chunks: string[], hashes: string[], stored: StoredChunk[], reusable: boolean): Plan {
+function planChunks(rows: Row[], stored: StoredChunk[], reusable: boolean): Plan {
   const usable = reusable ? stored.filter((c) => c.has_embedding) : [];
   const claimed = new Set<string>();
   const atOrdinal = new Map(usable.map((c) => [c.ordinal, c]));
-  const byHash = new Map<string, StoredChunk[]>();
-  for (const c of usable) byHash.set(c.content_hash, [...(byHash.get(c.content_hash) ?? []), c]);
+  const byKey = new Map<string, StoredChunk[]>();
+  for (const c of usable) {
+    const key = rowKey(c.content_hash, c.index_only);
+    byKey.set(key, [...(byKey.get(key) ?? []), c]);
+  }
 
-  const placed = new Array<boolean>(chunks.length).fill(false);
-  hashes.forEach((hash, ordinal) => {
+  const placed = new Array<boolean>(rows.length).fill(false);
+  rows.forEach((row, ordinal) => {
     const same = atOrdinal.get(ordinal);
-    if (same && same.content_hash === hash) {
+    if (same && same.content_hash === row.hash && same.index_only === row.indexOnly) {
       claimed.add(same.id);
       placed[ordinal] = true;
     }
   });
   const moves: Plan['moves'] = [];
   const inserts: Plan['inserts'] = [];
-  hashes.forEach((hash, ordinal) => {
+  rows.forEach((row, ordinal) => {
     if (placed[ordinal]) return;
-    const candidate = byHash.get(hash)?.find((c) => !claimed.has(c.id));
+    const candidate = byKey.get(rowKey(row.hash, row.indexOnly))?.find((c) => !claimed.has(c.id));
     if (candidate) {
       claimed.add(candidate.id);
       moves.push({ id: candidate.id, ordinal });
     } else {
-      inserts.push({ ordinal, content: chunks[ordinal], hash });
+      inserts.push({ ordinal, ...row });
     }
   });
   const deletes = stored.filter((c) => !claimed.has(c.id)).map((c) => c.id);
@@ -138,8 +203,9 @@ function planChunks(chunks: string[], hashes: string[], stored: StoredChunk[], r
 }
 
 /**
- * Creates or updates one document and its chunks. Unchanged content, title, language and
- * metadata: nothing is written. Changed content: only chunks whose text is new are embedded.
+ * Creates or updates one document and its chunks. Unchanged content, questions, title, language
+ * and metadata: nothing is written. Changed content: only chunks whose text is new are embedded
+ * (changed questions: only the questions row).
  */
 export async function ingestDocument(
   prisma: PrismaClient,
@@ -162,7 +228,8 @@ export async function ingestDocument(
 
 async function ingestOnce(prisma: PrismaClient, embedder: Embedder, input: DocumentInput, options: IngestOptions): Promise<IngestResult> {
   const chunking = { targetSize: 800, overlap: 120, headingContext: true, ...options.chunking };
-  const contentHash = sha256(input.content);
+  const questions = checkQuestions(input.questions) as string[]; // validated by ingestDocument
+  const contentHash = documentHash(input.content, questions);
   const ingestInfo = {
     embeddingModel: embedder.model,
     chunker: `v${CHUNKER_VERSION}/${chunking.targetSize}/${chunking.overlap}/${chunking.headingContext ? 'h' : '-'}`,
@@ -183,17 +250,21 @@ async function ingestOnce(prisma: PrismaClient, embedder: Embedder, input: Docum
     return { document: existing, status: 'unchanged', chunksEmbedded: 0, chunksKept: 0, chunksDeleted: 0 };
   }
 
-  const chunks = chunkText(input.content, chunking);
-  const hashes = chunks.map(sha256);
+  const rows: Row[] = chunkText(input.content, chunking).map((content) => ({ content, hash: sha256(content), indexOnly: false }));
+  // The questions row only with content to show in its place (search.ts maps it to a content chunk).
+  if (questions.length && rows.length) {
+    const text = questionsText(questions);
+    rows.push({ content: text, hash: sha256(text), indexOnly: true });
+  }
   const stored = existing
     ? await prisma.$queryRaw<StoredChunk[]>`
-        SELECT id::text AS id, ordinal, content_hash, embedding IS NOT NULL AS has_embedding
+        SELECT id::text AS id, ordinal, content_hash, index_only, embedding IS NOT NULL AS has_embedding
         FROM rag.document_chunk WHERE document_id = ${existing.id}::uuid`
     : [];
   // Stored embeddings are reusable only if they come from the same model, and the same chunker
   // (the content hash of a chunk covers its text, not how it was cut).
   const previous = (existing?.metadata as Record<string, unknown> | null)?.[INGEST_METADATA_KEY] as typeof ingestInfo | undefined;
-  const plan = planChunks(chunks, hashes, stored, previous?.embeddingModel === embedder.model);
+  const plan = planChunks(rows, stored, previous?.embeddingModel === embedder.model);
 
   // Embedding happens here, before the transaction: one call for every new chunk.
   const vectors = plan.inserts.length ? await embedder.embed(plan.inserts.map((c) => c.content)) : [];
@@ -236,16 +307,17 @@ async function ingestOnce(prisma: PrismaClient, embedder: Embedder, input: Docum
       }
       for (let i = 0; i < plan.inserts.length; i += INSERT_BATCH) {
         const batch = plan.inserts.slice(i, i + INSERT_BATCH);
-        // unnest: one multi-row INSERT with five parameters, however many chunks.
+        // unnest: one multi-row INSERT with six parameters, however many chunks.
         await tx.$executeRaw`
-          INSERT INTO rag.document_chunk (id, document_id, ordinal, content, content_hash, embedding)
-          SELECT gen_random_uuid(), ${doc.id}::uuid, t.ordinal, t.content, t.hash, t.embedding::vector
+          INSERT INTO rag.document_chunk (id, document_id, ordinal, content, content_hash, index_only, embedding)
+          SELECT gen_random_uuid(), ${doc.id}::uuid, t.ordinal, t.content, t.hash, t.index_only, t.embedding::vector
           FROM unnest(
             ${batch.map((c) => c.ordinal)}::int[],
             ${batch.map((c) => c.content)}::text[],
             ${batch.map((c) => c.hash)}::text[],
+            ${batch.map((c) => c.indexOnly)}::boolean[],
             ${literals.slice(i, i + INSERT_BATCH)}::text[]
-          ) AS t(ordinal, content, hash, embedding)`;
+          ) AS t(ordinal, content, hash, index_only, embedding)`;
       }
       if (plan.moves.length) {
         await tx.$executeRaw`UPDATE rag.document_chunk SET ordinal = -1 - ordinal WHERE document_id = ${doc.id}::uuid AND ordinal < 0`;
@@ -340,7 +412,8 @@ async function readDocument(file: string, root: string, options: IngestPathOptio
   } catch (err) {
     return `${source}: ${(err as Error).message}`;
   }
-  const { title: _title, language: _language, collection: _collection, ...rest } = parsed.data;
+  // questions are indexed, not kept as metadata (Document.metadata is shown to clients).
+  const { title: _title, language: _language, collection: _collection, questions: rawQuestions, ...rest } = parsed.data;
   const collection = (asString(parsed.data.collection)?.toUpperCase() || options.collection) as Collection | undefined;
   const language = asString(parsed.data.language)?.toLowerCase() || options.language;
   if (!collection) return `${source}: no collection (front matter "collection: YOUTH|ADULT", or the collection option)`;
@@ -348,7 +421,9 @@ async function readDocument(file: string, root: string, options: IngestPathOptio
   if (!language) return `${source}: no language (front matter "language: fr", or the language option)`;
   if (!/^[a-z]{2}$/.test(language)) return `${source}: language must be a two-letter code, got ${JSON.stringify(language)}`;
   if (source.length > 500) return `${source}: path longer than 500 characters`;
-  return { collection, language, source, title: titleOf(parsed.data, parsed.body, file), content: parsed.body, metadata: rest };
+  const questions = checkQuestions(rawQuestions);
+  if ('problem' in questions) return `${source}: ${questions.problem}`;
+  return { collection, language, source, title: titleOf(parsed.data, parsed.body, file), content: parsed.body, questions, metadata: rest };
 }
 
 /**

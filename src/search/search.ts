@@ -3,8 +3,13 @@
 // optionally language in SQL. One statement for the search, preceded in the same transaction by
 // the SET LOCALs HNSW needs (ef_search, iterative scan).
 //
+// A document's authored questions (ingest.ts) are one index-only row among its chunks: both
+// rankings see it, so a question's words and meaning count for the document, but a result is
+// always a content chunk (the row maps to one of its document's content chunks).
+//
 // Scores are in [0, 1], best first:
-// - VECTOR: the cosine similarity of query and chunk, clamped at 0 (1 = same direction).
+// - VECTOR: the cosine similarity of query and chunk, clamped at 0 (1 = same direction); for a
+//   chunk standing for its document's questions, the questions' similarity when it is higher.
 // - HYBRID: one result per document (its best chunk). The weighted RRF score of the document
 //   divided by its largest possible value, reached by a document ranked first by both rankings.
 //   It says how high a document sits in both rankings, not how similar it is: a document first
@@ -94,16 +99,38 @@ function documentFilter(params: SearchParams) {
     : Prisma.sql`d.collection = ${params.collection}::rag.document_collection AND d.language = ${params.language}`;
 }
 
-/** Vector candidates: HNSW order (or exact order), best first, at most k. */
+/**
+ * Vector candidates: HNSW order (or exact order), best first, at most k; index-only rows (a
+ * document's questions) included. Each with what fusion and tie-breaking need: its document, the
+ * document's source (unique in a collection) and its ordinal.
+ */
 function vectorCandidates(input: SearchInput, literal: string, k: number) {
   // `+ 0` hides the distance from the planner's index matching: the exact scan.
   const order = input.exact ? Prisma.sql`(c.embedding <=> ${literal}::vector) + 0` : Prisma.sql`c.embedding <=> ${literal}::vector`;
   return Prisma.sql`
-    SELECT c.id, c.embedding <=> ${literal}::vector AS distance
+    SELECT c.id, c.document_id, c.ordinal, c.index_only, d.source COLLATE "C" AS source, c.embedding <=> ${literal}::vector AS distance
     FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id
     WHERE ${documentFilter(input.params)} AND c.embedding IS NOT NULL
     ORDER BY ${order}
     LIMIT ${k}`;
+}
+
+/**
+ * The content chunk shown for a document found through its index-only questions row (or found
+ * by no content chunk of either list): the one nearest the query vector, else the best ranked by
+ * the query's words, else the first. A scalar subquery on the document's rows (its
+ * (document_id, ordinal) index); `+ 0` keeps the planner off the HNSW index for this ordering.
+ */
+function contentChunkOf(documentId: Prisma.Sql, literal: string | null, ftsQuery: Prisma.Sql | null) {
+  const order: Prisma.Sql[] = [];
+  if (literal) order.push(Prisma.sql`(s.embedding <=> ${literal}::vector) + 0`);
+  if (ftsQuery) order.push(Prisma.sql`ts_rank_cd(s.content_tsv, ${ftsQuery}) DESC`);
+  order.push(Prisma.sql`s.ordinal`);
+  return Prisma.sql`(
+    SELECT s.id FROM rag.document_chunk s
+    WHERE s.document_id = ${documentId} AND NOT s.index_only
+    ORDER BY ${Prisma.join(order)}
+    LIMIT 1)`;
 }
 
 /** The search statement (exported for the benchmark's EXPLAIN); null when there is nothing to search with. */
@@ -113,15 +140,27 @@ export function searchStatement(input: SearchInput) {
   // A zero vector (a query of punctuation only) has no direction: no vector candidates.
   const literal = norm(input.vector) > 0 ? toVectorLiteral(input.vector) : null;
 
+  // Ties (equal distance or score: repeated boilerplate, equal ranks) are broken by the
+  // document's source, then the chunk's ordinal: the same order after every ingest (chunk ids
+  // are random per ingest). Sources compare byte-wise (COLLATE "C", set where they are selected):
+  // the same order on every database whatever its locale, and cheaper than a locale's rules.
   if (params.mode === 'VECTOR') {
     if (!literal) return null;
+    // A questions row stands for its document's content chunk nearest the query, at the
+    // questions' distance; a chunk reached both ways keeps the smaller distance. Each questions
+    // row adds at most one duplicate, so the k = 4 * first candidates still give first results.
     return Prisma.sql`
+      WITH v AS (${vectorCandidates(input, literal, k)}),
+      shown AS (
+        SELECT CASE WHEN v.index_only THEN ${contentChunkOf(Prisma.sql`v.document_id`, literal, null)} ELSE v.id END AS id, v.distance, v.source
+        FROM v
+      ),
+      best AS (SELECT id, source, min(distance) AS distance FROM shown WHERE id IS NOT NULL GROUP BY id, source)
       SELECT c.id::text AS "chunkId", c.document_id::text AS "documentId", c.content,
-             GREATEST(0, 1 - v.distance)::float8 AS score
-      FROM (${vectorCandidates(input, literal, k)}) v
-      JOIN rag.document_chunk c ON c.id = v.id
-      WHERE GREATEST(0, 1 - v.distance) >= ${params.minScore}
-      ORDER BY v.distance, c.id
+             GREATEST(0, 1 - best.distance)::float8 AS score
+      FROM best JOIN rag.document_chunk c ON c.id = best.id
+      WHERE GREATEST(0, 1 - best.distance) >= ${params.minScore}
+      ORDER BY best.distance, best.source, c.ordinal
       LIMIT ${params.first}`;
   }
 
@@ -130,74 +169,82 @@ export function searchStatement(input: SearchInput) {
   // Constants, inlined: the normalization is exact in numeric arithmetic.
   const K = Prisma.raw(String(RRF_K));
   const vec = literal
-    ? Prisma.sql`SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM (${vectorCandidates(input, literal, k)}) v`
-    : Prisma.sql`SELECT NULL::uuid AS id, 0::bigint AS r WHERE false`;
+    ? Prisma.sql`
+        SELECT v.id, v.document_id, v.index_only, v.source, row_number() OVER (ORDER BY v.distance, v.source, v.ordinal) AS r
+        FROM (${vectorCandidates(input, literal, k)}) v`
+    : Prisma.sql`SELECT NULL::uuid AS id, NULL::uuid AS document_id, false AS index_only, NULL::text AS source, 0::bigint AS r WHERE false`;
   // The words rare enough to rank by, OR-ed (an AND of a question's words almost never matches),
   // each parsed in the query's language(s) (rag.search_config: stemmed, stop words dropped, accents
   // folded, as the chunks were); ts_rank_cd reads the stored tsvector (content_tsv) the GIN index covers.
   const languages = queryLanguagesOf(params);
+  const ftsq = Prisma.sql`
+    -- One query for all languages: each language's parse is already normalized lexemes,
+    -- so their text forms OR-ed together cast back to a tsquery unchanged.
+    SELECT string_agg('(' || per_language.q::text || ')', ' | ')::tsquery AS q
+    FROM (
+      SELECT to_tsquery(rag.search_config(l.language), string_agg(t.term, ' | ')) AS q
+      FROM unnest(${languages}::text[]) AS l(language) CROSS JOIN unnest(${terms}::text[]) AS t(term)
+      -- Stop words of the language parse to nothing; too common words are left out.
+      WHERE numnode(plainto_tsquery(rag.search_config(l.language), t.term)) > 0 AND (
+        SELECT count(*) FROM (
+          SELECT 1 FROM rag.document_chunk m
+          WHERE m.content_tsv @@ plainto_tsquery(rag.search_config(l.language), t.term) LIMIT ${FTS_MAX_TERM_CHUNKS + 1}
+        ) matches
+      ) <= ${FTS_MAX_TERM_CHUNKS}
+      GROUP BY l.language
+    ) per_language`;
   const fts = terms.length
     ? Prisma.sql`
-        SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
-          SELECT c.id, ts_rank_cd(c.content_tsv, ftsq.q) AS rank
-          FROM (
-            -- One query for all languages: each language's parse is already normalized lexemes,
-            -- so their text forms OR-ed together cast back to a tsquery unchanged.
-            SELECT string_agg('(' || per_language.q::text || ')', ' | ')::tsquery AS q
-            FROM (
-              SELECT to_tsquery(rag.search_config(l.language), string_agg(t.term, ' | ')) AS q
-              FROM unnest(${languages}::text[]) AS l(language) CROSS JOIN unnest(${terms}::text[]) AS t(term)
-              -- Stop words of the language parse to nothing; too common words are left out.
-              WHERE numnode(plainto_tsquery(rag.search_config(l.language), t.term)) > 0 AND (
-                SELECT count(*) FROM (
-                  SELECT 1 FROM rag.document_chunk m
-                  WHERE m.content_tsv @@ plainto_tsquery(rag.search_config(l.language), t.term) LIMIT ${FTS_MAX_TERM_CHUNKS + 1}
-                ) matches
-              ) <= ${FTS_MAX_TERM_CHUNKS}
-              GROUP BY l.language
-            ) per_language
-          ) ftsq
+        SELECT id, document_id, index_only, source, row_number() OVER (ORDER BY rank DESC, source, ordinal) AS r FROM (
+          SELECT c.id, c.document_id, c.index_only, d.source COLLATE "C" AS source, c.ordinal, ts_rank_cd(c.content_tsv, ftsq.q) AS rank
+          FROM ftsq
           JOIN rag.document_chunk c ON c.content_tsv @@ ftsq.q
           JOIN rag.document d ON d.id = c.document_id
           WHERE ${documentFilter(params)}
-          ORDER BY rank DESC, c.id
+          ORDER BY rank DESC, d.source COLLATE "C", c.ordinal
           LIMIT ${k}
         ) f`
-    : Prisma.sql`SELECT NULL::uuid AS id, 0::bigint AS r WHERE false`;
+    : Prisma.sql`SELECT NULL::uuid AS id, NULL::uuid AS document_id, false AS index_only, NULL::text AS source, 0::bigint AS r WHERE false`;
   // Document-level fusion: each list ranks documents, not chunks, so one document cannot take
-  // several of the first places. The vector list ranks a document by its best chunk; the
-  // full-text list by the sum of its best FUSED_DOCUMENT_CHUNKS chunks' reciprocal ranks (a
-  // question whose words fall in two sections of one document favours it). The result shown for
-  // a document is its best-ranked chunk in either list (the vector list's on a tie).
+  // several of the first places. The vector list ranks a document by its best row; the full-text
+  // list by the sum of its best FUSED_DOCUMENT_CHUNKS rows' reciprocal ranks (a question whose
+  // words fall in two sections of one document favours it). A document's questions row is one of
+  // its rows here, on both sides. The result shown for a document is its best-ranked content
+  // chunk in either list (the vector list's on a tie), else contentChunkOf: never the questions.
   const W = Prisma.raw(String(FULL_TEXT_WEIGHT));
   const N = Prisma.raw(String(FUSED_DOCUMENT_CHUNKS));
   return Prisma.sql`
-    WITH vec AS (${vec}), fts AS (${fts}),
-    vec_chunks AS (SELECT vec.id, vec.r, c.document_id FROM vec JOIN rag.document_chunk c ON c.id = vec.id),
-    fts_chunks AS (
-      SELECT fts.id, fts.r, c.document_id, row_number() OVER (PARTITION BY c.document_id ORDER BY fts.r) AS in_document
-      FROM fts JOIN rag.document_chunk c ON c.id = fts.id
+    WITH ${terms.length ? Prisma.sql`ftsq AS (${ftsq}),` : Prisma.empty} vec AS (${vec}), fts AS (${fts}),
+    fts_chunks AS (SELECT fts.*, row_number() OVER (PARTITION BY document_id ORDER BY r) AS in_document FROM fts),
+    vec_documents AS (
+      SELECT document_id, min(source) AS source, row_number() OVER (ORDER BY min(r)) AS r FROM vec GROUP BY document_id
     ),
-    vec_documents AS (SELECT document_id, row_number() OVER (ORDER BY min(r), document_id) AS r FROM vec_chunks GROUP BY document_id),
     fts_documents AS (
-      SELECT document_id, row_number() OVER (ORDER BY sum(1.0 / (${K} + r)) DESC, document_id) AS r
+      SELECT document_id, min(source) AS source, row_number() OVER (ORDER BY sum(1.0 / (${K} + r)) DESC, min(source)) AS r
       FROM fts_chunks WHERE in_document <= ${N} GROUP BY document_id
     ),
     fused AS (
-      SELECT COALESCE(v.document_id, f.document_id) AS document_id,
+      SELECT COALESCE(v.document_id, f.document_id) AS document_id, COALESCE(v.source, f.source) AS source,
              (COALESCE(1.0 / (${K} + v.r), 0) + COALESCE(${W} / (${K} + f.r), 0)) * ${Prisma.raw(String(RRF_K + 1))} / (1 + ${W}) AS score
       FROM vec_documents v FULL JOIN fts_documents f ON f.document_id = v.document_id
     ),
-    shown AS (
+    listed AS (
       SELECT DISTINCT ON (x.document_id) x.document_id, x.id FROM (
-        SELECT document_id, id, r, 0 AS list FROM vec_chunks UNION ALL SELECT document_id, id, r, 1 FROM fts_chunks
+        SELECT document_id, id, r, 0 AS list FROM vec WHERE NOT index_only
+        UNION ALL SELECT document_id, id, r, 1 FROM fts WHERE NOT index_only
       ) x ORDER BY x.document_id, x.r, x.list
+    ),
+    shown AS (
+      SELECT fused.score, fused.source,
+             COALESCE(listed.id, ${contentChunkOf(Prisma.sql`fused.document_id`, literal, terms.length ? Prisma.sql`(SELECT q FROM ftsq)` : null)}) AS id
+      FROM fused LEFT JOIN listed ON listed.document_id = fused.document_id
+      WHERE fused.score >= ${params.minScore}
+      ORDER BY fused.score DESC, fused.source
+      LIMIT ${params.first}
     )
-    SELECT c.id::text AS "chunkId", c.document_id::text AS "documentId", c.content, LEAST(1, fused.score)::float8 AS score
-    FROM fused JOIN shown ON shown.document_id = fused.document_id JOIN rag.document_chunk c ON c.id = shown.id
-    WHERE fused.score >= ${params.minScore}
-    ORDER BY fused.score DESC, c.id
-    LIMIT ${params.first}`;
+    SELECT c.id::text AS "chunkId", c.document_id::text AS "documentId", c.content, LEAST(1, shown.score)::float8 AS score
+    FROM shown JOIN rag.document_chunk c ON c.id = shown.id
+    ORDER BY shown.score DESC, shown.source`;
 }
 
 /** As inTransaction (db/transaction.ts): Prisma's defaults (2 s to start, 5 s in all) fail first under load. */

@@ -105,7 +105,7 @@ export type RenameConversationInput = {
 export type SearchMode =
   /** The vector ranking and PostgreSQL full-text ranking fused by weighted reciprocal rank fusion (k = 60, full text weighing 1.5) over documents: one result per document, its best chunk. Score: the fused score over its maximum, 1 for a document ranked first by both. */
   | 'HYBRID'
-  /** Nearest chunks by cosine distance of embeddings (pgvector HNSW). Score: cosine similarity. */
+  /** Nearest chunks by cosine distance of embeddings (pgvector HNSW). A document's authored questions are searched too and stand for its content chunk nearest the query. Score: cosine similarity (of the questions, when they are nearer). */
   | 'VECTOR';
 
 /** Input of sendMessage: the teenager's message to one of their chat sessions. */

@@ -3,7 +3,8 @@ import { builder } from '../../builder.ts';
 import { boundedText, charCount, check, rowId } from '../../input/fields.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { badInput } from '../../errors.ts';
-import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY } from '../../search/ingest.ts';
+import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY, MAX_QUESTION_LENGTH, MAX_QUESTIONS } from '../../search/ingest.ts';
+import { listBound } from '../../input/bounds.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
 
 import { DocumentNode } from './document.ts';
@@ -18,7 +19,7 @@ export const IngestStatusEnum = builder.enumType('IngestStatus', {
   values: {
     CREATED: { description: 'A new document.' },
     UPDATED: { description: 'An existing document (same collection and source) changed; only its changed chunks were embedded.' },
-    UNCHANGED: { description: 'Same content, title, language and metadata: nothing was written.' },
+    UNCHANGED: { description: 'Same content, questions, title, language and metadata: nothing was written.' },
   },
 });
 
@@ -37,6 +38,14 @@ const IngestDocumentInput = builder.inputType('IngestDocumentInput', {
       required: true,
       description: `Markdown or plain text, without front matter (at most ${MAX_DOCUMENT_CHARACTERS} characters).`,
       validate: check(z.string().refine((s) => charCount(s) <= MAX_DOCUMENT_CHARACTERS, `must have at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be blank')),
+    }),
+    questions: t.stringList({
+      required: false,
+      // maxItems is checked before execution; each question's rules (trimmed) by ingestDocument.
+      extensions: listBound(MAX_QUESTIONS).extensions,
+      description:
+        `Questions the document answers, asked as its readers would ask them (at most ${MAX_QUESTIONS}, each 1 to ${MAX_QUESTION_LENGTH} characters after trimming). ` +
+        'Searched with the document (full text and embedding), never shown as a search result. Omitted: none.',
     }),
     metadata: t.field({
       type: 'JSON',
@@ -81,7 +90,7 @@ builder.mutationField('ingestDocument', (t) =>
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
       // collection is an enum and language the LanguageCode scalar; the rest carry their rules.
-      const input = { ...args.input, metadata: (args.input.metadata ?? {}) as Record<string, unknown> };
+      const input = { ...args.input, questions: args.input.questions ?? undefined, metadata: (args.input.metadata ?? {}) as Record<string, unknown> };
       const embedder = ctx.search.embedder;
       let result;
       try {

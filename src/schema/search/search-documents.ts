@@ -15,7 +15,10 @@ import { parseInput } from '../arguments.ts';
 export const SearchModeEnum = builder.enumType('SearchMode', {
   description: 'How searchDocuments ranks chunks.',
   values: {
-    VECTOR: { description: 'Nearest chunks by cosine distance of embeddings (pgvector HNSW). Score: cosine similarity.' },
+    VECTOR: {
+      description:
+        "Nearest chunks by cosine distance of embeddings (pgvector HNSW). A document's authored questions are searched too and stand for its content chunk nearest the query. Score: cosine similarity (of the questions, when they are nearer).",
+    },
     HYBRID: {
       description:
         'The vector ranking and PostgreSQL full-text ranking fused by weighted reciprocal rank fusion (k = 60, full text weighing 1.5) over documents: one result per document, its best chunk. Score: the fused score over its maximum, 1 for a document ranked first by both.',
