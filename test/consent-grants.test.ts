@@ -41,6 +41,21 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: { in: [teen.user.id, parent.user.id] } } })).toBe(0);
   });
 
+  it('consent is for teenagers only: an ADMIN granting it for a fellow parent member gets NOT_FOUND and writes nothing', async () => {
+    const admin = await api.person('PARENT');
+    const adult = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: adult.user.id, role: 'MEMBER' }, { userId: admin.user.id, role: 'ADMIN' }]);
+    const adminToken = (await createSession(api.prisma, admin.user.id)).token;
+    const r = await api.gql(GRANT, { t: gid('User', adult.user.id) }, { token: adminToken });
+    expect(codesOf(r)).toEqual(['NOT_FOUND']);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: adult.user.id } })).toBe(0);
+    // The same ADMIN with a teenager in the collective does grant: the refusal is about the user type.
+    const teen = await teenWaiting();
+    await api.prisma.collectiveMembership.create({ data: { userId: teen.user.id, collectiveId: (await api.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: admin.user.id } })).collectiveId, role: 'MEMBER' } });
+    expect((await api.gql(GRANT, { t: teen.gid }, { token: adminToken })).errors).toBeUndefined();
+    expect(await scopesOf(teen.user.id)).toEqual(['FULL']);
+  });
+
   it('after revoking, the payload shows the teenager only to a parent who can still see them (a manager), else null', async () => {
     const teen = await teenWaiting();
     const parent = await api.person('PARENT');
