@@ -56,6 +56,22 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     expect(await scopesOf(teen.user.id)).toEqual(['FULL']);
   });
 
+  it('a teenager\'s list of requests is theirs alone: an ADMIN who sees the teenager is refused the list (it holds the parent\'s address)', async () => {
+    const teen = await teenWaiting();
+    const admin = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }, { userId: admin.user.id, role: 'ADMIN' }]);
+    const adminToken = (await createSession(api.prisma, admin.user.id)).token;
+    const request = await openRequest(teen.user.id);
+    const LIST = 'query($id: ID!) { user(id: $id) { id authorizationRequests { id parentContact } } }';
+    const own = await api.gql(LIST, { id: teen.gid }, { token: teen.token });
+    expect(own.errors).toBeUndefined();
+    expect(own.data.user.authorizationRequests).toEqual([{ id: request.id, parentContact: 'p@example.org' }]);
+    const byAdmin = await api.gql(LIST, { id: teen.gid }, { token: adminToken });
+    expect(codesOf(byAdmin)).toEqual(['FORBIDDEN']);
+    expect(byAdmin.errors![0].path).toEqual(['user', 'authorizationRequests']);
+    expect(JSON.stringify(byAdmin.data)).not.toContain('p@example.org');
+  });
+
   it('after revoking, the payload shows the teenager only to a parent who can still see them (a manager), else null', async () => {
     const teen = await teenWaiting();
     const parent = await api.person('PARENT');
