@@ -72,7 +72,9 @@ describe(`the viewer of a request (${dbKind})`, () => {
     const { key, row } = await createApiKey(api.prisma, []);
     const held = async (stored: unknown) => {
       await api.prisma.apiKey.update({ where: { id: row.id }, data: { permissions: stored as string[] } });
-      return ((await viewerAt({ 'x-api-key': key }, new Date())).viewer as { permissions: Set<unknown> }).permissions;
+      const { viewer } = await viewerAt({ 'x-api-key': key }, new Date());
+      if (viewer instanceof Error || viewer.kind !== 'operator') throw new Error(`expected an operator, got ${String(viewer)}`);
+      return viewer.permissions;
     };
     expect(await held([7, null, 'users:read', { p: '*' }, ['*'], 'flags:write'])).toEqual(new Set(['users:read', 'flags:write']));
     expect(await held('users:read')).toEqual(new Set());
