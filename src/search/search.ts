@@ -103,16 +103,24 @@ function documentFilter(params: SearchParams) {
  * Vector candidates: HNSW order (or exact order), best first, at most k; index-only rows (a
  * document's questions) included. Each with what fusion and tie-breaking need: its document, the
  * document's source (unique in a collection) and its ordinal.
+ *
+ * A stored zero vector (a text with no word the embedder keeps: the hash embedder gives one for a
+ * question like "Et moi ?") has no direction: its cosine distance is NaN, which PostgreSQL sorts
+ * after every number and which no score may carry. HNSW does not index it and the exact order
+ * lists it last, so dropping it after the LIMIT loses no real candidate.
  */
 function vectorCandidates(input: SearchInput, literal: string, k: number) {
   // `+ 0` hides the distance from the planner's index matching: the exact scan.
   const order = input.exact ? Prisma.sql`(c.embedding <=> ${literal}::vector) + 0` : Prisma.sql`c.embedding <=> ${literal}::vector`;
   return Prisma.sql`
-    SELECT c.id, c.document_id, c.ordinal, c.index_only, d.source COLLATE "C" AS source, c.embedding <=> ${literal}::vector AS distance
-    FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id
-    WHERE ${documentFilter(input.params)} AND c.embedding IS NOT NULL
-    ORDER BY ${order}
-    LIMIT ${k}`;
+    SELECT * FROM (
+      SELECT c.id, c.document_id, c.ordinal, c.index_only, d.source COLLATE "C" AS source, c.embedding <=> ${literal}::vector AS distance
+      FROM rag.document_chunk c JOIN rag.document d ON d.id = c.document_id
+      WHERE ${documentFilter(input.params)} AND c.embedding IS NOT NULL
+      ORDER BY ${order}
+      LIMIT ${k}
+    ) nearest
+    WHERE nearest.distance <> 'NaN'::float8`;
 }
 
 /**

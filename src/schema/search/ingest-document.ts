@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { boundedText, charCount, check, rowId } from '../../input/fields.ts';
 import type { Document } from '../../generated/prisma/client.ts';
-import { badInput } from '../../errors.ts';
-import { deleteDocument, ingestDocument, IngestError, INGEST_METADATA_KEY, MAX_QUESTION_LENGTH, MAX_QUESTIONS } from '../../search/ingest.ts';
+import { appError, badInput, ErrorCode } from '../../errors.ts';
+import { deleteDocument, ingestDocument, IngestConflictError, IngestError, INGEST_METADATA_KEY, MAX_QUESTION_LENGTH, MAX_QUESTIONS } from '../../search/ingest.ts';
 import { listBound } from '../../input/bounds.ts';
 import { DocumentCollectionEnum } from '../enums.ts';
 
@@ -70,7 +70,9 @@ interface IngestPayloadShape {
 }
 
 const IngestDocumentPayload = builder.objectRef<IngestPayloadShape>('IngestDocumentPayload').implement({
-  description: 'Result of ingestDocument: the document, what happened to it (status), and how many of its chunks were embedded, kept and deleted.',
+  description:
+    'Result of ingestDocument: the document, what happened to it (status), and how many of its chunks were embedded, kept and deleted. ' +
+    'Its questions, when it has any, are one more (index-only) chunk in these counts: a one-chunk document with questions embeds 2.',
   fields: (t) => ({
     document: t.field({ type: DocumentNode, resolve: (p) => p.document }),
     status: t.expose('status', { type: IngestStatusEnum }),
@@ -85,7 +87,7 @@ builder.mutationField('ingestDocument', (t) =>
     authScopes: { operator: 'documents:write' },
     type: IngestDocumentPayload,
     description:
-      'Creates or updates a knowledge-base document (identified by collection and source), chunks it and embeds the new chunks. Cached search results of the collection are invalidated. Operators with documents:write only.',
+      'Creates or updates a knowledge-base document (identified by collection and source), chunks it and embeds the new chunks. Cached search results of the collection are invalidated. CONFLICT when concurrent ingests of the same document kept committing first: send it again. Operators with documents:write only.',
     args: { input: t.arg({ type: IngestDocumentInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const operator = operatorKey(ctx);
@@ -96,6 +98,8 @@ builder.mutationField('ingestDocument', (t) =>
       try {
         result = await ingestDocument(ctx.prisma, embedder, input);
       } catch (err) {
+        // Losing to concurrent ingests of the same document is no fault of the input: retry later.
+        if (err instanceof IngestConflictError) throw appError(ErrorCode.CONFLICT, err.message);
         if (err instanceof IngestError) throw badInput(err.message);
         throw err;
       }
