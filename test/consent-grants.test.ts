@@ -72,6 +72,16 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     expect(JSON.stringify(byAdmin.data)).not.toContain('p@example.org');
   });
 
+  it('a collective that does not grant consent keeps no one FULL: revoking the only consent sends the teenager back to PENDING_CONSENT', async () => {
+    const teen = await teenWaiting();
+    const parent = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }, { userId: parent.user.id, role: 'OWNER' }], { parentalConsentGranted: false });
+    expect((await api.gql(GRANT, { t: teen.gid }, { token: (await createSession(api.prisma, parent.user.id)).token })).errors).toBeUndefined();
+    expect(await scopesOf(teen.user.id)).toEqual(['FULL']);
+    expect((await api.gql(REVOKE, { t: teen.gid }, { token: parent.token })).data.revokeParentalConsent.revoked).toBe(true);
+    expect(await scopesOf(teen.user.id)).toEqual(['PENDING_CONSENT']);
+  });
+
   it('after revoking, the payload shows the teenager only to a parent who can still see them (a manager), else null', async () => {
     const teen = await teenWaiting();
     const parent = await api.person('PARENT');
