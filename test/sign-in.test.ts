@@ -55,6 +55,8 @@ describe(`signIn (${dbKind})`, () => {
     const prod = createTestApp(api.db, { APP_ENV: 'production' });
     const r = await prod.gql(SIGN_IN, { input: { idp: 'MOCK_IDP', loginId: 'prod', origin: 'web_react' } });
     expect(codesOf(r)).toEqual(['FORBIDDEN']);
+    expect(r.errors![0].message).toBe('The mock identity provider is disabled on this server');
+    expect(r.data ?? null).toBeNull();
   });
 
   it('an unknown or expired token is UNAUTHENTICATED', async () => {

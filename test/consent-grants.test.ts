@@ -1,0 +1,178 @@
+// Granting and revoking parental consent, where the flows' tests stop short: what the revoke's
+// payload still shows, a used code replayed after a revocation, which grants the code-attempt
+// budget counts, and the code's canonical form. No mail server: a request's code is written the
+// way the outbox writes it (its hash bound to the request). Kills mutants of src/consent/ and
+// src/schema/consent/ that the flows let live (STRYKER_TESTS=consent).
+import { describe, expect, it } from 'vitest';
+import { dbKind } from './helpers/env.ts';
+import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
+import { createCollective, createSession, gid } from './factories/index.ts';
+import { CODE_LENGTH, consentCodeMatches, generateConsentCode, hashConsentCode, normalizeConsentCode } from '../src/consent/codes.ts';
+
+const GRANT = `mutation($t: ID!, $r: ID, $code: String) { grantParentalConsent(input: { teenagerId: $t, requestId: $r, code: $code }) { teenager { id } } }`;
+const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId teenager { id hasConsented } } }`;
+
+describe(`granting and revoking parental consent (${dbKind})`, () => {
+  const api = useTestApp();
+
+  async function teenWaiting() {
+    const p = await api.person('TEENAGER', 'PENDING_CONSENT');
+    return { ...p, gid: gid('User', p.user.id) };
+  }
+  /** An open request of `teen` whose mailed code is `code`, as the outbox leaves it. */
+  async function openRequest(teenagerId: string, code = generateConsentCode()) {
+    const row = await api.prisma.parentalAuthorizationRequest.create({ data: { teenagerId, parentContact: 'p@example.org', codeExpiresAt: new Date(Date.now() + 3600_000) } });
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeHash: hashConsentCode(row.id, code) } });
+    return { id: gid('ParentalAuthorizationRequest', row.id), rowId: row.id, code };
+  }
+  const scopesOf = async (userId: string) => (await api.prisma.appSession.findMany({ where: { userId }, select: { scope: true } })).map((s) => s.scope);
+
+  it('only a parent grants and only a teenager asks: each refusal says so and writes nothing', async () => {
+    const teen = await api.person('TEENAGER', 'FULL');
+    const other = await teenWaiting();
+    const byTeen = await api.gql(GRANT, { t: other.gid }, { token: teen.token });
+    expect(codesOf(byTeen)).toEqual(['FORBIDDEN']);
+    expect(byTeen.errors![0].message).toBe('Only parents give parental consent');
+    const parent = await api.person('PARENT');
+    const asks = await api.gql('mutation { requestParentalAuthorization(input: { parentContact: "x@example.org" }) { authorizationRequest { id } } }', {}, { token: parent.token });
+    expect(codesOf(asks)).toEqual(['FORBIDDEN']);
+    expect(asks.errors![0].message).toBe('Only teenagers ask for parental consent');
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: other.user.id } })).toBe(0);
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: { in: [teen.user.id, parent.user.id] } } })).toBe(0);
+  });
+
+  it('consent is for teenagers only: an ADMIN granting it for a fellow parent member gets NOT_FOUND and writes nothing', async () => {
+    const admin = await api.person('PARENT');
+    const adult = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: adult.user.id, role: 'MEMBER' }, { userId: admin.user.id, role: 'ADMIN' }]);
+    const adminToken = (await createSession(api.prisma, admin.user.id)).token;
+    const r = await api.gql(GRANT, { t: gid('User', adult.user.id) }, { token: adminToken });
+    expect(codesOf(r)).toEqual(['NOT_FOUND']);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: adult.user.id } })).toBe(0);
+    // The same ADMIN with a teenager in the collective does grant: the refusal is about the user type.
+    const teen = await teenWaiting();
+    await api.prisma.collectiveMembership.create({ data: { userId: teen.user.id, collectiveId: (await api.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: admin.user.id } })).collectiveId, role: 'MEMBER' } });
+    expect((await api.gql(GRANT, { t: teen.gid }, { token: adminToken })).errors).toBeUndefined();
+    expect(await scopesOf(teen.user.id)).toEqual(['FULL']);
+  });
+
+  it('a teenager\'s list of requests is theirs alone: an ADMIN who sees the teenager is refused the list (it holds the parent\'s address)', async () => {
+    const teen = await teenWaiting();
+    const admin = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }, { userId: admin.user.id, role: 'ADMIN' }]);
+    const adminToken = (await createSession(api.prisma, admin.user.id)).token;
+    const request = await openRequest(teen.user.id);
+    const LIST = 'query($id: ID!) { user(id: $id) { id authorizationRequests { id parentContact } } }';
+    const own = await api.gql(LIST, { id: teen.gid }, { token: teen.token });
+    expect(own.errors).toBeUndefined();
+    expect(own.data.user.authorizationRequests).toEqual([{ id: request.id, parentContact: 'p@example.org' }]);
+    const byAdmin = await api.gql(LIST, { id: teen.gid }, { token: adminToken });
+    expect(codesOf(byAdmin)).toEqual(['FORBIDDEN']);
+    expect(byAdmin.errors![0].path).toEqual(['user', 'authorizationRequests']);
+    expect(JSON.stringify(byAdmin.data)).not.toContain('p@example.org');
+  });
+
+  it('a collective that does not grant consent keeps no one FULL: revoking the only consent sends the teenager back to PENDING_CONSENT', async () => {
+    const teen = await teenWaiting();
+    const parent = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }, { userId: parent.user.id, role: 'OWNER' }], { parentalConsentGranted: false });
+    expect((await api.gql(GRANT, { t: teen.gid }, { token: (await createSession(api.prisma, parent.user.id)).token })).errors).toBeUndefined();
+    expect(await scopesOf(teen.user.id)).toEqual(['FULL']);
+    expect((await api.gql(REVOKE, { t: teen.gid }, { token: parent.token })).data.revokeParentalConsent.revoked).toBe(true);
+    expect(await scopesOf(teen.user.id)).toEqual(['PENDING_CONSENT']);
+  });
+
+  it('after revoking, the payload shows the teenager only to a parent who can still see them (a manager), else null', async () => {
+    const teen = await teenWaiting();
+    const parent = await api.person('PARENT');
+    const admin = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }, { userId: admin.user.id, role: 'ADMIN' }]);
+    const adminToken = (await createSession(api.prisma, admin.user.id)).token;
+    for (const p of [parent, admin]) await api.prisma.parentalConsent.create({ data: { parentId: p.user.id, teenagerId: teen.user.id } });
+    const parentToken = (await createSession(api.prisma, parent.user.id)).token;
+    // Before: the consenting parent sees the teenager.
+    expect((await api.gql('query($id: ID!) { user(id: $id) { id } }', { id: teen.gid }, { token: parentToken })).data.user).toEqual({ id: teen.gid });
+
+    const byParent = await api.gql(REVOKE, { t: teen.gid }, { token: parentToken });
+    expect(byParent.errors).toBeUndefined();
+    expect(byParent.data.revokeParentalConsent).toEqual({ revoked: true, teenagerId: teen.gid, teenager: null });
+    const byAdmin = await api.gql(REVOKE, { t: teen.gid }, { token: adminToken });
+    expect(byAdmin.errors).toBeUndefined();
+    expect(byAdmin.data.revokeParentalConsent).toEqual({ revoked: true, teenagerId: teen.gid, teenager: { id: teen.gid, hasConsented: true } });
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    // A stranger revoking (nothing of theirs): revoked false, and still no sight of the teenager.
+    const stranger = await api.person('PARENT');
+    expect((await api.gql(REVOKE, { t: teen.gid }, { token: stranger.token })).data.revokeParentalConsent).toEqual({ revoked: false, teenagerId: teen.gid, teenager: null });
+    // A missing user: the same answer.
+    const missing = gid('User', '00000000-0000-4000-8000-000000000000');
+    expect((await api.gql(REVOKE, { t: missing }, { token: stranger.token })).data.revokeParentalConsent).toEqual({ revoked: false, teenagerId: missing, teenager: null });
+  });
+
+  it('a used code does not grant again: the parent who granted with it, then revoked, replays it and gets NOT_FOUND', async () => {
+    const teen = await teenWaiting();
+    const parent = await api.person('PARENT');
+    const request = await openRequest(teen.user.id);
+    expect((await api.gql(GRANT, { t: teen.gid, r: request.id, code: request.code }, { token: parent.token })).errors).toBeUndefined();
+    expect(await scopesOf(teen.user.id)).toEqual(['FULL']);
+    expect((await api.gql(REVOKE, { t: teen.gid }, { token: parent.token })).data.revokeParentalConsent.revoked).toBe(true);
+    expect(await scopesOf(teen.user.id)).toEqual(['PENDING_CONSENT']);
+
+    // The request is GRANTED and names this parent: it is found, but answers no more.
+    const replay = await api.gql(GRANT, { t: teen.gid, r: request.id, code: request.code }, { token: parent.token });
+    expect(codesOf(replay)).toEqual(['NOT_FOUND']);
+    expect(replay.data ?? null).toBeNull();
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    expect(await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: request.rowId } })).toMatchObject({ status: 'GRANTED', parentId: parent.user.id, failedAttempts: 0 });
+    expect(await scopesOf(teen.user.id)).toEqual(['PENDING_CONSENT']);
+  });
+
+  it('the code-attempt budget counts grants that carry a request, not a manager\'s direct grants', async () => {
+    const strict = createTestApp(api.db, { RATE_LIMIT_CONSENT_CODE_PER_USER: '1' });
+    const teen = await teenWaiting();
+    const admin = await api.person('PARENT');
+    await createCollective(api.prisma, [{ userId: teen.user.id, role: 'MEMBER' }, { userId: admin.user.id, role: 'ADMIN' }]);
+    for (let i = 0; i < 3; i++) expect((await strict.gql(GRANT, { t: teen.gid }, { token: admin.token })).errors, `direct grant ${i}`).toBeUndefined();
+
+    const other = await teenWaiting();
+    const request = await openRequest(other.user.id);
+    const guesser = await api.person('PARENT');
+    expect(codesOf(await strict.gql(GRANT, { t: other.gid, r: request.id, code: 'ZZZZZ-ZZZZZ' }, { token: guesser.token }))).toEqual(['CONSENT_CODE_INVALID']);
+    expect(codesOf(await strict.gql(GRANT, { t: other.gid, r: request.id, code: request.code }, { token: guesser.token }))).toEqual(['RATE_LIMITED']);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: other.user.id } })).toBe(0);
+  });
+});
+
+describe('consent codes, as typed', () => {
+  it('a code is 10 characters of Crockford base32 shown as XXXXX-XXXXX, and canonical once its hyphen is dropped', () => {
+    for (let i = 0; i < 20; i++) {
+      const code = generateConsentCode();
+      expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+      expect(normalizeConsentCode(code)).toBe(code.replace('-', ''));
+    }
+    expect(CODE_LENGTH).toBe(10);
+  });
+
+  it('typing is forgiven: case, spaces, hyphens, and O for 0, I and L for 1; anything else is no code', () => {
+    expect(normalizeConsentCode('o1IlL-abcde')).toBe('01111ABCDE');
+    expect(normalizeConsentCode(' 0o0o0\t-\n o0o0o ')).toBe('0000000000');
+    expect(normalizeConsentCode('ab-cd-ef-gh-jk')).toBe('ABCDEFGHJK');
+    for (const bad of ['', 'ABCDE-FGHJ', 'ABCDE-FGHJKM', 'ABCDE-FGHJU', 'ABCDE_FGHJK', 'ABCDE-FGHJ!', 'ÀBCDE-FGHJK']) expect(normalizeConsentCode(bad), bad).toBeNull();
+  });
+
+  it('a hash binds the canonical code to its request: any typing of the code matches, another request\'s hash never does', () => {
+    const code = 'ABCDE-0111Z';
+    const stored = hashConsentCode('req-1', code);
+    expect(stored).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashConsentCode('req-1', 'abcde oIlLz')).toBe(stored);
+    expect(hashConsentCode('req-2', code)).not.toBe(stored);
+    expect(consentCodeMatches('req-1', 'abcdeoilLZ', [null, stored])).toBe(true);
+    expect(consentCodeMatches('req-1', code, [stored, null])).toBe(true);
+    expect(consentCodeMatches('req-2', code, [stored])).toBe(false);
+    expect(consentCodeMatches('req-1', 'ABCDE-0111Y', [stored])).toBe(false);
+    expect(consentCodeMatches('req-1', code, [])).toBe(false);
+    expect(consentCodeMatches('req-1', code, [null])).toBe(false);
+    // A stored value of another length (a truncated column) is no match, and no crash.
+    expect(consentCodeMatches('req-1', code, [stored.slice(0, 32)])).toBe(false);
+    expect(consentCodeMatches('req-1', 'not a code', [stored])).toBe(false);
+  });
+});
