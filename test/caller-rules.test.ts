@@ -13,7 +13,7 @@ import { createContext } from '../src/context.ts';
 import { anonymous, resolveViewer, type Viewer } from '../src/auth/viewer.ts';
 import { changed, currentSession, operatorKey, rolesOf, signedIn } from '../src/auth/caller.ts';
 import { countSql } from '../src/db/instrument.ts';
-import { isVisible, visibleSql } from '../src/visibility.ts';
+import { isServableId, isVisible, probeMissing, sqlAnd, sqlOr, visibleSql } from '../src/visibility.ts';
 import type { MembershipRole } from '../src/generated/prisma/client.ts';
 
 const api = useTestApp();
@@ -447,6 +447,35 @@ describe(`scopes: who may call a field, and the refusal they get (${dbKind})`, (
     expect(visible).toBeLessThan(viewers.length * rows.length);
   });
 
+  it('the SQL forms of the Conversation and ChatSession rules answer as their JS forms (owner, others, keys with and without conversations:read)', async () => {
+    const w = await world();
+    const stranger = await api.person('TEENAGER');
+    const viewers: Viewer[] = [anonymous];
+    for (const p of [w.teen, w.owner, stranger]) viewers.push(await viewerOf({ authorization: `Bearer ${p.token}` }));
+    for (const permissions of [['conversations:read'], ['users:read'], ['*']]) viewers.push(await viewerOf({ 'x-api-key': (await createApiKey(api.prisma, permissions)).key }));
+    const conversations = await Promise.all(
+      [w.teen, stranger].map((p) => api.prisma.conversation.create({ data: { userId: p.user.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } })),
+    );
+    const answers = new Set<string>();
+    for (const viewer of viewers) {
+      for (const c of conversations) {
+        for (const [type, table, row] of [
+          ['Conversation', 'conversation', c],
+          ['ChatSession', 'chat_session', c.chatSessions[0]],
+        ] as const) {
+          const ctx = contextFor(viewer);
+          const params: unknown[] = [];
+          const condition = visibleSql(type, ctx, 'r', (value) => `$${params.push(value)}`);
+          const [sql] = await api.prisma.$queryRawUnsafe<{ visible: boolean }[]>(`SELECT (${condition}) AS visible FROM app.${table} r WHERE r.id = $${params.length + 1}::uuid`, ...params, row.id);
+          const js = await isVisible(type, row, ctx);
+          expect(sql.visible, `${type}: ${viewer.kind} ${viewer.kind === 'operator' ? JSON.stringify(viewer) : ''}`).toBe(js);
+          answers.add(`${type}:${js}`);
+        }
+      }
+    }
+    expect([...answers].sort()).toEqual(['ChatSession:false', 'ChatSession:true', 'Conversation:false', 'Conversation:true']);
+  });
+
   it('a key lacking search:diagnostics is told that permission on searchDocuments ($any with a session scope)', async () => {
     const key = (await createApiKey(api.prisma, ['users:read'])).key;
     const r = await api.gql(`{ searchDocuments(query: "x") { score } }`, {}, { apiKey: key });
@@ -474,5 +503,36 @@ describe(`subscriptions: the caller read again before each event (${dbKind})`, (
     expect(await changes.ended).toBe('complete');
     expect(await messages.next(10_000)).toBeNull();
     expect(await messages.ended).toBe('complete');
+  });
+});
+
+// The registry's own helpers: the SQL folds every SQL form is built with, and deny-by-default for
+// a type without a rule (mutation testing showed them reached only through their callers).
+describe('visibility.ts: SQL folds and deny by default', () => {
+  it('sqlOr and sqlAnd fold TRUE and FALSE, drop repeats, and parenthesize what is left', () => {
+    expect(sqlOr()).toBe('FALSE');
+    expect(sqlOr('FALSE', 'FALSE')).toBe('FALSE');
+    expect(sqlOr('a', 'TRUE')).toBe('TRUE');
+    expect(sqlOr('FALSE', 'a')).toBe('a');
+    expect(sqlOr('a', 'a')).toBe('a');
+    expect(sqlOr('a', 'b', 'FALSE', 'a')).toBe('(a OR b)');
+    expect(sqlAnd()).toBe('TRUE');
+    expect(sqlAnd('TRUE', 'TRUE')).toBe('TRUE');
+    expect(sqlAnd('a', 'FALSE')).toBe('FALSE');
+    expect(sqlAnd('TRUE', 'a')).toBe('a');
+    expect(sqlAnd('a', 'a')).toBe('a');
+    expect(sqlAnd('a', 'b', 'TRUE', 'b')).toBe('(a AND b)');
+  });
+
+  it('a type without a rule: its SQL form is FALSE, no id of it is servable, no row of it is visible', async () => {
+    const ctx = contextFor(anonymous);
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    expect(visibleSql('NoSuchType', ctx, 't', () => '$1')).toBe('FALSE');
+    expect(isServableId('NoSuchType', uuid, ctx)).toBe(false);
+    expect(isServableId('User', uuid, ctx)).toBe(true);
+    expect(isServableId('User', 'not-a-uuid', ctx)).toBe(false);
+    await expect(isVisible('NoSuchType', { id: uuid }, ctx)).resolves.toBe(false);
+    await expect(isVisible('User', null, ctx)).resolves.toBe(false);
+    await expect(probeMissing('NoSuchType', uuid, ctx)).resolves.toBeUndefined();
   });
 });
