@@ -3,11 +3,12 @@
 // budget counts, and the code's canonical form. No mail server: a request's code is written the
 // way the outbox writes it (its hash bound to the request). Kills mutants of src/consent/ and
 // src/schema/consent/ that the flows let live (STRYKER_TESTS=consent).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
-import { createCollective, createSession, gid } from './factories/index.ts';
+import { createCollective, createSession, gid, rawId } from './factories/index.ts';
 import { CODE_LENGTH, consentCodeMatches, generateConsentCode, hashConsentCode, normalizeConsentCode } from '../src/consent/codes.ts';
+import { checkConsentCode } from '../src/consent/grant-with-code.ts';
 
 const GRANT = `mutation($t: ID!, $r: ID, $code: String) { grantParentalConsent(input: { teenagerId: $t, requestId: $r, code: $code }) { teenager { id } } }`;
 const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId teenager { id hasConsented } } }`;
@@ -139,6 +140,71 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     expect(codesOf(await strict.gql(GRANT, { t: other.gid, r: request.id, code: 'ZZZZZ-ZZZZZ' }, { token: guesser.token }))).toEqual(['CONSENT_CODE_INVALID']);
     expect(codesOf(await strict.gql(GRANT, { t: other.gid, r: request.id, code: request.code }, { token: guesser.token }))).toEqual(['RATE_LIMITED']);
     expect(await api.prisma.parentalConsent.count({ where: { teenagerId: other.user.id } })).toBe(0);
+  });
+});
+
+describe(`a teenager's requests and a code's expiry, to the instant (${dbKind})`, () => {
+  const api = useTestApp();
+  const REQUEST = `mutation($c: String!) { requestParentalAuthorization(input: { parentContact: $c }) { authorizationRequest { id } } }`;
+  const ask = (token: string, contact: string) => api.gql(REQUEST, { c: contact }, { token });
+  /** The request's row from a request answer. */
+  const rowOf = (r: { data: any }) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: rawId(r.data.requestParentalAuthorization.authorizationRequest.id) } });
+
+  it('a fourth open request is CONFLICT with its message, decided in one transaction (never run again), and creates nothing', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    for (const n of [1, 2, 3]) expect((await ask(teen.token, `parent-${n}@example.org`)).errors, `request ${n}`).toBeUndefined();
+    const fourth = await ask(teen.token, 'parent-4@example.org');
+    expect(codesOf(fourth)).toEqual(['CONFLICT']);
+    expect(fourth.errors![0].message).toBe('You already have 3 open requests: wait for an answer, or until a code expires');
+    expect(fourth.errors![0].extensions!.reason).toBe('TOO_MANY_OPEN_REQUESTS');
+    // The count of open requests is read once: a refusal is no race lost to a twin, nothing to retry.
+    const counts = fourth.sqlLog.filter((sql) => /SELECT COUNT\(\*\).*FROM "app"\."parental_authorization_request"/s.test(sql));
+    expect(counts, fourth.sqlLog.join('\n')).toHaveLength(1);
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.user.id } })).toBe(3);
+  });
+
+  it('asking again answers the open request until the instant its code expires; at that instant it is replaced', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const first = await ask(teen.token, 'mum@example.org');
+    expect(first.errors).toBeUndefined();
+    const row = await rowOf(first);
+    const expiresAt = new Date(Date.now() + 600_000);
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeExpiresAt: expiresAt } });
+    // Only Date is faked: the request's instant (ctx.requestTime) is the one set here.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date(expiresAt.getTime() - 1));
+      const before = await ask(teen.token, 'mum@example.org');
+      expect(before.data.requestParentalAuthorization.authorizationRequest.id).toBe(first.data.requestParentalAuthorization.authorizationRequest.id);
+      expect((await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: row.id } })).status).toBe('PENDING');
+      vi.setSystemTime(expiresAt);
+      const at = await ask(teen.token, 'mum@example.org');
+      expect(at.errors).toBeUndefined();
+      expect(at.data.requestParentalAuthorization.authorizationRequest.id).not.toBe(first.data.requestParentalAuthorization.authorizationRequest.id);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'EXPIRED', resolvedAt: expiresAt });
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.user.id, status: 'PENDING' } })).toBe(1);
+  });
+
+  it('a code works until the instant before its expiry and not at it: then the request turns EXPIRED', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const parent = await api.person('PARENT');
+    const code = generateConsentCode();
+    const expiresAt = new Date(Date.now() + 600_000);
+    const open = async () => {
+      const row = await api.prisma.parentalAuthorizationRequest.create({ data: { teenagerId: teen.user.id, parentContact: `p-${Math.random()}@example.org`, codeExpiresAt: expiresAt } });
+      await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeHash: hashConsentCode(row.id, code) } });
+      return row.id;
+    };
+    const check = (requestId: string, now: Date) => api.prisma.$transaction((tx) => checkConsentCode(tx, { requestId, teenagerId: teen.user.id, parentId: parent.user.id, code, now }));
+    const live = await open();
+    expect(await check(live, new Date(expiresAt.getTime() - 1))).toEqual({ outcome: 'valid' });
+    expect((await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: live } })).status).toBe('PENDING');
+    const ended = await open();
+    expect(await check(ended, expiresAt)).toEqual({ outcome: 'expired' });
+    expect(await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: ended } })).toMatchObject({ status: 'EXPIRED', resolvedAt: expiresAt, failedAttempts: 0 });
   });
 });
 
