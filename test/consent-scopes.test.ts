@@ -6,10 +6,10 @@
 // a mutation-testing run (STRYKER_TESTS=consent) re-runs in seconds.
 import { describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { useTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp } from './helpers/app.ts';
 import { createCollective, createSession, gid } from './factories/index.ts';
 import { generateConsentCode, hashConsentCode } from '../src/consent/codes.ts';
-import { refreshSessionScopes, scopesOf } from '../src/consent/rules.ts';
+import { nextStep, refreshSessionScopes, scopeFor, scopesOf } from '../src/consent/rules.ts';
 import { countSql } from '../src/db/instrument.ts';
 
 const GRANT = `mutation($t: ID!, $r: ID, $code: String) { grantParentalConsent(input: { teenagerId: $t, requestId: $r, code: $code }) { teenager { id } } }`;
@@ -134,5 +134,29 @@ describe(`a consent change moves its teenager's live sessions and no one else's 
       [onboarding.user.id]: 'ONBOARDING',
       [viaCollective.user.id]: 'FULL',
     });
+  });
+});
+
+describe('the pipeline\'s steps', () => {
+  it('every combination of facts gives its scope, and each scope its next step (none once FULL)', () => {
+    for (const userType of ['TEENAGER', 'PARENT'] as const) {
+      for (const hasParentalConsent of [false, true]) expect(scopeFor({ userType, hasConsented: false, hasParentalConsent }), `${userType} ${hasParentalConsent}`).toBe('ONBOARDING');
+      expect(scopeFor({ userType, hasConsented: true, hasParentalConsent: true })).toBe('FULL');
+    }
+    expect(scopeFor({ userType: 'PARENT', hasConsented: true, hasParentalConsent: false })).toBe('FULL');
+    expect(scopeFor({ userType: 'TEENAGER', hasConsented: true, hasParentalConsent: false })).toBe('PENDING_CONSENT');
+    expect(nextStep('ONBOARDING')).toBe('ACCEPT_TERMS');
+    expect(nextStep('PENDING_CONSENT')).toBe('PARENTAL_CONSENT');
+    expect(nextStep('FULL')).toBeNull();
+  });
+});
+
+describe(`a refusal names the step (${dbKind})`, () => {
+  const api = useTestApp();
+  it('a teenager waiting for consent revoking (a FULL field) is told PARENTAL_CONSENT', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const r = await api.gql(REVOKE, { t: gid('User', teen.user.id) }, { token: teen.token });
+    expect(codesOf(r)).toEqual(['CONSENT_REQUIRED']);
+    expect(r.errors![0].extensions).toMatchObject({ requiredScope: 'FULL', currentScope: 'PENDING_CONSENT', nextStep: 'PARENTAL_CONSENT' });
   });
 });
