@@ -88,6 +88,21 @@ describe(`a consent change moves its teenager's live sessions and no one else's 
     expect(othersThan(afterWithdraw, moved)).toEqual(othersThan(before, moved));
   });
 
+  it('a session already at its scope is not written again: a second parent\'s grant leaves the rows\' versions as they were', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const [first, second] = [await api.person('PARENT'), await api.person('PARENT')];
+    for (const p of [first, second]) await createCollective(api.prisma, [{ userId: p.user.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
+    // xmin: the transaction that wrote the row's current version (a lock alone does not change it).
+    const version = async () => (await api.prisma.$queryRaw<{ v: string }[]>`SELECT xmin::text AS v FROM app.app_session WHERE id = ${teen.session.id}::uuid`)[0].v;
+    const initial = await version();
+    expect((await api.gql(GRANT, { t: gid('User', teen.user.id) }, { token: first.token })).errors).toBeUndefined();
+    const moved = await version();
+    expect(moved).not.toBe(initial);
+    expect((await api.gql(GRANT, { t: gid('User', teen.user.id) }, { token: second.token })).errors).toBeUndefined();
+    expect(await version()).toBe(moved);
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(2);
+  });
+
   it('the refresh locks the live sessions in id order, then reads each fact by user id (never a whole table), then writes', async () => {
     const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
     await bystanders();
