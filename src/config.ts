@@ -29,6 +29,10 @@ const EnvSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DB_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
+  // Named prepared statements for the hot raw statements (the fast read path's tree, the API key
+  // lookup). auto: on unless DIRECT_DATABASE_URL says DATABASE_URL is a transaction pooler
+  // (PgBouncer before 1.21 cannot keep them).
+  DB_PREPARED_STATEMENTS: z.enum(['auto', 'on', 'off']).default('auto'),
   PGLITE_DATA_DIR: z.string().default('.data/pglite'),
 
   AUTO_MIGRATE: bool.default(true),
@@ -167,6 +171,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             readYourWritesMs: e.READ_YOUR_WRITES_MS,
             /** Session-level work (migrations' advisory lock) bypasses a transaction pooler through this URL; unset: url. */
             directUrl: e.DIRECT_DATABASE_URL,
+            /** Hot raw statements as named prepared statements (parsed and planned once per connection). */
+            preparedStatements: e.DB_PREPARED_STATEMENTS === 'auto' ? !e.DIRECT_DATABASE_URL : e.DB_PREPARED_STATEMENTS === 'on',
           }
         : { kind: 'pglite' as const, dataDir: e.PGLITE_DATA_DIR },
     ),

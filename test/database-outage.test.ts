@@ -23,7 +23,7 @@ describe.skipIf(!postgresBin())('database outage (private PostgreSQL cluster)', 
 
   beforeAll(async () => {
     pg = await startPrivatePostgres();
-    const database = { kind: 'postgres' as const, url: pg.url(), poolMax: 4, poolTimeoutMs: 1000, statementTimeoutMs: 5000, replicaUrls: [], readYourWritesMs: 0, directUrl: undefined };
+    const database = { kind: 'postgres' as const, url: pg.url(), poolMax: 4, poolTimeoutMs: 1000, statementTimeoutMs: 5000, replicaUrls: [], readYourWritesMs: 0, directUrl: undefined, preparedStatements: true };
     db = await openDatabase(database);
     await applyMigrations(db);
     const config = Object.freeze({ ...loadConfig({ APP_ENV: 'test', LOG_LEVEL: 'silent' }), database });

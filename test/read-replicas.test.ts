@@ -73,6 +73,7 @@ describe.skipIf(!process.env.CI && !postgresBin())('read replicas (private prima
       replicaUrls: [standby.url('app')],
       readYourWritesMs: WINDOW_MS,
       directUrl: undefined,
+      preparedStatements: true,
     };
     config = Object.freeze({ ...loadConfig(env), database });
     db = await openDatabase(database);

@@ -3,6 +3,7 @@
 // PostgreSQL it may also hold one client per streaming read replica (routing.ts decides, per
 // GraphQL operation, which client serves it) and a direct pool for session-level work when the
 // main URL is a transaction pooler.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -62,6 +63,22 @@ export interface OpenOptions {
   loadDataDir?: Blob;
 }
 
+// queryOn's statements (the fast read path's tree, the API key lookup: the hot path) run as named
+// prepared statements when the configuration allows it: each connection parses and plans a text
+// once and is not sent it again. A name is a hash of the text. At most PREPARED_MAX distinct texts
+// per process are named, so a connection never holds more (it keeps them until it closes); any
+// further text runs unnamed, as before.
+const PREPARED_MAX = 64;
+const preparedNames = new Map<string, string>();
+/** The statement name of `sql`, or undefined once PREPARED_MAX texts are named. */
+export function preparedName(sql: string): string | undefined {
+  let name = preparedNames.get(sql);
+  if (name || preparedNames.size >= PREPARED_MAX) return name;
+  name = `q_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+  preparedNames.set(sql, name);
+  return name;
+}
+
 function pgliteSession(db: PGlite): SqlSession {
   return {
     async query<T>(sql: string, params?: unknown[]) {
@@ -95,7 +112,7 @@ type PgConfig = Extract<DatabaseConfig, { kind: 'postgres' }>;
 /** What openDatabase needs: scripts and tests may leave out the scale-out settings (none, then). */
 export type OpenConfig =
   | Extract<DatabaseConfig, { kind: 'pglite' }>
-  | (Omit<PgConfig, 'replicaUrls' | 'readYourWritesMs' | 'directUrl'> & Partial<Pick<PgConfig, 'replicaUrls' | 'directUrl'>>);
+  | (Omit<PgConfig, 'replicaUrls' | 'readYourWritesMs' | 'directUrl' | 'preparedStatements'> & Partial<Pick<PgConfig, 'replicaUrls' | 'directUrl' | 'preparedStatements'>>);
 
 export function createPgPool(config: Pick<PgConfig, 'url' | 'poolMax' | 'poolTimeoutMs' | 'statementTimeoutMs'>) {
   const pool = new pg.Pool({
@@ -155,7 +172,8 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       async queryOn<T>(client: PrismaClient, sql: string, params?: unknown[]) {
         const on = replicas.find((r) => r.prisma === client)?.pool ?? pool;
         countStatement(sql);
-        return traced(sql, async () => (await on.query(sql, params)).rows as T[]);
+        const name = config.preparedStatements ?? !config.directUrl ? preparedName(sql) : undefined;
+        return traced(sql, async () => (await on.query({ text: sql, values: params, name })).rows as T[]);
       },
       async close() {
         await Promise.all([prisma, ...replicas.map((r) => r.prisma)].map((c) => c.$disconnect()));

@@ -23,7 +23,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>) {
   }
 }
 
-export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { poolMax?: number; preparedStatements?: boolean } = {}): Promise<TestDatabase> {
   if (serverUrl) {
     const name = `test_${randomBytes(6).toString('hex')}`;
     const template = inject('templateDatabase');
@@ -39,6 +39,7 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       replicaUrls: process.env.TEST_READ_ONLY_REPLICA === '1' ? [readOnly(withDatabaseName(serverUrl, name))] : [],
       readYourWritesMs: 5000,
       directUrl: undefined,
+      preparedStatements: options.preparedStatements ?? true,
     };
     const db = await openDatabase(config);
     const close = once(db.close);
