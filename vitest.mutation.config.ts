@@ -19,7 +19,7 @@ const SCOPE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts'
 const CALLER_TESTS = ['test/caller-rules.test.ts', 'test/caller-freshness.test.ts', 'test/auth-declarations.test.ts', 'test/auth-edges.test.ts'];
 // STRYKER_TESTS=consent: the suites that drive the consent pipeline and the invitation and consent
 // mutations (src/consent/, src/schema/consent/, the invitation mutations) without the matrix world.
-const CONSENT_TESTS = ['test/consent.test.ts', 'test/consent-attacks.test.ts', 'test/consent-grants.test.ts', 'test/invitations.test.ts', 'test/collectives.test.ts', 'test/auth-edges.test.ts'];
+const CONSENT_TESTS = ['test/consent.test.ts', 'test/consent-attacks.test.ts', 'test/consent-grants.test.ts', 'test/consent-scopes.test.ts', 'test/invitations.test.ts', 'test/invitation-mutations.test.ts', 'test/collectives.test.ts', 'test/auth-edges.test.ts'];
 const GROUPS: Record<string, string[]> = { rules: RULE_TESTS, all: [...RULE_TESTS, ...FLOW_TESTS], credentials: CREDENTIAL_TESTS, scopes: SCOPE_TESTS, caller: CALLER_TESTS, consent: CONSENT_TESTS };
 const group = process.env.STRYKER_TESTS || 'rules';
 if (!GROUPS[group]) throw new Error(`STRYKER_TESTS must be one of ${Object.keys(GROUPS).join(', ')}; got ${group}`);

@@ -3,11 +3,12 @@
 // budget counts, and the code's canonical form. No mail server: a request's code is written the
 // way the outbox writes it (its hash bound to the request). Kills mutants of src/consent/ and
 // src/schema/consent/ that the flows let live (STRYKER_TESTS=consent).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
-import { createCollective, createSession, gid } from './factories/index.ts';
+import { createCollective, createSession, gid, rawId } from './factories/index.ts';
 import { CODE_LENGTH, consentCodeMatches, generateConsentCode, hashConsentCode, normalizeConsentCode } from '../src/consent/codes.ts';
+import { checkConsentCode } from '../src/consent/grant-with-code.ts';
 
 const GRANT = `mutation($t: ID!, $r: ID, $code: String) { grantParentalConsent(input: { teenagerId: $t, requestId: $r, code: $code }) { teenager { id } } }`;
 const REVOKE = `mutation($t: ID!) { revokeParentalConsent(input: { teenagerId: $t }) { revoked teenagerId teenager { id hasConsented } } }`;
@@ -20,8 +21,8 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     return { ...p, gid: gid('User', p.user.id) };
   }
   /** An open request of `teen` whose mailed code is `code`, as the outbox leaves it. */
-  async function openRequest(teenagerId: string, code = generateConsentCode()) {
-    const row = await api.prisma.parentalAuthorizationRequest.create({ data: { teenagerId, parentContact: 'p@example.org', codeExpiresAt: new Date(Date.now() + 3600_000) } });
+  async function openRequest(teenagerId: string, code = generateConsentCode(), parentContact = 'p@example.org') {
+    const row = await api.prisma.parentalAuthorizationRequest.create({ data: { teenagerId, parentContact, codeExpiresAt: new Date(Date.now() + 3600_000) } });
     await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeHash: hashConsentCode(row.id, code) } });
     return { id: gid('ParentalAuthorizationRequest', row.id), rowId: row.id, code };
   }
@@ -126,6 +127,59 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     expect(await scopesOf(teen.user.id)).toEqual(['PENDING_CONSENT']);
   });
 
+  it('each refusal of a code grant says what happened and what to do next, and grants nothing', async () => {
+    const teen = await teenWaiting();
+    const parent = await api.person('PARENT');
+    const grant = (r: { id: string }, code?: string) => api.gql(GRANT, { t: teen.gid, r: r.id, code }, { token: parent.token });
+    const request = await openRequest(teen.user.id);
+    const noCode = await grant(request);
+    expect(codesOf(noCode)).toEqual(['BAD_USER_INPUT']);
+    expect(noCode.errors![0].message).toBe('input.code: the code from the mail sent to the parent is required');
+    expect(noCode.errors![0].extensions!.issues).toEqual([{ path: 'input.code', message: 'required with requestId' }]);
+    const wrong = await grant(request, 'ZZZZZ-ZZZZZ');
+    expect(codesOf(wrong)).toEqual(['CONSENT_CODE_INVALID']);
+    expect(wrong.errors![0].message).toBe('That is not the code mailed for this request');
+    expect(wrong.errors![0].extensions!.attemptsLeft).toBe(4);
+    for (let i = 0; i < 3; i++) await grant(request, 'ZZZZZ-ZZZZZ');
+    const locked = await grant(request, 'ZZZZZ-ZZZZZ');
+    expect(codesOf(locked)).toEqual(['CONSENT_REQUEST_LOCKED']);
+    expect(locked.errors![0].message).toBe('Too many wrong codes: this request is locked. The teenager can ask again for a new code.');
+    expect(locked.errors![0].extensions!.nextStep).toBe('REQUEST_AGAIN');
+    const stale = await openRequest(teen.user.id);
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: stale.rowId }, data: { codeExpiresAt: new Date(Date.now() - 1) } });
+    const expired = await grant(stale, stale.code);
+    expect(codesOf(expired)).toEqual(['CONSENT_CODE_EXPIRED']);
+    expect(expired.errors![0].message).toBe('This code has expired. The teenager can ask again for a new code.');
+    expect(expired.errors![0].extensions!.nextStep).toBe('REQUEST_AGAIN');
+    expect(await api.prisma.parentalConsent.count({ where: { teenagerId: teen.user.id } })).toBe(0);
+    expect(await scopesOf(teen.user.id)).toEqual(['PENDING_CONSENT']);
+  });
+
+  it('a code grant answers every open request of the teenager, by this parent at this instant, and no one else\'s; the payload shows the teenager', async () => {
+    const teen = await teenWaiting();
+    const other = await teenWaiting();
+    const parent = await api.person('PARENT');
+    const request = await openRequest(teen.user.id);
+    const second = await openRequest(teen.user.id, generateConsentCode(), 'second@example.org');
+    const closed = await openRequest(teen.user.id, generateConsentCode(), 'closed@example.org');
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: closed.rowId }, data: { status: 'LOCKED' } });
+    const othersRequest = await openRequest(other.user.id);
+    const r = await api.gql(GRANT, { t: teen.gid, r: request.id, code: request.code }, { token: parent.token, remoteAddress: '198.51.100.7' });
+    expect(r.errors).toBeUndefined();
+    // The consent just given lets this parent (no collective shared) see the teenager.
+    expect(r.data.grantParentalConsent).toEqual({ teenager: { id: teen.gid } });
+    const consent = await api.prisma.parentalConsent.findFirstOrThrow({ where: { teenagerId: teen.user.id } });
+    expect(consent).toMatchObject({ parentId: parent.user.id, consentIp: '198.51.100.7' });
+    const row = (id: string) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id }, select: { status: true, parentId: true, resolvedAt: true } });
+    const answered = await row(request.rowId);
+    expect(answered).toMatchObject({ status: 'GRANTED', parentId: parent.user.id });
+    expect(answered.resolvedAt).toBeInstanceOf(Date);
+    expect(await row(second.rowId)).toEqual(answered);
+    expect(await row(closed.rowId)).toEqual({ status: 'LOCKED', parentId: null, resolvedAt: null });
+    expect(await row(othersRequest.rowId)).toEqual({ status: 'PENDING', parentId: null, resolvedAt: null });
+    expect(await scopesOf(other.user.id)).toEqual(['PENDING_CONSENT']);
+  });
+
   it('the code-attempt budget counts grants that carry a request, not a manager\'s direct grants', async () => {
     const strict = createTestApp(api.db, { RATE_LIMIT_CONSENT_CODE_PER_USER: '1' });
     const teen = await teenWaiting();
@@ -139,6 +193,147 @@ describe(`granting and revoking parental consent (${dbKind})`, () => {
     expect(codesOf(await strict.gql(GRANT, { t: other.gid, r: request.id, code: 'ZZZZZ-ZZZZZ' }, { token: guesser.token }))).toEqual(['CONSENT_CODE_INVALID']);
     expect(codesOf(await strict.gql(GRANT, { t: other.gid, r: request.id, code: request.code }, { token: guesser.token }))).toEqual(['RATE_LIMITED']);
     expect(await api.prisma.parentalConsent.count({ where: { teenagerId: other.user.id } })).toBe(0);
+  });
+});
+
+describe(`a teenager's requests and a code's expiry, to the instant (${dbKind})`, () => {
+  const api = useTestApp();
+  const REQUEST = `mutation($c: String!) { requestParentalAuthorization(input: { parentContact: $c }) { authorizationRequest { id } } }`;
+  const ask = (token: string, contact: string) => api.gql(REQUEST, { c: contact }, { token });
+  /** The request's row from a request answer. */
+  const rowOf = (r: { data: any }) => api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: rawId(r.data.requestParentalAuthorization.authorizationRequest.id) } });
+
+  it('a fourth open request is CONFLICT with its message, decided in one transaction (never run again), and creates nothing', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    for (const n of [1, 2, 3]) expect((await ask(teen.token, `parent-${n}@example.org`)).errors, `request ${n}`).toBeUndefined();
+    const fourth = await ask(teen.token, 'parent-4@example.org');
+    expect(codesOf(fourth)).toEqual(['CONFLICT']);
+    expect(fourth.errors![0].message).toBe('You already have 3 open requests: wait for an answer, or until a code expires');
+    expect(fourth.errors![0].extensions!.reason).toBe('TOO_MANY_OPEN_REQUESTS');
+    // The count of open requests is read once: a refusal is no race lost to a twin, nothing to retry.
+    const counts = fourth.sqlLog.filter((sql) => /SELECT COUNT\(\*\).*FROM "app"\."parental_authorization_request"/s.test(sql));
+    expect(counts, fourth.sqlLog.join('\n')).toHaveLength(1);
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.user.id } })).toBe(3);
+  });
+
+  it('a twin that wins the one-open-request index first: the request runs again and answers the twin\'s row (one open request)', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    // The twin: the first insert of a request also inserts its copy (a sequence survives the
+    // rollback, so only the first run collides), as a concurrent request committing first would.
+    await api.db.query(`CREATE SEQUENCE app.test_twin_seq`);
+    await api.db.query(`CREATE OR REPLACE FUNCTION app.test_twin() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE twin app.parental_authorization_request;
+      BEGIN
+        IF nextval('app.test_twin_seq') = 1 THEN
+          twin := NEW; twin.id := gen_random_uuid();
+          INSERT INTO app.parental_authorization_request SELECT twin.*;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await api.db.query(`CREATE TRIGGER test_twin BEFORE INSERT ON app.parental_authorization_request FOR EACH ROW EXECUTE FUNCTION app.test_twin()`);
+    let r: Awaited<ReturnType<typeof ask>>;
+    try {
+      r = await ask(teen.token, 'twin@example.org');
+    } finally {
+      await api.db.query('DROP TRIGGER test_twin ON app.parental_authorization_request');
+      await api.db.query('DROP FUNCTION app.test_twin()');
+      await api.db.query('DROP SEQUENCE app.test_twin_seq');
+    }
+    expect(r!.errors).toBeUndefined();
+    // The first run's insert collided and rolled back whole (its twin too); the second created the one row.
+    expect(r!.sqlLog.filter((sql) => /^\s*INSERT INTO "app"\."parental_authorization_request"/.test(sql))).toHaveLength(2);
+    const rows = await api.prisma.parentalAuthorizationRequest.findMany({ where: { teenagerId: teen.user.id } });
+    expect(rows.map((x) => [gid('ParentalAuthorizationRequest', x.id), x.status, x.parentContact])).toEqual([[r!.data.requestParentalAuthorization.authorizationRequest.id, 'PENDING', 'twin@example.org']]);
+  });
+
+  it('asking again answers the open request until the instant its code expires; at that instant it is replaced', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const first = await ask(teen.token, 'mum@example.org');
+    expect(first.errors).toBeUndefined();
+    const row = await rowOf(first);
+    const expiresAt = new Date(Date.now() + 600_000);
+    await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeExpiresAt: expiresAt } });
+    // Only Date is faked: the request's instant (ctx.requestTime) is the one set here.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date(expiresAt.getTime() - 1));
+      const before = await ask(teen.token, 'mum@example.org');
+      expect(before.data.requestParentalAuthorization.authorizationRequest.id).toBe(first.data.requestParentalAuthorization.authorizationRequest.id);
+      expect((await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: row.id } })).status).toBe('PENDING');
+      vi.setSystemTime(expiresAt);
+      const at = await ask(teen.token, 'mum@example.org');
+      expect(at.errors).toBeUndefined();
+      expect(at.data.requestParentalAuthorization.authorizationRequest.id).not.toBe(first.data.requestParentalAuthorization.authorizationRequest.id);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'EXPIRED', resolvedAt: expiresAt });
+    expect(await api.prisma.parentalAuthorizationRequest.count({ where: { teenagerId: teen.user.id, status: 'PENDING' } })).toBe(1);
+  });
+
+  it('a code works until the instant before its expiry and not at it: then the request turns EXPIRED', async () => {
+    const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const parent = await api.person('PARENT');
+    const code = generateConsentCode();
+    const expiresAt = new Date(Date.now() + 600_000);
+    const open = async () => {
+      const row = await api.prisma.parentalAuthorizationRequest.create({ data: { teenagerId: teen.user.id, parentContact: `p-${Math.random()}@example.org`, codeExpiresAt: expiresAt } });
+      await api.prisma.parentalAuthorizationRequest.update({ where: { id: row.id }, data: { codeHash: hashConsentCode(row.id, code) } });
+      return row.id;
+    };
+    const check = (requestId: string, now: Date) => api.prisma.$transaction((tx) => checkConsentCode(tx, { requestId, teenagerId: teen.user.id, parentId: parent.user.id, code, now }));
+    const live = await open();
+    expect(await check(live, new Date(expiresAt.getTime() - 1))).toEqual({ outcome: 'valid' });
+    expect((await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: live } })).status).toBe('PENDING');
+    const ended = await open();
+    expect(await check(ended, expiresAt)).toEqual({ outcome: 'expired' });
+    expect(await api.prisma.parentalAuthorizationRequest.findUniqueOrThrow({ where: { id: ended } })).toMatchObject({ status: 'EXPIRED', resolvedAt: expiresAt, failedAttempts: 0 });
+  });
+});
+
+describe(`a collective's parental consent: who may set it, and a repeat that writes nothing (${dbKind})`, () => {
+  const api = useTestApp();
+  const SET = `mutation($c: ID!, $g: Boolean!) { setCollectiveParentalConsent(input: { collectiveId: $c, granted: $g }) { collective { parentalConsentGranted } session { scope } } }`;
+
+  it('an ADMIN is told only an owner may; a teenage OWNER may withdraw it but is told only a parent grants', async () => {
+    const parent = await api.person('PARENT');
+    const admin = await api.person('PARENT');
+    const teenOwner = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const kid = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const c = await createCollective(api.prisma, [{ userId: parent.user.id, role: 'OWNER' }, { userId: admin.user.id, role: 'ADMIN' }, { userId: teenOwner.user.id, role: 'OWNER' }, { userId: kid.user.id, role: 'MEMBER' }], { parentalConsentGranted: true });
+    // The teenage owner is FULL through the collective itself.
+    const teenToken = (await createSession(api.prisma, teenOwner.user.id, 'FULL')).token;
+    const C = gid('Collective', c.id);
+    const byAdmin = await api.gql(SET, { c: C, g: false }, { token: admin.token });
+    expect(codesOf(byAdmin)).toEqual(['FORBIDDEN']);
+    expect(byAdmin.errors![0].message).toBe('Only an owner can change the parental consent of a collective');
+    const withdrawn = await api.gql(SET, { c: C, g: false }, { token: teenToken });
+    expect(withdrawn.errors).toBeUndefined();
+    // Withdrawing it ends the teenage owner's own FULL too: the payload's session says so.
+    expect(withdrawn.data.setCollectiveParentalConsent).toEqual({ collective: { parentalConsentGranted: false }, session: { scope: 'PENDING_CONSENT' } });
+    const regrant = await api.gql(SET, { c: C, g: true }, { token: teenToken });
+    expect(codesOf(regrant)).toEqual(['CONSENT_REQUIRED']);
+    await api.prisma.appSession.updateMany({ where: { userId: teenOwner.user.id }, data: { scope: 'FULL' } });
+    const byTeen = await api.gql(SET, { c: C, g: true }, { token: teenToken });
+    expect(codesOf(byTeen)).toEqual(['FORBIDDEN']);
+    expect(byTeen.errors![0].message).toBe('Only a parent can grant parental consent');
+    expect((await api.prisma.collective.findUniqueOrThrow({ where: { id: c.id } })).parentalConsentGranted).toBe(false);
+    expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
+  });
+
+  it('setting the value it already has writes nothing: no update of the collective, no session locked or moved', async () => {
+    const parent = await api.person('PARENT');
+    const kid = await api.person('TEENAGER', 'PENDING_CONSENT');
+    const c = await createCollective(api.prisma, [{ userId: parent.user.id, role: 'OWNER' }, { userId: kid.user.id, role: 'MEMBER' }]);
+    const C = gid('Collective', c.id);
+    const first = await api.gql(SET, { c: C, g: true }, { token: parent.token });
+    expect(first.errors).toBeUndefined();
+    expect(first.sqlLog.filter((sql) => /^\s*UPDATE "app"\."collective"/.test(sql))).toHaveLength(1);
+    const again = await api.gql(SET, { c: C, g: true }, { token: parent.token });
+    expect(again.errors).toBeUndefined();
+    expect(again.data.setCollectiveParentalConsent).toEqual({ collective: { parentalConsentGranted: true }, session: { scope: 'FULL' } });
+    expect(again.sqlLog.filter((sql) => /UPDATE "app"\."collective"|app_session .*FOR UPDATE|UPDATE "app"\."app_session"/.test(sql)), again.sqlLog.join('\n')).toEqual([]);
+    expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('FULL');
   });
 });
 

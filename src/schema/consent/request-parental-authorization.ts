@@ -62,8 +62,11 @@ builder.mutationField('requestParentalAuthorization', (t) =>
       const language = args.input.language;
       const now = ctx.requestTime;
       const open = { teenagerId: user.id, parentContact, status: 'PENDING' as const };
-      const findOrCreate = () =>
-        inTransaction(ctx, async (tx) => {
+      // A concurrent twin may win the unique index on open requests: the transaction then runs
+      // again and finds its row. A refusal (too many open requests) is final, never run again.
+      const row = await inTransaction(
+        ctx,
+        async (tx) => {
           const existing = await tx.parentalAuthorizationRequest.findFirst({ where: open, select: { id: true, codeExpiresAt: true } });
           if (existing && !(existing.codeExpiresAt && existing.codeExpiresAt <= now)) return { id: existing.id, created: false };
           // Its code expired unused: that request ends, a new one (with a new code) replaces it.
@@ -78,12 +81,9 @@ builder.mutationField('requestParentalAuthorization', (t) =>
           // The mail is owed from the moment the request exists: same transaction.
           await enqueueConsentCode(tx, row.id, now);
           return { id: row.id, created: true };
-        });
-      // A concurrent twin may win the unique index on open requests: then read its row.
-      const row = await findOrCreate().catch((err) => {
-        if ((err as { extensions?: { code?: string } }).extensions?.code === 'CONFLICT') return findOrCreate();
-        throw err;
-      });
+        },
+        { retryOnUniqueViolation: true },
+      );
       // First attempt right after the response; the outbox worker retries if the mail server fails.
       if (row.created) ctx.background(() => deliverConsentCode(ctx, row.id));
       return { requestId: row.id };
