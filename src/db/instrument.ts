@@ -50,7 +50,9 @@ export function countStatement(sql: string) {
  */
 export function traced<T>(sql: string, send: () => T): T {
   if (!trace.getActiveSpan()) return send();
-  const span = trace.getTracer(TRACER_NAME).startSpan(/^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL', {
+  // The span's name is the statement's first keyword, after any leading comment (the fast read
+  // path tags its statements `/* fast read path */`).
+  const span = trace.getTracer(TRACER_NAME).startSpan(/^\s*(?:\/\*[\s\S]*?\*\/\s*)*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL', {
     kind: SpanKind.CLIENT,
     // Semantic conventions' db.system.name and db.query.text (names inlined: the conventions
     // package is large, and every script loads this module).
