@@ -136,7 +136,8 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function validate(input: DocumentInput, embedder: Embedder) {
+/** Checks the input; returns its questions, trimmed (checkQuestions). */
+function validate(input: DocumentInput, embedder: Embedder): string[] {
   if (!COLLECTIONS.includes(input.collection)) throw new IngestError(`collection must be YOUTH or ADULT, got ${JSON.stringify(input.collection)}`);
   if (!/^[a-z]{2}$/.test(input.language)) throw new IngestError(`language must be a two-letter lowercase code, got ${JSON.stringify(input.language)}`);
   // Characters as the API's rules and the VarChar columns count them (code points, not UTF-16 units).
@@ -149,6 +150,7 @@ function validate(input: DocumentInput, embedder: Embedder) {
       `embedder ${embedder.model} makes ${embedder.dimensions}-dimensional vectors; rag.document_chunk.embedding is vector(${CHUNK_EMBEDDING_DIMENSIONS})`,
     );
   }
+  return questions;
 }
 
 interface StoredChunk {
@@ -226,10 +228,10 @@ export async function ingestDocument(
   input: DocumentInput,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  validate(input, embedder);
+  const questions = validate(input, embedder);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ingestOnce(prisma, embedder, input, options);
+      return await ingestOnce(prisma, embedder, input, questions, options);
     } catch (err) {
       if (!(err instanceof StaleSnapshot) || attempt >= MAX_ATTEMPTS) {
         if (err instanceof StaleSnapshot) throw new IngestConflictError(`${input.collection}/${input.source}: kept changing under concurrent ingests, gave up`);
@@ -239,9 +241,8 @@ export async function ingestDocument(
   }
 }
 
-async function ingestOnce(prisma: PrismaClient, embedder: Embedder, input: DocumentInput, options: IngestOptions): Promise<IngestResult> {
+async function ingestOnce(prisma: PrismaClient, embedder: Embedder, input: DocumentInput, questions: readonly string[], options: IngestOptions): Promise<IngestResult> {
   const chunking = { targetSize: 800, overlap: 120, headingContext: true, ...options.chunking };
-  const questions = checkQuestions(input.questions) as string[]; // validated by ingestDocument
   const contentHash = documentHash(input.content, questions);
   const ingestInfo = {
     embeddingModel: embedder.model,
