@@ -42,20 +42,23 @@ export const countryCode = z.string().refine(isCountryCode, { message: 'must be 
 
 export const charCount = (s: string) => [...s].length;
 
+/** The refinement "at most `max` characters" (code points), worded as every text rule words it: `.refine(...atMostChars(n))`. */
+export const atMostChars = (max: number) => [(s: string) => charCount(s) <= max, { message: `must have at most ${max} characters` }] as const;
+
 /** Trimmed text of min..max characters. */
 export const boundedText = (min: number, max: number) =>
   z
     .string()
     .trim()
     .refine((s) => charCount(s) >= min, { message: min === 1 ? 'must not be blank' : `must have at least ${min} characters` })
-    .refine((s) => charCount(s) <= max, { message: `must have at most ${max} characters` });
+    .refine(...atMostChars(max));
 
 /** Optional trimmed text of at most max characters: blank means none (null). */
 export const optionalText = (max: number) =>
   z
     .string()
     .trim()
-    .refine((s) => charCount(s) <= max, { message: `must have at most ${max} characters` })
+    .refine(...atMostChars(max))
     .transform((s) => (s === '' ? null : s));
 
 /**

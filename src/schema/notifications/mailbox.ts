@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
-import { charCount, check } from '../../input/fields.ts';
+import { atMostChars, check } from '../../input/fields.ts';
 
 export const MAX_MAILBOX_PAGE = 100;
 
@@ -33,7 +33,7 @@ builder.queryField('mailbox', (t) =>
       recipient: t.arg.string({
         required: false,
         description: 'Only mails to this address (case ignored).',
-        validate: check(z.string().trim().toLowerCase().refine((s) => charCount(s) <= 255, 'must have at most 255 characters')),
+        validate: check(z.string().trim().toLowerCase().refine(...atMostChars(255))),
       }),
       first: t.arg.int({ required: false, defaultValue: 20, validate: { min: [1, { message: 'at least 1' }], max: [MAX_MAILBOX_PAGE, { message: `at most ${MAX_MAILBOX_PAGE}` }] } }),
     },

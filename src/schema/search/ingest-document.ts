@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder.ts';
-import { boundedText, charCount, check, rowId } from '../../input/fields.ts';
+import { atMostChars, boundedText, check, rowId } from '../../input/fields.ts';
 import type { Document } from '../../generated/prisma/client.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
 import { deleteDocument, ingestDocument, IngestConflictError, IngestError, INGEST_METADATA_KEY, MAX_QUESTION_LENGTH, MAX_QUESTIONS } from '../../search/ingest.ts';
@@ -37,7 +37,7 @@ const IngestDocumentInput = builder.inputType('IngestDocumentInput', {
     content: t.string({
       required: true,
       description: `Markdown or plain text, without front matter (at most ${MAX_DOCUMENT_CHARACTERS} characters).`,
-      validate: check(z.string().refine((s) => charCount(s) <= MAX_DOCUMENT_CHARACTERS, `must have at most ${MAX_DOCUMENT_CHARACTERS} characters`).refine((s) => s.trim().length > 0, 'must not be blank')),
+      validate: check(z.string().refine(...atMostChars(MAX_DOCUMENT_CHARACTERS)).refine((s) => s.trim().length > 0, 'must not be blank')),
     }),
     questions: t.stringList({
       required: false,
