@@ -172,7 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             /** Session-level work (migrations' advisory lock) bypasses a transaction pooler through this URL; unset: url. */
             directUrl: e.DIRECT_DATABASE_URL,
             /** Hot raw statements as named prepared statements (parsed and planned once per connection). */
-            preparedStatements: e.DB_PREPARED_STATEMENTS === 'auto' ? !e.DIRECT_DATABASE_URL : e.DB_PREPARED_STATEMENTS === 'on',
+            preparedStatements: preparesStatements(e.DB_PREPARED_STATEMENTS, e.DIRECT_DATABASE_URL),
           }
         : { kind: 'pglite' as const, dataDir: e.PGLITE_DATA_DIR },
     ),
@@ -279,3 +279,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 export type Config = ReturnType<typeof loadConfig>;
 export type DatabaseConfig = Config['database'];
+
+/** DB_PREPARED_STATEMENTS: `auto` is on unless a DIRECT_DATABASE_URL says DATABASE_URL is a transaction pooler. */
+export const preparesStatements = (setting: 'auto' | 'on' | 'off', directUrl: string | undefined) => (setting === 'auto' ? !directUrl : setting === 'on');

@@ -10,7 +10,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import type { DatabaseConfig } from '../config.ts';
+import { preparesStatements, type DatabaseConfig } from '../config.ts';
 import { openPglite } from './pglite.ts';
 import { countStatement, instrumentAdapterFactory, traced } from './instrument.ts';
 import { routedClient } from './routing.ts';
@@ -142,6 +142,8 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
     // Session-level work cannot go through a transaction pooler: a small pool on the direct URL,
     // opened on first use (migrations at start-up; nothing on the request path).
     let direct: pg.Pool | undefined;
+    // Decided once; callers that leave it out (scripts, tests) get the `auto` rule.
+    const prepared = config.preparedStatements ?? preparesStatements('auto', config.directUrl);
     const sessionPool = () => (config.directUrl ? (direct ??= createPgPool({ ...config, url: config.directUrl, poolMax: 2 })) : pool);
     let next = 0;
     return {
@@ -172,7 +174,7 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
       async queryOn<T>(client: PrismaClient, sql: string, params?: unknown[]) {
         const on = replicas.find((r) => r.prisma === client)?.pool ?? pool;
         countStatement(sql);
-        const name = config.preparedStatements ?? !config.directUrl ? preparedName(sql) : undefined;
+        const name = prepared ? preparedName(sql) : undefined;
         return traced(sql, async () => (await on.query({ text: sql, values: params, name })).rows as T[]);
       },
       async close() {
