@@ -141,6 +141,9 @@ function contentChunkOf(documentId: Prisma.Sql, literal: string | null, ftsQuery
     LIMIT 1)`;
 }
 
+/** An empty candidate list, shaped as HYBRID's ranked lists (vec, fts): for a side with nothing to search with. */
+const NO_CANDIDATES = Prisma.sql`SELECT NULL::uuid AS id, NULL::uuid AS document_id, false AS index_only, NULL::text AS source, 0::bigint AS r WHERE false`;
+
 /** The search statement (exported for the benchmark's EXPLAIN); null when there is nothing to search with. */
 export function searchStatement(input: SearchInput) {
   const { params } = input;
@@ -195,7 +198,7 @@ export function searchStatement(input: SearchInput) {
     ? Prisma.sql`
         SELECT v.id, v.document_id, v.index_only, v.source, row_number() OVER (ORDER BY v.distance, v.source, v.ordinal) AS r
         FROM (${vectorCandidates(input, literal, k)}) v`
-    : Prisma.sql`SELECT NULL::uuid AS id, NULL::uuid AS document_id, false AS index_only, NULL::text AS source, 0::bigint AS r WHERE false`;
+    : NO_CANDIDATES;
   // The words rare enough to rank by, OR-ed (an AND of a question's words almost never matches),
   // each parsed in the query's language(s) (rag.search_config: stemmed, stop words dropped, accents
   // folded, as the chunks were); ts_rank_cd reads the stored tsvector (content_tsv) the GIN index covers.
@@ -227,7 +230,7 @@ export function searchStatement(input: SearchInput) {
           ORDER BY rank DESC, d.source COLLATE "C", c.ordinal
           LIMIT ${k}
         ) f`
-    : Prisma.sql`SELECT NULL::uuid AS id, NULL::uuid AS document_id, false AS index_only, NULL::text AS source, 0::bigint AS r WHERE false`;
+    : NO_CANDIDATES;
   // Document-level fusion: each list ranks documents, not chunks, so one document cannot take
   // several of the first places. The vector list ranks a document by its best row; the full-text
   // list by the sum of its best FUSED_DOCUMENT_CHUNKS rows' reciprocal ranks (a question whose
