@@ -61,7 +61,7 @@ export interface Database {
 export interface OpenOptions {
   /** Snapshot of a PGlite data folder to start from (tests). */
   loadDataDir?: Blob;
-  /** Warnings about the database's behaviour (prepared statements turned off because a pooler drops them). */
+  /** Warnings about the database's behaviour (named statements turned off behind a pooler that shares server connections). */
   log?: (line: string) => void;
 }
 
@@ -89,7 +89,7 @@ export function preparedName(sql: string): string | undefined {
 // session is shared, a transaction pooler without prepared-statement support.
 const STALE_PREPARED = new Set(['0A000', '26000', '42P05']);
 /** Pools whose server sessions are shared (42P05 seen): their statements go unnamed. */
-const unkept = new WeakSet<pg.Pool>();
+const sharedSessions = new WeakSet<pg.Pool>();
 
 /**
  * `text` on `pool`, as the named statement `name` when given. A connection whose copy is stale or
@@ -98,14 +98,14 @@ const unkept = new WeakSet<pg.Pool>();
  * A pool whose server sessions are shared (42P05) stops naming statements.
  */
 async function preparedQuery(pool: pg.Pool, text: string, values: unknown[] | undefined, name: string | undefined, log?: (line: string) => void) {
-  if (!name || unkept.has(pool)) return pool.query({ text, values });
+  if (!name || sharedSessions.has(pool)) return pool.query({ text, values });
   try {
     return await pool.query({ text, values, name });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !STALE_PREPARED.has(code)) throw err;
-    if (code === '42P05' && !unkept.has(pool)) {
-      unkept.add(pool);
+    if (code === '42P05' && !sharedSessions.has(pool)) {
+      sharedSessions.add(pool);
       log?.('DB_PREPARED_STATEMENTS: server connections are shared (SQLSTATE 42P05: a transaction pooler without prepared-statement support); named statements turned off for this pool. Set DB_PREPARED_STATEMENTS=off, or auto with DIRECT_DATABASE_URL.');
     }
     // A second round trip: counted like the first.
