@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { dbKind } from './helpers/env.ts';
 import { testConfig } from './helpers/app.ts';
 import { createApp } from '../src/app.ts';
+import { schema } from '../src/schema/index.ts';
 import { createSession, createUser } from './factories/index.ts';
 import { SEARCH } from './helpers/search.ts';
 
@@ -79,6 +80,28 @@ describe(`observability (${dbKind})`, () => {
     }
     expect([...labelled.keys()]).toEqual(expect.arrayContaining(['graphql_envelop_phase_parse', 'graphql_envelop_phase_validate', 'graphql_envelop_request_time_summary']));
     for (const [metric, set] of labelled) expect(set.size, metric).toBeLessThanOrEqual(202);
+  });
+
+  it('no deprecated-field metric while the schema deprecates nothing (the plugin would visit every document for it)', async () => {
+    // metrics.ts turns graphql_envelop_deprecated_field off: a field, argument, input field or enum
+    // value marked @deprecated must come with that metric declared (labelled with byOperation).
+    const deprecated = [...schema.toConfig().types].flatMap((type) => {
+      const c = (type as unknown as { toConfig(): unknown }).toConfig() as {
+        fields?: Record<string, { deprecationReason?: string | null; args?: Record<string, { deprecationReason?: string | null }> }>;
+        values?: Record<string, { deprecationReason?: string | null }>;
+      };
+      const fields = Object.entries(c.fields ?? {}).flatMap(([f, d]) => [
+        ...(d.deprecationReason ? [`${type.name}.${f}`] : []),
+        ...Object.entries(d.args ?? {}).flatMap(([a, x]) => (x.deprecationReason ? [`${type.name}.${f}(${a})`] : [])),
+      ]);
+      const values = Object.entries(c.values ?? {}).flatMap(([v, d]) => (d.deprecationReason ? [`${type.name}.${v}`] : []));
+      return [...fields, ...values];
+    });
+    expect(deprecated).toEqual([]);
+    const { app, post } = appWithLog(db);
+    await post({ query: '{ health { status } }' });
+    const text = await (await app.yoga.fetch('http://test.local/metrics')).text();
+    expect(text).not.toMatch(/graphql_envelop_deprecated_field/);
   });
 
   it('production: /metrics is off without METRICS_TOKEN, and needs the token when it is set', async () => {
