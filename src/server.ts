@@ -46,7 +46,7 @@ export async function prepareDatabase(db: Database, config: Config, log: Logger,
 }
 
 export async function startServer(config: Config, log: Logger) {
-  const db = await openDatabase(config.database);
+  const db = await openDatabase(config.database, { log: (line) => log.warn(line) });
   // One search service per process: the API, the first-run seed and the model check share its provider.
   const search = createSearchService(config, db, log);
   try {

@@ -61,6 +61,8 @@ export interface Database {
 export interface OpenOptions {
   /** Snapshot of a PGlite data folder to start from (tests). */
   loadDataDir?: Blob;
+  /** Warnings about the database's behaviour (named statements turned off behind a pooler that shares server connections). */
+  log?: (line: string) => void;
 }
 
 // queryOn's statements (the fast read path's tree, the API key lookup: the hot path) run as named
@@ -77,6 +79,39 @@ export function preparedName(sql: string): string | undefined {
   name = `q_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
   preparedNames.set(sql, name);
   return name;
+}
+
+// PostgreSQL's answers when a connection does not hold a named statement as node-postgres believes
+// it does. 0A000: a schema change altered the statement's result columns ("cached plan must not
+// change result type"; that connection's copy stays broken). 26000: the server has no such
+// statement (a reset such as DISCARD ALL, or a transaction pooler's other server connection).
+// 42P05: it already has one by that name, though this client never prepared it there: the server
+// session is shared, a transaction pooler without prepared-statement support.
+const STALE_PREPARED = new Set(['0A000', '26000', '42P05']);
+/** Pools whose server sessions are shared (42P05 seen): their statements go unnamed. */
+const sharedSessions = new WeakSet<pg.Pool>();
+
+/**
+ * `text` on `pool`, as the named statement `name` when given. A connection whose copy is stale or
+ * missing is answered with the text unnamed, once, and is dropped (pool.query drops a connection
+ * whose query failed), so a fresh connection prepares it again; the caller never sees the error.
+ * A pool whose server sessions are shared (42P05) stops naming statements.
+ */
+async function preparedQuery(pool: pg.Pool, text: string, values: unknown[] | undefined, name: string | undefined, log?: (line: string) => void) {
+  if (!name || sharedSessions.has(pool)) return pool.query({ text, values });
+  try {
+    return await pool.query({ text, values, name });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !STALE_PREPARED.has(code)) throw err;
+    if (code === '42P05' && !sharedSessions.has(pool)) {
+      sharedSessions.add(pool);
+      log?.('DB_PREPARED_STATEMENTS: server connections are shared (SQLSTATE 42P05: a transaction pooler without prepared-statement support); named statements turned off for this pool. Set DB_PREPARED_STATEMENTS=off, or auto with DIRECT_DATABASE_URL.');
+    }
+    // A second round trip: counted like the first.
+    countStatement(text);
+    return pool.query({ text, values });
+  }
 }
 
 function pgliteSession(db: PGlite): SqlSession {
@@ -175,7 +210,7 @@ export async function openDatabase(config: OpenConfig, options: OpenOptions = {}
         const on = replicas.find((r) => r.prisma === client)?.pool ?? pool;
         countStatement(sql);
         const name = prepared ? preparedName(sql) : undefined;
-        return traced(sql, async () => (await on.query({ text: sql, values: params, name })).rows as T[]);
+        return traced(sql, async () => (await preparedQuery(on, sql, params, name, options.log)).rows as T[]);
       },
       async close() {
         await Promise.all([prisma, ...replicas.map((r) => r.prisma)].map((c) => c.$disconnect()));
