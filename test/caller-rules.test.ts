@@ -536,3 +536,29 @@ describe('visibility.ts: SQL folds and deny by default', () => {
     await expect(probeMissing('NoSuchType', uuid, ctx)).resolves.toBeUndefined();
   });
 });
+
+// probeMissing and the types' stand-in rows (visibility.ts): a lookup of a missing row runs its
+// type's rule on a stand-in, so it sends the statements a hidden row's does and the two cannot be
+// told apart by their round trips. Without the probe nothing answers differently, only the count.
+describe(`a missing object costs the statements a hidden one does (${dbKind})`, () => {
+  it('node(id:) of a hidden and of a missing User, ChatSession and Feedback, and user(id:): NOT_FOUND alike, in as many statements', async () => {
+    const teen = await api.person('TEENAGER');
+    const stranger = await api.person('PARENT');
+    const conversation = await api.prisma.conversation.create({ data: { userId: teen.user.id, conversationType: 'INCIDENT', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
+    const chat = conversation.chatSessions[0];
+    const feedback = await api.prisma.feedback.create({ data: { sessionId: chat.id, rating: 4, isPositive: true } });
+    const nowhere = '00000000-0000-4000-8000-00000000abcd';
+    const NODE = 'query($id: ID!) { node(id: $id) { id } }';
+    const USER = 'query($id: ID!) { user(id: $id) { id } }';
+    const cases: [string, string, string][] = [[NODE, 'User', teen.user.id], [NODE, 'ChatSession', chat.id], [NODE, 'Feedback', feedback.id], [USER, 'User', teen.user.id]];
+    for (const [query, type, id] of cases) {
+      const hidden = await api.gql(query, { id: gid(type, id) }, { token: stranger.token });
+      const missing = await api.gql(query, { id: gid(type, nowhere) }, { token: stranger.token });
+      const label = `${query === NODE ? 'node' : 'user'}(id:) of a ${type}`;
+      expect(codesOf(hidden), label).toEqual(['NOT_FOUND']);
+      expect(missing.errors, label).toEqual(hidden.errors);
+      // The row's lookup, then the rule's own (the owner, or the user's collectives), on top of the viewer's.
+      expect({ label, statements: missing.sql }).toEqual({ label, statements: hidden.sql });
+    }
+  });
+});

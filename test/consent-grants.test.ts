@@ -321,6 +321,34 @@ describe(`a collective's parental consent: who may set it, and a repeat that wri
     expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: kid.session.id } })).scope).toBe('PENDING_CONSENT');
   });
 
+  it('a teenage owner who withdraws the consent that made them FULL is refused FULL for the rest of the same mutation', async () => {
+    const parent = await api.person('PARENT');
+    // FULL only through the collective's consent.
+    const teen = await api.person('TEENAGER', 'FULL');
+    const c = await createCollective(api.prisma, [{ userId: parent.user.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }], { parentalConsentGranted: true });
+    const C = gid('Collective', c.id);
+    // How a teenager comes to own a collective: an owner names any member OWNER.
+    const membership = await api.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: teen.user.id, collectiveId: c.id } });
+    const promoted = await api.gql(`mutation($m: ID!) { updateMemberRole(input: { membershipId: $m, role: OWNER }) { membership { role } } }`, { m: gid('CollectiveMembership', membership.id) }, { token: parent.token });
+    expect(promoted.data).toEqual({ updateMemberRole: { membership: { role: 'OWNER' } } });
+    const r = await api.gql(
+      `mutation($c: ID!) {
+        a: setCollectiveParentalConsent(input: { collectiveId: $c, granted: false }) { session { scope } }
+        b: createCollective(input: { name: "after the withdrawal", type: FAMILY }) { collective { id } }
+      }`,
+      { c: C },
+      { token: teen.token },
+    );
+    // The second field is refused as the next request would be; its error nulls the (non-null) data.
+    expect(codesOf(r)).toEqual(['CONSENT_REQUIRED']);
+    expect(r.errors![0].path).toEqual(['b']);
+    expect(r.errors![0].extensions).toMatchObject({ requiredScope: 'FULL', currentScope: 'PENDING_CONSENT', nextStep: 'PARENTAL_CONSENT' });
+    // The first field committed; the second wrote nothing.
+    expect((await api.prisma.collective.findUniqueOrThrow({ where: { id: c.id } })).parentalConsentGranted).toBe(false);
+    expect((await api.prisma.appSession.findUniqueOrThrow({ where: { id: teen.session.id } })).scope).toBe('PENDING_CONSENT');
+    expect(await api.prisma.collective.count({ where: { name: 'after the withdrawal' } })).toBe(0);
+  });
+
   it('setting the value it already has writes nothing: no update of the collective, no session locked or moved', async () => {
     const parent = await api.person('PARENT');
     const kid = await api.person('TEENAGER', 'PENDING_CONSENT');

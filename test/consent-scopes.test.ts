@@ -28,7 +28,8 @@ describe(`a consent change moves its teenager's live sessions and no one else's 
    * Bystanders of every kind, so a change that wrote any one scope to everyone would show: a teenager
    * waiting for consent, one FULL through their own parent, one whose stored FULL is not what their
    * consents give (a row written outside this pipeline: a consent change about someone else must
-   * not "correct" it), a parent, and a user still ONBOARDING.
+   * not "correct" it), the same as a member of a collective of their own (a collective's change
+   * must not reach another collective's members), a parent, and a user still ONBOARDING.
    */
   async function bystanders() {
     const waiting = await api.person('TEENAGER', 'PENDING_CONSENT');
@@ -36,9 +37,11 @@ describe(`a consent change moves its teenager's live sessions and no one else's 
     const theirParent = await api.person('PARENT');
     await api.prisma.parentalConsent.create({ data: { parentId: theirParent.user.id, teenagerId: consented.user.id } });
     const stale = await api.person('TEENAGER', 'FULL');
+    const staleMember = await api.person('TEENAGER', 'FULL');
+    await createCollective(api.prisma, [{ userId: theirParent.user.id, role: 'OWNER' }, { userId: staleMember.user.id, role: 'MEMBER' }]);
     const onboarding = await api.person('TEENAGER', 'ONBOARDING');
     const parentOnboarding = await api.person('PARENT', 'ONBOARDING');
-    return [waiting, consented, theirParent, stale, onboarding, parentOnboarding];
+    return [waiting, consented, theirParent, stale, staleMember, onboarding, parentOnboarding];
   }
 
   it('grant then revoke through a mailed code: the teenager\'s two live sessions move; the expired one and every bystander\'s stay as they were', async () => {

@@ -81,7 +81,7 @@ describe(`acceptInvitation: what it writes, and what it leaves alone (${dbKind})
     const c = await createCollective(api.prisma, [{ userId: owner.user.id, role: 'OWNER' }], data);
     const r = await api.gql(`mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { token } }`, { input: { collectiveId: gid('Collective', c.id), usageLimit: null, ...input } }, { token: owner.token });
     expect(r.errors).toBeUndefined();
-    return { token: r.data.createInvitation.token as string, collectiveId: c.id };
+    return { token: r.data.createInvitation.token as string, collectiveId: c.id, owner };
   }
   const profile = (userId: string) => api.prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { language: true, ageClass: true } });
 
@@ -109,8 +109,91 @@ describe(`acceptInvitation: what it writes, and what it leaves alone (${dbKind})
     expect(r.errors).toBeUndefined();
     expect(r.data.acceptInvitation).toEqual({ alreadyMember: false, session: { scope: 'PENDING_CONSENT' } });
     expect(r.sqlLog.filter((sql) => /^\s*UPDATE "app"\."user"|app_session .*FOR UPDATE|^\s*UPDATE "app"\."app_session"/.test(sql)), r.sqlLog.join('\n')).toEqual([]);
+    // The user's row is locked and read once, and nothing more: an update with nothing to set
+    // would still cost a statement (Prisma sends it as a SELECT of the row).
+    const userRow = r.sqlLog.filter((sql) => /(FROM|UPDATE) "?app"?\."user"(?! AS)/.test(sql));
+    expect(userRow, r.sqlLog.join('\n')).toHaveLength(1);
+    expect(userRow[0]).toMatch(/FOR UPDATE\s*$/);
     expect(await profile(kid.user.id)).toEqual({ language: 'fr', ageClass: 'PRETEEN' });
     expect(await api.prisma.collectiveMembership.count({ where: { userId: kid.user.id, collectiveId: inv.collectiveId, role: 'MEMBER' } })).toBe(1);
+  });
+
+  it('an invitation for another age class is refused with its reason, consuming, writing and announcing nothing; a join announces its membership', async () => {
+    const inv = await invitation({ language: 'es', ageClass: 'PRETEEN' });
+    // Every MEMBER_JOINED of the collective, straight from the event bus subscriptions listen on.
+    const heard = await api.app.events.stream([{ topic: 'collectiveActivity', id: inv.collectiveId }], async (d) => [d.payload]);
+    const events = heard[Symbol.asyncIterator]();
+    try {
+      const parent = await api.person('PARENT', 'FULL', { language: null, ageClass: null });
+      const refused = await api.gql(ACCEPT, { t: inv.token }, { token: parent.token });
+      expect(codesOf(refused)).toEqual(['FORBIDDEN']);
+      expect(refused.errors![0].message).toBe('This invitation is for someone of another age class');
+      expect(await api.prisma.invitation.findFirstOrThrow({ where: { collectiveId: inv.collectiveId } })).toMatchObject({ currentUses: 0, status: 'PENDING', acceptedById: null });
+      expect(await api.prisma.collectiveMembership.count({ where: { userId: parent.user.id } })).toBe(0);
+      expect(await profile(parent.user.id)).toEqual({ language: null, ageClass: null });
+      // The owner is already a member: nothing changes, nothing is announced.
+      expect((await api.gql(ACCEPT, { t: inv.token }, { token: inv.owner.token })).data.acceptInvitation.alreadyMember).toBe(true);
+
+      const kid = await api.person('TEENAGER', 'PENDING_CONSENT');
+      expect((await api.gql(ACCEPT, { t: inv.token }, { token: kid.token })).errors).toBeUndefined();
+      const row = await api.prisma.invitation.findFirstOrThrow({ where: { collectiveId: inv.collectiveId } });
+      const membership = await api.prisma.collectiveMembership.findFirstOrThrow({ where: { userId: kid.user.id } });
+      // Events arrive in order: the first one heard is the join, so the two accepts before it sent none.
+      const first = await Promise.race([events.next(), new Promise((resolve) => setTimeout(() => resolve({ value: 'nothing heard in 2 s' }), 2000))]);
+      expect((first as IteratorResult<unknown>).value).toEqual({
+        collectiveId: inv.collectiveId, kind: 'MEMBER_JOINED', userId: kid.user.id, role: 'MEMBER',
+        membershipId: membership.id, invitationId: row.id, occurredAt: row.acceptedAt!.toISOString(),
+      });
+    } finally {
+      await events.return?.();
+    }
+  });
+
+  it('a same-user accept that committed first makes the insert collide: the accept runs again and joins, one use consumed', async () => {
+    const inv = await invitation({ language: 'fr' });
+    const kid = await api.person('TEENAGER', 'PENDING_CONSENT');
+    // The twin: the first membership insert also inserts its copy (a sequence survives the
+    // rollback, so only the first run collides), as a concurrent accept committing first would.
+    // On one PGlite connection no real twin can interleave; the rollback takes the copy with it.
+    await api.db.query(`CREATE SEQUENCE app.test_accept_twin_seq`);
+    await api.db.query(`CREATE OR REPLACE FUNCTION app.test_accept_twin() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE twin app.collective_membership;
+      BEGIN
+        IF nextval('app.test_accept_twin_seq') = 1 THEN
+          twin := NEW; twin.id := gen_random_uuid();
+          INSERT INTO app.collective_membership SELECT twin.*;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await api.db.query(`CREATE TRIGGER test_accept_twin BEFORE INSERT ON app.collective_membership FOR EACH ROW EXECUTE FUNCTION app.test_accept_twin()`);
+    let r: Awaited<ReturnType<typeof api.gql>>;
+    try {
+      r = await api.gql(ACCEPT, { t: inv.token }, { token: kid.token });
+    } finally {
+      await api.db.query('DROP TRIGGER test_accept_twin ON app.collective_membership');
+      await api.db.query('DROP FUNCTION app.test_accept_twin()');
+      await api.db.query('DROP SEQUENCE app.test_accept_twin_seq');
+    }
+    expect(r!.errors).toBeUndefined();
+    expect(r!.data).toEqual({ acceptInvitation: { alreadyMember: false, session: { scope: 'PENDING_CONSENT' } } });
+    // Two runs: the first's use and insert rolled back whole, the second's committed.
+    expect(r!.sqlLog.filter((sql) => /^\s*INSERT INTO "app"\."collective_membership"/.test(sql))).toHaveLength(2);
+    expect(await api.prisma.invitation.findFirstOrThrow({ where: { collectiveId: inv.collectiveId } })).toMatchObject({ currentUses: 1, acceptedById: kid.user.id });
+    expect(await api.prisma.collectiveMembership.count({ where: { userId: kid.user.id, collectiveId: inv.collectiveId } })).toBe(1);
+  });
+
+  it('the rest of the mutation sees the profile the accept filled: the authorization request takes the invitation\'s language', async () => {
+    const inv = await invitation({ language: 'es' });
+    const kid = await api.person('TEENAGER', 'PENDING_CONSENT', { language: null });
+    const r = await api.gql(
+      `mutation($t: String!, $to: String!) { a: acceptInvitation(input: { token: $t }) { alreadyMember } b: requestParentalAuthorization(input: { parentContact: $to }) { authorizationRequest { status } } }`,
+      { t: inv.token, to: `parent-${kid.user.id.slice(0, 8)}@example.com` },
+      { token: kid.token },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data).toEqual({ a: { alreadyMember: false }, b: { authorizationRequest: { status: 'PENDING' } } });
+    // Read from the caller's profile when the input names no language: the one just filled in, not none (French).
+    expect((await api.prisma.parentalAuthorizationRequest.findFirstOrThrow({ where: { teenagerId: kid.user.id } })).language).toBe('es');
   });
 
   it('the rest of the mutation sees what the accept changed: a teenager joining a collective that grants consent is FULL for the next field', async () => {
