@@ -9,6 +9,7 @@ import { relationConnection, rootConnection } from '../connections.ts';
 import { CONVERSATION_ORDER, USER_ORDER } from './orders.ts';
 import { readFast } from '../../read-path/index.ts';
 import { signedIn } from '../../auth/caller.ts';
+import { queryFromInfo } from '@pothos/plugin-prisma';
 
 export const UserNode = builder.prismaNode('User', {
   description: 'A teenager or a parent (teachers are parents). Seen by themselves, the parent who consented for them, OWNERs and ADMINs of a collective they share, and operators holding users:read; fellow members see them only in member lists.',
@@ -71,22 +72,19 @@ export const UserNode = builder.prismaNode('User', {
 });
 
 builder.queryFields((t) => ({
-  me: t.prismaField({
-    type: 'User',
+  me: t.field({
+    type: UserNode,
     nullable: true,
     description: 'The signed-in user, or null when anonymous or called with an API key.',
-    // Declared rather than tested in the resolver: a caller who is not a user gets null, and the
-    // query planned for the selection is never built (it would be "unused" and fail).
+    // Declared rather than tested in the resolver: a caller who is not a user gets null.
     authScopes: { user: true },
     unauthorizedResolver: () => null,
-    resolve: async (query, _root, _args, ctx, info) => {
+    resolve: async (_root, _args, ctx, info) => {
       const fast = await readFast('me', ctx, info);
-      if (fast !== undefined) {
-        // Answered by the fast read path: the planned Prisma query is left unused on purpose.
-        void { ...query };
-        return fast as never;
-      }
-      return ctx.prisma.user.findUnique({ ...query, where: { id: signedIn(ctx).user.id } });
+      if (fast !== undefined) return fast as never;
+      // Planned only here, not before the fast read (as a prismaField would): walking the
+      // selection for Prisma was 3 % of a fast `me` read's allocations and CPU.
+      return ctx.prisma.user.findUnique({ ...queryFromInfo({ context: ctx, info }), where: { id: signedIn(ctx).user.id } });
     },
   }),
   user: t.prismaField({
