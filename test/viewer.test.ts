@@ -4,10 +4,12 @@
 // that the flows' tests let live (STRYKER_TESTS=credentials).
 import { describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, useTestApp } from './helpers/app.ts';
+import { codesOf, useTestApp, type TestApp } from './helpers/app.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
-import { resolveViewer } from '../src/auth/viewer.ts';
-import { generateToken } from '../src/auth/tokens.ts';
+import { resolveViewer, viewerParts, viewerUserInclude } from '../src/auth/viewer.ts';
+import { generateToken, hashToken } from '../src/auth/tokens.ts';
+import { countSql } from '../src/db/instrument.ts';
+import { openDatabase, type Database } from '../src/db/database.ts';
 
 const ME = '{ me { id } }';
 const MALFORMED = 'Malformed Authorization header: expected "Bearer <token>"';
@@ -117,5 +119,125 @@ describe(`the viewer of a request (${dbKind})`, () => {
     expect((await api.prisma.apiKey.findUniqueOrThrow({ where: { id: row.id } })).lastUsedAt).toBeNull();
     // An interval after that write, the next one.
     expect((await viewerAt(bearer, new Date(at.getTime() + INTERVAL_MS))).queued).toHaveLength(1);
+  });
+});
+
+/** resolveViewer on `db` (the test database, or another handle on it) at `now`: the viewer or the refusal, its statements, the writes it queued. */
+async function lookup(api: TestApp, token: string, now = new Date(), db: Pick<Database, 'prisma' | 'queryOn'> = api.db) {
+  const queued: (() => Promise<unknown>)[] = [];
+  const deps = { prisma: db.prisma, queryOn: db.queryOn, primary: db.prisma, config: api.config, background: (task: () => Promise<unknown>) => void queued.push(task) };
+  const { result, counter } = await countSql(() => resolveViewer(new Headers({ authorization: `Bearer ${token}` }), deps, now).catch((e: Error) => e));
+  return { viewer: result, statements: counter.statements, queued };
+}
+
+/** The viewer as the Prisma include gave it before the raw statement (what sign-in and live-viewer.ts still do). */
+async function prismaViewer(api: TestApp, token: string) {
+  const row = await api.prisma.appSession.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: { include: viewerUserInclude } } });
+  if (!row) return null;
+  const { user, ...session } = row;
+  return { kind: 'user', ...viewerParts(user), session };
+}
+
+const byJson = (a: unknown, b: unknown) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+/**
+ * A value with every leaf's type spelled out and every object's keys in order, so toStrictEqual
+ * tells a Date from an ISO string, 1 from '1', null from undefined. Maps and Sets are compared as
+ * sorted entries: Prisma's include has no order for memberships and consents.
+ */
+function typed(v: unknown): unknown {
+  if (v instanceof Date) return { Date: v.toISOString() };
+  if (v instanceof Map) return { Map: [...v].map(typed).sort(byJson) };
+  if (v instanceof Set) return { Set: [...v].map(typed).sort(byJson) };
+  if (Array.isArray(v)) return v.map(typed);
+  if (v !== null && typeof v === 'object') return { [Object.getPrototypeOf(v)?.constructor?.name ?? 'null-prototype']: Object.entries(v).map(([k, x]) => [k, typed(x)]) };
+  return [v === null ? 'null' : typeof v, v];
+}
+
+describe(`the session lookup's one statement gives the viewer Prisma's include gave (${dbKind})`, () => {
+  const api = useTestApp();
+
+  it('for a rich user, field by field with types: unicode, microseconds, 40 memberships paired with their roles, consents, any JSON capabilities; with named statements and without', async () => {
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
+    // Roles cycle in creation order; collective ids are random: a membership paired with another's role shows.
+    for (let i = 0; i < 40; i++) await createCollective(api.prisma, [{ userId: parent.id, role: (['OWNER', 'ADMIN', 'MEMBER'] as const)[i % 3] }]);
+    for (let i = 0; i < 7; i++) await api.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: (await createUser(api.prisma)).id } });
+    const { token, session } = await createSession(api.prisma, parent.id, 'PENDING_CONSENT');
+    // Values Prisma never writes itself: microseconds, a school with combining marks and astral characters.
+    await api.db.query(`UPDATE app."user" SET school = $2, last_seen_at = '2026-01-02T03:04:05.678901Z', created_at = created_at + interval '999 microseconds' WHERE id = $1`, [parent.id, 'École Zoe\u0301 🧒🏽 "q" \\']);
+    await api.db.query(`UPDATE app.app_session SET created_at = created_at + interval '1 microsecond', expires_at = expires_at + interval '500 microseconds' WHERE id = $1`, [session.id]);
+    // A second handle on the same database, named statements off (PGlite has none either way).
+    const unnamed = api.db.kind === 'postgres' ? await openDatabase({ ...api.db.config, poolMax: 2, preparedStatements: false } as Parameters<typeof openDatabase>[0]) : undefined;
+    try {
+      const now = new Date();
+      for (const capabilities of [{}, { camera: true, nested: { list: [1, 2.5, -0, 1e300, null, 'é🧒'], deep: { a: { b: [] } } } }, null, [], ['x', { y: [null] }], 'text', 0, 12345678901234567890, true]) {
+        await api.db.query(`UPDATE app.app_session SET capabilities = $2::jsonb WHERE id = $1`, [session.id, JSON.stringify(capabilities)]);
+        const expected = typed(await prismaViewer(api, token));
+        for (const db of unnamed ? [api.db, unnamed] : [api.db]) {
+          const { viewer, statements } = await lookup(api, token, now, db);
+          expect(typed(viewer), JSON.stringify(capabilities)).toStrictEqual(expected);
+          expect(statements).toBe(1);
+        }
+      }
+      const { viewer } = await lookup(api, token, now);
+      expect((viewer as { roles: Map<string, string> }).roles.size).toBe(40);
+      expect((viewer as { consentedFor: Set<string> }).consentedFor.size).toBe(7);
+    } finally {
+      await unnamed?.close();
+    }
+  });
+
+  it('a user with no membership and no consent: an empty Map and Set, as Prisma gave', async () => {
+    const teen = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, teen.id, 'ONBOARDING');
+    const { viewer, statements } = await lookup(api, token);
+    expect(typed(viewer)).toStrictEqual(typed(await prismaViewer(api, token)));
+    expect(viewer).toMatchObject({ roles: new Map(), consentedFor: new Set() });
+    expect(statements).toBe(1);
+  });
+
+  it('a session whose user was deleted is refused like an unknown token, in one statement', async () => {
+    const teen = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, teen.id);
+    await api.prisma.user.delete({ where: { id: teen.id } });
+    const { viewer, statements, queued } = await lookup(api, token);
+    expect(await prismaViewer(api, token)).toBeNull();
+    expect(viewer).toMatchObject({ message: 'Invalid or expired session', extensions: { code: 'UNAUTHENTICATED' } });
+    expect([statements, queued.length]).toEqual([1, 0]);
+  });
+});
+
+describe(`a session row holding an enum label this build does not know (a migration ahead of it) (${dbKind})`, () => {
+  const api = useTestApp();
+  // [column, the UPDATE that stores the unknown label for the user $1 and session $2]
+  const cases: [string, string][] = [
+    ['session scope', `UPDATE app.app_session SET scope = 'ZZ_LATER' WHERE id = $2 AND $1::uuid IS NOT NULL`],
+    ['user type', `UPDATE app."user" SET user_type = 'ZZ_LATER' WHERE id = $1 AND $2::uuid IS NOT NULL`],
+    ['age class', `UPDATE app."user" SET age_class = 'ZZ_LATER' WHERE id = $1 AND $2::uuid IS NOT NULL`],
+    ['a membership role', `UPDATE app.collective_membership SET role = 'ZZ_LATER' WHERE user_id = $1 AND role = 'MEMBER' AND $2::uuid IS NOT NULL`],
+  ];
+
+  it.each(cases)('%s: refused as Prisma refused it, but as 503 SERVICE_UNAVAILABLE to retry (never a 500), before any write; an expired one is UNAUTHENTICATED', async (_, sql) => {
+    // ADD VALUE cannot run in a transaction block; the labels stay in this file's database.
+    for (const type of ['session_scope', 'user_type', 'age_class', 'membership_role']) await api.db.query(`ALTER TYPE app.${type} ADD VALUE IF NOT EXISTS 'ZZ_LATER'`);
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
+    await createCollective(api.prisma, [{ userId: parent.id, role: 'OWNER' }]);
+    await createCollective(api.prisma, [{ userId: parent.id, role: 'MEMBER' }]);
+    const live = await createSession(api.prisma, parent.id);
+    const expired = await createSession(api.prisma, parent.id, 'FULL', -1000);
+    for (const s of [live, expired]) await api.prisma.appSession.update({ where: { id: s.session.id }, data: { lastActiveAt: new Date(0) } });
+    await api.db.query(sql, [parent.id, live.session.id]);
+    await api.db.query(sql, [parent.id, expired.session.id]);
+
+    // What the Prisma include did with it: P2023, which reached the client as INTERNAL_SERVER_ERROR.
+    await expect(prismaViewer(api, live.token)).rejects.toMatchObject({ code: 'P2023' });
+    const { viewer, statements, queued } = await lookup(api, live.token);
+    expect(viewer).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect([statements, queued.length]).toEqual([1, 0]);
+    const r = await api.gql('{ me { id } }', {}, { token: live.token });
+    expect([r.status, r.data ?? null]).toEqual([503, null]);
+    expect(r.errors).toMatchObject([{ extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 } }]);
+
+    const dead = await api.gql('{ me { id } }', {}, { token: expired.token });
+    expect([dead.status, codesOf(dead), dead.errors![0].message]).toEqual([200, ['UNAUTHENTICATED'], 'Invalid or expired session']);
   });
 });

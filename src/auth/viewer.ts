@@ -1,9 +1,11 @@
 // Who is calling: resolved once per request from the Authorization or X-Api-Key header.
 import type { ApiKey, AppSession, MembershipRole, User } from '../generated/prisma/client.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { AgeClass, MembershipRole as Role, SessionScope, UserType } from '../generated/prisma/enums.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { unauthenticated } from '../errors.ts';
+import { serviceUnavailable } from '../http/database-outage.ts';
 import { hashToken, looksLikeToken } from './tokens.ts';
 
 export type Viewer =
@@ -67,6 +69,10 @@ export async function resolveViewer(headers: Headers, deps: Deps, now = new Date
   if (!looksLikeToken(token)) throw unauthenticated('Invalid or expired session');
   const session = await sessionByTokenHash(deps, hashToken(token));
   if (!session || session.expiresAt <= now) throw unauthenticated('Invalid or expired session');
+  // A label stored by a migration ahead of this build: Prisma refused such a row (P2023, a 500),
+  // and a scope, user type or role this code cannot read must grant nothing. 503: the same
+  // request succeeds on the build that knows it (a rolling deploy).
+  if (!knowsLabels(session)) throw serviceUnavailable();
   const { user: userRow, ...rest } = session;
   // Activity timestamps are refreshed at most once per interval, off the response path.
   if (shouldTouch(session.id, session.lastActiveAt, now, deps.config.sessionTouchIntervalMs)) {
@@ -99,27 +105,57 @@ export function viewerParts(row: User & { memberships: { collectiveId: string; r
 /** The session row of a token hash, its user and what viewerParts reads, as Prisma's `include: { user: { include: viewerUserInclude } }` gives them. */
 type SessionRow = AppSession & { user: Parameters<typeof viewerParts>[0] };
 
+/** A SessionRow as the raw statement reads it: enum columns hold whatever label the database has. */
+type StoredSessionRow = Omit<AppSession, 'scope'> & {
+  scope: string;
+  user: Omit<User, 'userType' | 'ageClass'> & {
+    userType: string;
+    ageClass: string | null;
+    memberships: { collectiveId: string; role: string }[];
+    parentalConsentsGiven: { teenagerId: string }[];
+  };
+};
+
+const labels = (e: Record<string, string>): ReadonlySet<string> => new Set(Object.values(e));
+const SCOPES = labels(SessionScope);
+const USER_TYPES = labels(UserType);
+const AGE_CLASSES = labels(AgeClass);
+const ROLES = labels(Role);
+
+/** Whether every enum label of the row is one the generated client knows, as Prisma checked on read. */
+function knowsLabels(row: StoredSessionRow): row is SessionRow {
+  const { user } = row;
+  return (
+    SCOPES.has(row.scope) &&
+    USER_TYPES.has(user.userType) &&
+    (user.ageClass === null || AGE_CLASSES.has(user.ageClass)) &&
+    user.memberships.every((m) => ROLES.has(m.role))
+  );
+}
+
 /**
  * The session of a token hash with its user, the user's memberships and the consents they gave,
  * in ONE raw statement (Database.queryOn: a named prepared statement where allowed), or null.
  * Not a Prisma model query: it runs on every signed-in request, and Prisma's query pipeline cost
  * 11 % of the CPU of a fast `me` read and a quarter of its allocations (issue 13's profiles), as
  * it did for the API key lookup. The row has the Prisma shape (Dates, enums as their labels,
- * capabilities as parsed JSON); memberships and consents come as text arrays, paired by position.
+ * capabilities as parsed JSON), its labels not yet checked (knowsLabels). Memberships come as two
+ * text arrays paired by position: they cannot disagree, since every subquery of one statement reads
+ * its one snapshot, and both sort the same rows by collective_id, unique per user.
  */
-async function sessionByTokenHash(deps: Deps, tokenHash: string): Promise<SessionRow | null> {
+async function sessionByTokenHash(deps: Deps, tokenHash: string): Promise<StoredSessionRow | null> {
   const [row] = await deps.queryOn<
-    AppSession & {
-      userType: User['userType'];
+    Omit<StoredSessionRow, 'user'> & {
+      userType: string;
       language: string | null;
-      ageClass: User['ageClass'];
+      ageClass: string | null;
       country: string | null;
       school: string | null;
       userCreatedAt: Date;
       userUpdatedAt: Date;
       lastSeenAt: Date | null;
       collectiveIds: string[];
-      roles: MembershipRole[];
+      roles: string[];
       teenagerIds: string[];
     }
   >(
