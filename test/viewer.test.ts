@@ -4,7 +4,8 @@
 // that the flows' tests let live (STRYKER_TESTS=credentials).
 import { describe, expect, it } from 'vitest';
 import { dbKind } from './helpers/env.ts';
-import { codesOf, useTestApp, type TestApp } from './helpers/app.ts';
+import { codesOf, createTestApp, useTestApp, type TestApp } from './helpers/app.ts';
+import { fastCount, response } from './helpers/read-path.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
 import { resolveViewer, viewerParts, viewerUserInclude } from '../src/auth/viewer.ts';
 import { generateToken, hashToken } from '../src/auth/tokens.ts';
@@ -239,5 +240,56 @@ describe(`a session row holding an enum label this build does not know (a migrat
 
     const dead = await api.gql('{ me { id } }', {}, { token: expired.token });
     expect([dead.status, codesOf(dead), dead.errors![0].message]).toEqual([200, ['UNAUTHENTICATED'], 'Invalid or expired session']);
+  });
+});
+
+describe(`me, for every kind of caller: the fast path or Prisma's query planned on fallback, as with FAST_READ_PATH=off (${dbKind})`, () => {
+  const api = useTestApp();
+  // [document, root fields a user gets from the fast path, statements for a user (the session lookup included)]
+  const documents: [string, number, number][] = [
+    ['{ me { id userType createdAt } }', 1, 2],
+    // Fallback: relations, loaders, fragments, aliases and directives the fast path does not take;
+    // the planned query loads the relations with the user, in one statement.
+    ['{ me { id memberships { role collective { name type } } } }', 0, 2],
+    ['{ me { collectives { name members(first: 5) { totalCount edges { node { role } } } } } }', 0, 2],
+    ['{ me { sessions { scope } } }', 0, 2],
+    ['{ me { ...F } } fragment F on User { id kind: userType memberships { role } }', 0, 2],
+    ['{ me { ... on Node { id } ... on User { collectives { name } } } }', 0, 2],
+    ['query ($on: Boolean!) { me { id memberships @include(if: $on) { role } collectives @skip(if: $on) { name } } }', 0, 2],
+    ['query ($on: Boolean!) { me { id memberships @include(if: $on) { role } sessions @skip(if: $on) { id } } }', 0, 2],
+    ['{ a: me { id } b: me { m: memberships { r: role } } }', 1, 3],
+    ['{ me { hasConsented consentedAt parentalConsents { createdAt } } }', 0, 3],
+  ];
+
+  it('answers alike with the fast path on and off, in the statements its selection needs', async () => {
+    const off = createTestApp(api.db, { FAST_READ_PATH: 'off' });
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
+    const teen = await createUser(api.prisma);
+    await api.prisma.parentalConsent.create({ data: { parentId: parent.id, teenagerId: teen.id } });
+    await api.prisma.userConsent.create({ data: { userId: parent.id } });
+    for (const role of ['MEMBER', 'OWNER', 'ADMIN'] as const) await createCollective(api.prisma, [{ userId: parent.id, role }, { userId: teen.id, role: 'MEMBER' }]);
+    const callers: [string, { token?: string; apiKey?: string }][] = [['anonymous', {}]];
+    for (const scope of ['ONBOARDING', 'PENDING_CONSENT', 'FULL'] as const) callers.push([scope, { token: (await createSession(api.prisma, parent.id, scope)).token }]);
+    const { key } = await createApiKey(api.prisma, ['*']);
+    callers.push(['API key', { apiKey: key }]);
+    // A key's first use records lastUsedAt in the background: measure after it.
+    await api.gql('{ health { status } }', {}, { apiKey: key });
+
+    for (const [document, fast, statements] of documents) {
+      for (const [who, credentials] of callers) {
+        for (const on of [true, false]) {
+          const before = await fastCount(api.app, 'me');
+          const r = await api.gql(document, { on }, credentials);
+          const o = await off.gql(document, { on }, credentials);
+          const label = `${who} ${document} on=${on}`;
+          expect(response(r), label).toEqual(response(o));
+          expect(r.errors, label).toBeUndefined();
+          const user = who !== 'anonymous' && who !== 'API key';
+          expect(r.data?.me ?? r.data?.a ?? null, label).toEqual(user ? expect.any(Object) : null);
+          expect([r.sql, o.sql], label).toEqual(user ? [statements, statements] : [who === 'API key' ? 1 : 0, who === 'API key' ? 1 : 0]);
+          expect((await fastCount(api.app, 'me')) - before, label).toBe(user ? fast : 0);
+        }
+      }
+    }
   });
 });
