@@ -92,7 +92,7 @@ export function createApp({
     search,
     events,
     rateLimits: createRateLimits(config, redis),
-    liveViewer: createLiveViewer(db.prisma),
+    liveViewer: createLiveViewer(db),
     background: background.run,
     onReadPath: (root, outcome) => metrics.onReadPath(root, outcome),
   };

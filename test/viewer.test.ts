@@ -7,7 +7,8 @@ import { dbKind } from './helpers/env.ts';
 import { codesOf, createTestApp, useTestApp, type TestApp } from './helpers/app.ts';
 import { fastCount, response } from './helpers/read-path.ts';
 import { createApiKey, createCollective, createSession, createUser } from './factories/index.ts';
-import { resolveViewer, viewerParts, viewerUserInclude } from '../src/auth/viewer.ts';
+import { liveSessionViewers, resolveViewer, viewerParts, viewerUserInclude, type Viewer as Caller } from '../src/auth/viewer.ts';
+import { createLiveViewer } from '../src/auth/live-viewer.ts';
 import { generateToken, hashToken } from '../src/auth/tokens.ts';
 import { countSql } from '../src/db/instrument.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
@@ -177,6 +178,8 @@ describe(`the session lookup's one statement gives the viewer Prisma's include g
           const { viewer, statements } = await lookup(api, token, now, db);
           expect(typed(viewer), JSON.stringify(capabilities)).toStrictEqual(expected);
           expect(statements).toBe(1);
+          // The same statement checks a subscriber again before each event (live-viewer.ts).
+          expect(typed((await liveSessionViewers(db, [session.id], now)).get(session.id)), JSON.stringify(capabilities)).toStrictEqual(expected);
         }
       }
       const { viewer } = await lookup(api, token, now);
@@ -216,6 +219,18 @@ describe(`a session row holding an enum label this build does not know (a migrat
     ['age class', `UPDATE app."user" SET age_class = 'ZZ_LATER' WHERE id = $1 AND $2::uuid IS NOT NULL`],
     ['a membership role', `UPDATE app.collective_membership SET role = 'ZZ_LATER' WHERE user_id = $1 AND role = 'MEMBER' AND $2::uuid IS NOT NULL`],
   ];
+
+  it('a subscriber whose session holds one ends its own subscription (null), not those checked in the same batch, in one statement', async () => {
+    await api.db.query(`ALTER TYPE app.session_scope ADD VALUE IF NOT EXISTS 'ZZ_LATER'`);
+    const [a, b] = [await createUser(api.prisma), await createUser(api.prisma)];
+    const [sa, sb] = [await createSession(api.prisma, a.id), await createSession(api.prisma, b.id)];
+    const [va, vb] = [(await lookup(api, sa.token)).viewer, (await lookup(api, sb.token)).viewer] as Caller[];
+    await api.db.query(`UPDATE app.app_session SET scope = 'ZZ_LATER' WHERE id = $1`, [sb.session.id]);
+    const live = createLiveViewer(api.db);
+    const { result, counter } = await countSql(() => Promise.all([live(va), live(vb)]));
+    expect(typed(result)).toStrictEqual(typed([await prismaViewer(api, sa.token), null]));
+    expect(counter.statements).toBe(1);
+  });
 
   it.each(cases)('%s: refused as Prisma refused it, but as 503 SERVICE_UNAVAILABLE to retry (never a 500), before any write; an expired one is UNAUTHENTICATED', async (_, sql) => {
     // ADD VALUE cannot run in a transaction block; the labels stay in this file's database.

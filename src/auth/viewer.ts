@@ -134,17 +134,31 @@ function knowsLabels(row: StoredSessionRow): row is SessionRow {
 }
 
 /**
- * The session of a token hash with its user, the user's memberships and the consents they gave,
- * in ONE raw statement (Database.queryOn: a named prepared statement where allowed), or null.
+ * Sessions with their user, the user's memberships and the consents they gave, in ONE raw
+ * statement (Database.queryOn: a named prepared statement where allowed); `where` selects them.
  * Not a Prisma model query: it runs on every signed-in request, and Prisma's query pipeline cost
  * 11 % of the CPU of a fast `me` read and a quarter of its allocations (issue 13's profiles), as
- * it did for the API key lookup. The row has the Prisma shape (Dates, enums as their labels,
- * capabilities as parsed JSON), its labels not yet checked (knowsLabels). Memberships come as two
- * text arrays paired by position: they cannot disagree, since every subquery of one statement reads
- * its one snapshot, and both sort the same rows by collective_id, unique per user.
+ * it did for the API key lookup. The rows have the Prisma shape (Dates, enums as their labels,
+ * capabilities as parsed JSON), their labels not yet checked (knowsLabels), so one row holding a
+ * label this build does not know fails only itself. Memberships come as two text arrays paired by
+ * position: they cannot disagree, since every subquery of one statement reads its one snapshot,
+ * and both sort the same rows by collective_id, unique per user.
  */
-async function sessionByTokenHash(deps: Deps, tokenHash: string): Promise<StoredSessionRow | null> {
-  const [row] = await deps.queryOn<
+const SESSIONS = `SELECT s.id, s.user_id AS "userId", s.origin, s.scope::text AS scope, s.capabilities, s.token_hash AS "tokenHash",
+       s.created_at AS "createdAt", s.last_active_at AS "lastActiveAt", s.expires_at AS "expiresAt",
+       u.user_type::text AS "userType", u.language, u.age_class::text AS "ageClass", u.country, u.school,
+       u.created_at AS "userCreatedAt", u.updated_at AS "userUpdatedAt", u.last_seen_at AS "lastSeenAt",
+       ARRAY(SELECT m.collective_id::text FROM app.collective_membership m WHERE m.user_id = u.id ORDER BY m.collective_id) AS "collectiveIds",
+       ARRAY(SELECT m.role::text FROM app.collective_membership m WHERE m.user_id = u.id ORDER BY m.collective_id) AS roles,
+       ARRAY(SELECT c.teenager_id::text FROM app.parental_consent c WHERE c.parent_id = u.id) AS "teenagerIds"
+     FROM app.app_session s JOIN app."user" u ON u.id = s.user_id`;
+const BY_TOKEN_HASH = `${SESSIONS}
+     WHERE s.token_hash = $1`;
+const LIVE_BY_ID = `${SESSIONS}
+     WHERE s.id = ANY($1::uuid[]) AND s.expires_at > $2`;
+
+async function storedSessions(db: Pick<Deps, 'prisma' | 'queryOn'>, sql: string, params: unknown[]): Promise<StoredSessionRow[]> {
+  const rows = await db.queryOn<
     Omit<StoredSessionRow, 'user'> & {
       userType: string;
       language: string | null;
@@ -158,22 +172,8 @@ async function sessionByTokenHash(deps: Deps, tokenHash: string): Promise<Stored
       roles: string[];
       teenagerIds: string[];
     }
-  >(
-    deps.prisma,
-    `SELECT s.id, s.user_id AS "userId", s.origin, s.scope::text AS scope, s.capabilities, s.token_hash AS "tokenHash",
-       s.created_at AS "createdAt", s.last_active_at AS "lastActiveAt", s.expires_at AS "expiresAt",
-       u.user_type::text AS "userType", u.language, u.age_class::text AS "ageClass", u.country, u.school,
-       u.created_at AS "userCreatedAt", u.updated_at AS "userUpdatedAt", u.last_seen_at AS "lastSeenAt",
-       ARRAY(SELECT m.collective_id::text FROM app.collective_membership m WHERE m.user_id = u.id ORDER BY m.collective_id) AS "collectiveIds",
-       ARRAY(SELECT m.role::text FROM app.collective_membership m WHERE m.user_id = u.id ORDER BY m.collective_id) AS roles,
-       ARRAY(SELECT c.teenager_id::text FROM app.parental_consent c WHERE c.parent_id = u.id) AS "teenagerIds"
-     FROM app.app_session s JOIN app."user" u ON u.id = s.user_id
-     WHERE s.token_hash = $1`,
-    [tokenHash],
-  );
-  if (!row) return null;
-  const { userType, language, ageClass, country, school, userCreatedAt, userUpdatedAt, lastSeenAt, collectiveIds, roles, teenagerIds, ...session } = row;
-  return {
+  >(db.prisma, sql, params);
+  return rows.map(({ userType, language, ageClass, country, school, userCreatedAt, userUpdatedAt, lastSeenAt, collectiveIds, roles, teenagerIds, ...session }) => ({
     ...session,
     user: {
       id: session.userId,
@@ -188,7 +188,27 @@ async function sessionByTokenHash(deps: Deps, tokenHash: string): Promise<Stored
       memberships: collectiveIds.map((collectiveId, i) => ({ collectiveId, role: roles[i] })),
       parentalConsentsGiven: teenagerIds.map((teenagerId) => ({ teenagerId })),
     },
-  };
+  }));
+}
+
+/** The session of a token hash (unique), or null. */
+async function sessionByTokenHash(deps: Deps, tokenHash: string): Promise<StoredSessionRow | null> {
+  return (await storedSessions(deps, BY_TOKEN_HASH, [tokenHash]))[0] ?? null;
+}
+
+/**
+ * The viewers of the sessions among `ids` still live at `now`, by session id (live-viewer.ts: the
+ * subscribers an event fans out to, in one statement). A session holding a label this build does
+ * not know is left out, as an ended one: its subscription ends, and the others in the batch go on.
+ */
+export async function liveSessionViewers(db: Pick<Database, 'prisma' | 'queryOn'>, ids: readonly string[], now: Date): Promise<Map<string, Viewer>> {
+  const viewers = new Map<string, Viewer>();
+  for (const row of await storedSessions(db, LIVE_BY_ID, [ids, now])) {
+    if (!knowsLabels(row)) continue;
+    const { user, ...session } = row;
+    viewers.set(session.id, { kind: 'user', ...viewerParts(user), session });
+  }
+  return viewers;
 }
 
 async function operatorViewer(key: string, deps: Deps, now: Date): Promise<Viewer> {
