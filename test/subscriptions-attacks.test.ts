@@ -64,6 +64,24 @@ describe(`subscription attacks (${dbKind})`, () => {
       expect(codesOf((await sub.next())!), JSON.stringify(params)).toEqual([code]);
       await connection.client.dispose();
     }
+    // Credentials no HTTP header could carry (NUL, a line break, characters past U+00FF): refused
+    // as a malformed header or a junk key is, as this operation's error; the socket stays up.
+    const MALFORMED = 'Malformed Authorization header: expected "Bearer <token>"';
+    const unheaderable: [Record<string, string>, string][] = [
+      [{ authorization: `Bearer ${teen.token}\u0000` }, MALFORMED],
+      [{ authorization: `Bearer ${teen.token.slice(0, 20)}🧒` }, MALFORMED],
+      [{ authorization: `Bearer ${teen.token}\nx` }, MALFORMED],
+      [{ 'x-api-key': `${'k'.repeat(30)}\u0000` }, 'Invalid API key'],
+      [{ authorization: `Bearer ${teen.token}`, 'x-api-key': 'k\u0000' }, 'Send either a bearer token or an API key, not both'],
+    ];
+    for (const [params, message] of unheaderable) {
+      const connection = connectWs(wsUrl, params);
+      for (let i = 0; i < 2; i++) {
+        const r = (await subscribeWs(connection, MESSAGE_ADDED, { id: teen.chatSessionId }).next())!;
+        expect([codesOf(r), r.errors?.[0]?.message], JSON.stringify(params)).toEqual([['UNAUTHENTICATED'], message]);
+      }
+      await connection.client.dispose();
+    }
     // On one signed-in connection, each refused operation is its own error; the live one goes on.
     const connection = connectWs(wsUrl, { authorization: `Bearer ${teen.token}` });
     const live = subscribeWs(connection, MESSAGE_ADDED, { id: teen.chatSessionId });

@@ -34,6 +34,20 @@ const pick = (params: Readonly<Record<string, unknown>> | undefined, ...names: s
 };
 
 /**
+ * A credential from connection_init as a header. A value no HTTP header can carry (NUL, a line
+ * break, a character past U+00FF) is no credential: it stands as one that resolveViewer refuses as
+ * it refuses junk (a malformed Authorization, an invalid key), instead of the TypeError Headers
+ * throws, which closed the whole connection (4500) and logged the token.
+ */
+function setCredential(headers: Headers, name: string, value: string) {
+  try {
+    headers.set(name, value);
+  } catch {
+    headers.set(name, '!');
+  }
+}
+
+/**
  * The headers that identify the caller: the request's over HTTP; over WebSocket, built from
  * connection_init's payload (authorization, x-api-key) and the upgrade request's X-Forwarded-For.
  */
@@ -42,8 +56,8 @@ export function requestHeaders(request: Request | undefined, server: TransportCo
   const headers = new Headers();
   const authorization = pick(server.connectionParams, 'authorization', 'Authorization');
   const apiKey = pick(server.connectionParams, 'x-api-key', 'X-Api-Key', 'apiKey');
-  if (authorization) headers.set('authorization', authorization);
-  if (apiKey) headers.set('x-api-key', apiKey);
+  if (authorization) setCredential(headers, 'authorization', authorization);
+  if (apiKey) setCredential(headers, 'x-api-key', apiKey);
   const forwarded = (server.req as IncomingMessage | undefined)?.headers?.['x-forwarded-for'];
   if (typeof forwarded === 'string') headers.set('x-forwarded-for', forwarded);
   return headers;
