@@ -34,6 +34,7 @@ import { useInputRules } from './input/plugin.ts';
 import { useFastOperations } from './read-path/operation.ts';
 import { createDatabaseRouting } from './http/database-routing.ts';
 import { runUnrouted } from './db/routing.ts';
+import { withoutSqlCounter } from './db/instrument.ts';
 import type { RedisConnections } from './redis.ts';
 import { createEventBus } from './events/bus.ts';
 import { createRateLimits } from './rate-limit/limits.ts';
@@ -60,7 +61,8 @@ function backgroundQueue(log: Logger) {
   return {
     run(task: () => Promise<unknown>) {
       // Outside the operation's route: a query's deferred writes (cache entries) go to the primary.
-      const p = runUnrouted(() => Promise.resolve().then(task))
+      // Outside the request's statement count too: the response does not wait for them.
+      const p = withoutSqlCounter(() => runUnrouted(() => Promise.resolve().then(task)))
         .catch((err) => requestLog(log).warn({ err }, 'background task failed'))
         .finally(() => pending.delete(p));
       pending.add(p);

@@ -30,6 +30,15 @@ export function withSqlCounter<T>(counter: SqlCounter, fn: () => T): T {
   return scope.run(counter, fn);
 }
 
+/**
+ * Runs fn outside every counter (the process total still counts): work a request schedules but
+ * does not wait for (activity timestamps, cache writes) is not that request's round trips, and
+ * would otherwise land in its count only when it happened to finish first.
+ */
+export function withoutSqlCounter<T>(fn: () => T): T {
+  return scope.exit(fn);
+}
+
 export function currentSqlCounter() {
   return scope.getStore();
 }
