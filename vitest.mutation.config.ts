@@ -11,7 +11,7 @@ import base from './vitest.config.ts';
 // for each (every request reads the viewer, so every test covers viewer.ts).
 const RULE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts', 'test/visibility-matrix.test.ts', 'test/caller-freshness.test.ts', 'test/caller-rules.test.ts'];
 const FLOW_TESTS = ['test/consent.test.ts', 'test/invitations.test.ts', 'test/sign-in.test.ts'];
-const CREDENTIAL_TESTS = ['test/auth-edges.test.ts', 'test/sign-in.test.ts', 'test/api-keys.test.ts', 'test/viewer.test.ts'];
+const CREDENTIAL_TESTS = ['test/auth-edges.test.ts', 'test/sign-in.test.ts', 'test/api-keys.test.ts', 'test/viewer.test.ts', 'test/observability.test.ts'];
 // STRYKER_TESTS=scopes: the two suites that kill src/auth/scopes.ts's mutants without the matrix
 // (a lower bound of its score: the matrix kills more).
 const SCOPE_TESTS = ['test/auth-declarations.test.ts', 'test/auth-edges.test.ts'];

@@ -117,6 +117,20 @@ describe(`observability (${dbKind})`, () => {
     expect(sqlTotals.statements - before).toBe(1);
   });
 
+  it('a session refused for a stored label this build does not know says so in the log (503), with its id and never its token', async () => {
+    // ADD VALUE cannot run in a transaction block; the label stays in this file's database.
+    await db.query(`ALTER TYPE app.session_scope ADD VALUE IF NOT EXISTS 'ZZ_LATER'`);
+    const user = await createUser(db.prisma);
+    const { token: ahead, session } = await createSession(db.prisma, user.id);
+    await db.query(`UPDATE app.app_session SET scope = 'ZZ_LATER' WHERE id = $1`, [session.id]);
+    const { post, lines, raw } = appWithLog(db);
+    const res = await post({ query: '{ me { id } }' }, { authorization: `Bearer ${ahead}`, 'x-request-id': 'label-ahead-1' });
+    expect(res.status).toBe(503);
+    const warned = lines.filter((l) => l.level === 40 && /enum label this build does not know/.test(l.msg));
+    expect(warned).toEqual([expect.objectContaining({ sessionId: session.id, code: 'SERVICE_UNAVAILABLE', reqId: 'label-ahead-1' })]);
+    expect(raw.join('')).not.toContain(ahead);
+  });
+
   it('production: /metrics is off without METRICS_TOKEN, and needs the token when it is set', async () => {
     const off = appWithLog(db, { APP_ENV: 'production' });
     expect((await off.app.yoga.fetch('http://test.local/metrics')).status).toBe(404);

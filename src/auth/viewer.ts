@@ -7,6 +7,7 @@ import type { Database } from '../db/database.ts';
 import { unauthenticated } from '../errors.ts';
 import { serviceUnavailable } from '../http/database-outage.ts';
 import { hashToken, looksLikeToken } from './tokens.ts';
+import { currentRequest } from '../observability/request-scope.ts';
 
 export type Viewer =
   | { kind: 'anonymous' }
@@ -72,7 +73,15 @@ export async function resolveViewer(headers: Headers, deps: Deps, now = new Date
   // A label stored by a migration ahead of this build: Prisma refused such a row (P2023, a 500),
   // and a scope, user type or role this code cannot read must grant nothing. 503: the same
   // request succeeds on the build that knows it (a rolling deploy).
-  if (!knowsLabels(session)) throw serviceUnavailable();
+  if (!knowsLabels(session)) {
+    // Otherwise a deployment whose code lags its migrations would answer 503s with nothing in the
+    // log to say why. The session's id, never its token.
+    currentRequest()?.log.warn(
+      { code: 'SERVICE_UNAVAILABLE', sessionId: session.id },
+      'a session row holds an enum label this build does not know (a migration ahead of the code): refused until a build that knows it serves',
+    );
+    throw serviceUnavailable();
+  }
   const { user: userRow, ...rest } = session;
   // Activity timestamps are refreshed at most once per interval, off the response path.
   if (shouldTouch(session.id, session.lastActiveAt, now, deps.config.sessionTouchIntervalMs)) {
