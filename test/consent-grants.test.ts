@@ -5,6 +5,7 @@
 // src/schema/consent/ that the flows let live (STRYKER_TESTS=consent).
 import { describe, expect, it, vi } from 'vitest';
 import { dbKind } from './helpers/env.ts';
+import { withTwinOnFirstInsert } from './helpers/db.ts';
 import { codesOf, createTestApp, useTestApp } from './helpers/app.ts';
 import { createCollective, createSession, gid, rawId } from './factories/index.ts';
 import { CODE_LENGTH, consentCodeMatches, generateConsentCode, hashConsentCode, normalizeConsentCode } from '../src/consent/codes.ts';
@@ -218,32 +219,14 @@ describe(`a teenager's requests and a code's expiry, to the instant (${dbKind})`
 
   it('a twin that wins the one-open-request index first: the request runs again and answers the twin\'s row (one open request)', async () => {
     const teen = await api.person('TEENAGER', 'PENDING_CONSENT');
-    // The twin: the first insert of a request also inserts its copy (a sequence survives the
-    // rollback, so only the first run collides), as a concurrent request committing first would.
-    await api.db.query(`CREATE SEQUENCE app.test_twin_seq`);
-    await api.db.query(`CREATE OR REPLACE FUNCTION app.test_twin() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE twin app.parental_authorization_request;
-      BEGIN
-        IF nextval('app.test_twin_seq') = 1 THEN
-          twin := NEW; twin.id := gen_random_uuid();
-          INSERT INTO app.parental_authorization_request SELECT twin.*;
-        END IF;
-        RETURN NEW;
-      END $$`);
-    await api.db.query(`CREATE TRIGGER test_twin BEFORE INSERT ON app.parental_authorization_request FOR EACH ROW EXECUTE FUNCTION app.test_twin()`);
-    let r: Awaited<ReturnType<typeof ask>>;
-    try {
-      r = await ask(teen.token, 'twin@example.org');
-    } finally {
-      await api.db.query('DROP TRIGGER test_twin ON app.parental_authorization_request');
-      await api.db.query('DROP FUNCTION app.test_twin()');
-      await api.db.query('DROP SEQUENCE app.test_twin_seq');
-    }
-    expect(r!.errors).toBeUndefined();
+    // The twin: the first insert of a request also inserts its copy, as a concurrent request
+    // committing first would.
+    const r = await withTwinOnFirstInsert(api.db, 'parental_authorization_request', () => ask(teen.token, 'twin@example.org'));
+    expect(r.errors).toBeUndefined();
     // The first run's insert collided and rolled back whole (its twin too); the second created the one row.
-    expect(r!.sqlLog.filter((sql) => /^\s*INSERT INTO "app"\."parental_authorization_request"/.test(sql))).toHaveLength(2);
+    expect(r.sqlLog.filter((sql) => /^\s*INSERT INTO "app"\."parental_authorization_request"/.test(sql))).toHaveLength(2);
     const rows = await api.prisma.parentalAuthorizationRequest.findMany({ where: { teenagerId: teen.user.id } });
-    expect(rows.map((x) => [gid('ParentalAuthorizationRequest', x.id), x.status, x.parentContact])).toEqual([[r!.data.requestParentalAuthorization.authorizationRequest.id, 'PENDING', 'twin@example.org']]);
+    expect(rows.map((x) => [gid('ParentalAuthorizationRequest', x.id), x.status, x.parentContact])).toEqual([[r.data.requestParentalAuthorization.authorizationRequest.id, 'PENDING', 'twin@example.org']]);
   });
 
   it('asking again answers the open request until the instant its code expires; at that instant it is replaced', async () => {

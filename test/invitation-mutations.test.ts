@@ -5,6 +5,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dbKind } from './helpers/env.ts';
 import { codesOf, useTestApp } from './helpers/app.ts';
+import { withTwinOnFirstInsert } from './helpers/db.ts';
 import { createCollective, gid } from './factories/index.ts';
 import { MAX_INVITATION_TTL_MS } from '../src/schema/collectives/invitations.ts';
 
@@ -152,32 +153,13 @@ describe(`acceptInvitation: what it writes, and what it leaves alone (${dbKind})
   it('a same-user accept that committed first makes the insert collide: the accept runs again and joins, one use consumed', async () => {
     const inv = await invitation({ language: 'fr' });
     const kid = await api.person('TEENAGER', 'PENDING_CONSENT');
-    // The twin: the first membership insert also inserts its copy (a sequence survives the
-    // rollback, so only the first run collides), as a concurrent accept committing first would.
-    // On one PGlite connection no real twin can interleave; the rollback takes the copy with it.
-    await api.db.query(`CREATE SEQUENCE app.test_accept_twin_seq`);
-    await api.db.query(`CREATE OR REPLACE FUNCTION app.test_accept_twin() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE twin app.collective_membership;
-      BEGIN
-        IF nextval('app.test_accept_twin_seq') = 1 THEN
-          twin := NEW; twin.id := gen_random_uuid();
-          INSERT INTO app.collective_membership SELECT twin.*;
-        END IF;
-        RETURN NEW;
-      END $$`);
-    await api.db.query(`CREATE TRIGGER test_accept_twin BEFORE INSERT ON app.collective_membership FOR EACH ROW EXECUTE FUNCTION app.test_accept_twin()`);
-    let r: Awaited<ReturnType<typeof api.gql>>;
-    try {
-      r = await api.gql(ACCEPT, { t: inv.token }, { token: kid.token });
-    } finally {
-      await api.db.query('DROP TRIGGER test_accept_twin ON app.collective_membership');
-      await api.db.query('DROP FUNCTION app.test_accept_twin()');
-      await api.db.query('DROP SEQUENCE app.test_accept_twin_seq');
-    }
-    expect(r!.errors).toBeUndefined();
-    expect(r!.data).toEqual({ acceptInvitation: { alreadyMember: false, session: { scope: 'PENDING_CONSENT' } } });
+    // The twin: the first membership insert also inserts its copy, as a concurrent accept
+    // committing first would; the rollback takes the copy with it.
+    const r = await withTwinOnFirstInsert(api.db, 'collective_membership', () => api.gql(ACCEPT, { t: inv.token }, { token: kid.token }));
+    expect(r.errors).toBeUndefined();
+    expect(r.data).toEqual({ acceptInvitation: { alreadyMember: false, session: { scope: 'PENDING_CONSENT' } } });
     // Two runs: the first's use and insert rolled back whole, the second's committed.
-    expect(r!.sqlLog.filter((sql) => /^\s*INSERT INTO "app"\."collective_membership"/.test(sql))).toHaveLength(2);
+    expect(r.sqlLog.filter((sql) => /^\s*INSERT INTO "app"\."collective_membership"/.test(sql))).toHaveLength(2);
     expect(await api.prisma.invitation.findFirstOrThrow({ where: { collectiveId: inv.collectiveId } })).toMatchObject({ currentUses: 1, acceptedById: kid.user.id });
     expect(await api.prisma.collectiveMembership.count({ where: { userId: kid.user.id, collectiveId: inv.collectiveId } })).toBe(1);
   });

@@ -69,3 +69,31 @@ function once(fn: () => Promise<void>) {
   let done: Promise<void> | undefined;
   return () => (done ??= fn());
 }
+
+/**
+ * Runs fn while the first row inserted into `app.<table>` also inserts its twin (the same row with
+ * a new id), once: a concurrent writer that committed first, on one connection (PGlite has no
+ * other). A sequence gates it, and a rollback does not undo `nextval`, so only the first run
+ * collides and a retry goes through. The trigger, its function and the sequence are dropped after.
+ */
+export async function withTwinOnFirstInsert<T>(db: Pick<Database, 'query'>, table: string, fn: () => Promise<T>): Promise<T> {
+  if (!/^\w+$/.test(table)) throw new Error(`withTwinOnFirstInsert: table ${table}`);
+  await db.query(`CREATE SEQUENCE app.test_twin_${table}_seq`);
+  await db.query(`CREATE OR REPLACE FUNCTION app.test_twin_${table}() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE twin app.${table};
+      BEGIN
+        IF nextval('app.test_twin_${table}_seq') = 1 THEN
+          twin := NEW; twin.id := gen_random_uuid();
+          INSERT INTO app.${table} SELECT twin.*;
+        END IF;
+        RETURN NEW;
+      END $$`);
+  await db.query(`CREATE TRIGGER test_twin BEFORE INSERT ON app.${table} FOR EACH ROW EXECUTE FUNCTION app.test_twin_${table}()`);
+  try {
+    return await fn();
+  } finally {
+    await db.query(`DROP TRIGGER test_twin ON app.${table}`);
+    await db.query(`DROP FUNCTION app.test_twin_${table}()`);
+    await db.query(`DROP SEQUENCE app.test_twin_${table}_seq`);
+  }
+}
