@@ -29,8 +29,8 @@ const EnvSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DB_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
-  // Named prepared statements for the hot raw statements (the fast read path's tree, the API key
-  // lookup). auto: on unless DIRECT_DATABASE_URL says DATABASE_URL is a transaction pooler
+  // Named prepared statements for the hot raw statements (the fast read path's tree, the session
+  // and API key lookups). auto: on unless DIRECT_DATABASE_URL says DATABASE_URL is a transaction pooler
   // (PgBouncer before 1.21 cannot keep them).
   DB_PREPARED_STATEMENTS: z.enum(['auto', 'on', 'off']).default('auto'),
   PGLITE_DATA_DIR: z.string().default('.data/pglite'),

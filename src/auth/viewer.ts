@@ -144,7 +144,7 @@ function knowsLabels(row: StoredSessionRow): row is SessionRow {
 
 /**
  * Sessions with their user, the user's memberships and the consents they gave, in ONE raw
- * statement (Database.queryOn: a named prepared statement where allowed); `where` selects them.
+ * statement (Database.queryOn: a named prepared statement where allowed); `sql` (BY_TOKEN_HASH, LIVE_BY_ID) selects them.
  * Not a Prisma model query: it runs on every signed-in request, and Prisma's query pipeline cost
  * 11 % of the CPU of a fast `me` read and a quarter of its allocations (issue 13's profiles), as
  * it did for the API key lookup. The rows have the Prisma shape (Dates, enums as their labels,

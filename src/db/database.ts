@@ -65,7 +65,7 @@ export interface OpenOptions {
   log?: (line: string) => void;
 }
 
-// queryOn's statements (the fast read path's tree, the API key lookup: the hot path) run as named
+// queryOn's statements (the fast read path's tree, the session and API key lookups: the hot path) run as named
 // prepared statements when the configuration allows it: each connection parses and plans a text
 // once and is not sent it again. A name is a hash of the text. At most PREPARED_MAX distinct texts
 // per process are named, so a connection never holds more (it keeps them until it closes); any
