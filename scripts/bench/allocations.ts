@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.ts';
+import { benchHeaders } from './data.ts';
 import { benchDatabase, OURS, startPeer, type OperationName } from './peer-servers.ts';
 
 const { values } = parseArgs({
@@ -41,8 +42,7 @@ const server = await startPeer(
   '/health',
 );
 try {
-  const headers: Record<string, string> = op === 'operator' ? { 'content-type': 'application/json', 'x-api-key': bench.data.key } : { 'content-type': 'application/json', authorization: `Bearer ${bench.data.token}` };
-  const load = { url: server.url, headers, body: JSON.stringify({ query: OURS[op] }), connections: +values.connections };
+  const load = { url: server.url, headers: benchHeaders(op === 'operator' ? 'operator' : 'user', bench.data), body: JSON.stringify({ query: OURS[op] }), connections: +values.connections };
   await runLoad({ ...load, duration: 3 });
   server.child.kill('SIGUSR1');
   await new Promise((r) => setTimeout(r, 300));

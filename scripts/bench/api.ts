@@ -10,7 +10,7 @@ import os from 'node:os';
 import { sqlTotals } from '../../src/db/instrument.ts';
 import { benchOnFreshServer } from './fresh-database.ts';
 import { runLoad } from './load.ts';
-import { BENCH_LOAD_OPTIONS, dataSize, loadBenchData, OPERATIONS } from './data.ts';
+import { BENCH_LOAD_OPTIONS, benchHeaders, dataSize, loadBenchData, OPERATIONS } from './data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,9 +37,7 @@ benchOnFreshServer(async (server) => {
   console.log('|---|---|---|---|---|---|---|');
   const loads: string[] = [];
   for (const [name, operation] of Object.entries(operations(data.chatSessionId))) {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (name.startsWith('operator')) headers['x-api-key'] = data.key;
-    else headers.authorization = `Bearer ${data.token}`;
+    const headers = benchHeaders(name.startsWith('operator') ? 'operator' : 'user', data);
     const body = JSON.stringify(operation);
     // One checked request first: it must succeed, and it warms the caches of the run.
     const check = await (await fetch(server.url, { method: 'POST', headers, body })).json();

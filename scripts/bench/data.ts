@@ -54,3 +54,6 @@ export const OPERATIONS = {
   'me -> 5 newest conversations -> chat sessions': `{ me { id conversations(first: 5) { totalCount edges { node { id title updatedAt ${CHAT_SESSIONS} } } } } }`,
 };
 
+/** The headers of a benchmark request: the operator's API key for an operator read, else the first user's session. */
+export const benchHeaders = (caller: 'operator' | 'user', data: { key: string; token: string }): Record<string, string> =>
+  caller === 'operator' ? { 'content-type': 'application/json', 'x-api-key': data.key } : { 'content-type': 'application/json', authorization: `Bearer ${data.token}` };

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.ts';
+import { benchHeaders } from './data.ts';
 import { benchDatabase, OURS, startPeer, type OperationName } from './peer-servers.ts';
 
 const { values } = parseArgs({
@@ -37,7 +38,7 @@ try {
   }
   const sql = await startPeer('single SQL', process.execPath, [path.join(here, 'sql-server.mjs')], { DATABASE_URL: bench.env.DATABASE_URL, POOL_MAX: '16', NODE_ENV: 'production' }, '/ready');
   servers.push({ name: 'one hand-written SQL (pg)', ...sql, gc: [] });
-  const headers: Record<string, string> = op === 'operator' ? { 'content-type': 'application/json', 'x-api-key': bench.data.key } : { 'content-type': 'application/json', authorization: `Bearer ${bench.data.token}` };
+  const headers = benchHeaders(op === 'operator' ? 'operator' : 'user', bench.data);
   const pause = (line: string) => Number(/, ([\d.]+) \/ [\d.]+ ms/.exec(line)?.[1] ?? 0);
   // Warm-up (JIT, caches, pool connections), not reported.
   for (const s of servers) await runLoad({ url: s.url, headers, body: JSON.stringify({ query: OURS[op] }), connections: +values.connections, duration: 2 });

@@ -1,9 +1,9 @@
 // Preloaded into the server by scripts/bench/allocations.ts (`node --import`): V8's sampling heap
 // profiler through the inspector. SIGUSR1 starts sampling (every 4 KB allocated; objects collected by
 // a young-generation GC are kept unless HEAP_SURVIVORS=1, which leaves only what outlived one),
-// SIGUSR2 stops and writes the profile to HEAP_OUT. Benchmark use only.
+// SIGUSR2 stops and writes the profile to HEAP_OUT (atomically). Benchmark use only.
 import inspector from 'node:inspector';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 const session = new inspector.Session();
 session.connect();
@@ -18,6 +18,8 @@ process.on('SIGUSR1', () => {
 });
 process.on('SIGUSR2', async () => {
   const { profile } = await post('HeapProfiler.stopSampling');
-  writeFileSync(process.env.HEAP_OUT, JSON.stringify(profile));
+  // Written whole, then renamed: the reader waits for the file and must never see half of it.
+  writeFileSync(`${process.env.HEAP_OUT}.partial`, JSON.stringify(profile));
+  renameSync(`${process.env.HEAP_OUT}.partial`, process.env.HEAP_OUT);
   console.error('heap profile written');
 });

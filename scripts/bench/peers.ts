@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH_LOAD_OPTIONS, dataSize } from './data.ts';
+import { BENCH_LOAD_OPTIONS, benchHeaders, dataSize } from './data.ts';
 import { runLoad } from './load.ts';
 import { benchDatabase, CACHE, ensurePeerPackages, OURS, postgraphileQueries, startPeer, type OperationName } from './peer-servers.ts';
 
@@ -91,8 +91,7 @@ async function main() {
       { name: `PostGraphile ${peersPackages.version} (no authorization)`, ...postgraphile, queries: postgraphileQueries(meId) },
       { name: 'one hand-written SQL (pg)', ...sql, queries: OURS },
     ];
-    const headersFor = (op: OperationName): Record<string, string> =>
-      op === 'operator' ? { 'content-type': 'application/json', 'x-api-key': data.key } : { 'content-type': 'application/json', authorization: `Bearer ${data.token}` };
+    const headersFor = (op: OperationName) => benchHeaders(op === 'operator' ? 'operator' : 'user', data);
 
     // Same data from all three, before anything is timed.
     for (const op of ['operator', 'me'] as const) {

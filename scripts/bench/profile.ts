@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { applyMigrations } from '../../src/db/migrate/runner.ts';
 import { freshDatabaseEnv } from './fresh-database.ts';
-import { loadBenchData, OPERATIONS } from './data.ts';
+import { benchHeaders, loadBenchData, OPERATIONS } from './data.ts';
 import { runLoad } from './load.ts';
 
 const { values } = parseArgs({
@@ -105,9 +105,7 @@ async function main() {
       stdio: 'ignore',
     });
     const url = `http://127.0.0.1:${port}/graphql`;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (values.operation === 'operator') headers['x-api-key'] = data.key;
-    else headers.authorization = `Bearer ${data.token}`;
+    const headers = benchHeaders(values.operation === 'operator' ? 'operator' : 'user', data);
     const body = JSON.stringify({ query: OPERATIONS[name as keyof typeof OPERATIONS] });
     for (let i = 0; ; i++) {
       const r = await fetch(url, { method: 'POST', headers, body }).catch(() => null);

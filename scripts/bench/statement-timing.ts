@@ -18,7 +18,7 @@ import { createApp } from '../../src/app.ts';
 import { hashToken } from '../../src/auth/tokens.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { BENCH_LOAD_OPTIONS, dataSize } from './data.ts';
+import { BENCH_LOAD_OPTIONS, benchHeaders, dataSize } from './data.ts';
 import { benchDatabase, CACHE, ensurePeerPackages, OURS, postgraphileQueries, startPeer, type OperationName } from './peer-servers.ts';
 
 const { values } = parseArgs({
@@ -53,7 +53,7 @@ async function ourStatements(env: Record<string, string>, data: { key: string; t
   try {
     for (const op of OPERATIONS) {
       sent.length = 0;
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(op === 'operator' ? { 'x-api-key': data.key } : { authorization: `Bearer ${data.token}` }) };
+      const headers = benchHeaders(op === 'operator' ? 'operator' : 'user', data);
       const res = await app.yoga.fetch('http://bench.local/graphql', { method: 'POST', headers, body: JSON.stringify({ query: OURS[op] }) }, { req: { socket: { remoteAddress: '127.0.0.1' } } });
       const body = (await res.json()) as { errors?: unknown };
       if (body.errors) throw new Error(`${op}: ${JSON.stringify(body.errors)}`);
