@@ -7,7 +7,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
-import { createContext, type Services } from './context.ts';
+import { createContext, useRequestStateRelease, type Services } from './context.ts';
 import { resolveViewer } from './auth/viewer.ts';
 import { clientIpOf, type ServerContext } from './http/client-ip.ts';
 import { useHiddenSuggestions } from './http/hide-suggestions.ts';
@@ -142,9 +142,13 @@ export function createApp({
     // 5. Input rules (issue 11): NUL, lone surrogates, list/JSON bounds refused, String values
     //    normalized to NFC; once the document is valid, before the context (no SQL at all).
     useInputRules(),
-    // 6. Last, so it wraps execution most closely: the operation's database client (primary or a
-    //    replica), and the read-your-writes deadline on a mutation's response.
+    // 6. The last execution wrapper, so it wraps execution most closely: the operation's database
+    //    client (primary or a replica), and the read-your-writes deadline on a mutation's response.
     routing.plugin,
+    // 7. Very last: once the operation has executed (and every hook above read its state), the
+    //    request's per-request caches are dropped, so finished requests do not outlive the next
+    //    young-generation collection (context.ts, releaseRequestState).
+    useRequestStateRelease(),
   ];
 
   const yoga = createYoga<ServerContext & TransportContext>({
@@ -160,14 +164,16 @@ export function createApp({
     maskedErrors,
     // Over HTTP (SSE included) the caller is in the request's headers; over WebSocket in the
     // connection_init payload (http/websocket.ts turns it into the same headers).
-    context: async ({ request, ...server }) => {
+    context: async (initial) => {
+      const { request, ...server } = initial;
       const headers = requestHeaders(request, server);
       const resolveOn = (reader: typeof db.prisma) => resolveViewer(headers, { prisma: reader, queryOn: db.queryOn, primary: db.prisma, config, background: background.run });
       // A WebSocket connection has no Request to route by: its subscriptions read the primary.
       const viewer = request ? await routing.resolveViewer(request, resolveOn) : await resolveOn(db.prisma);
       const scope = currentRequest();
       if (scope) scope.viewerKind = viewer.kind;
-      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(headers, server, config.trustProxy));
+      // Built in yoga's context object itself: one object for the loaders, caches and resolvers.
+      return createContext({ ...services, log: requestLog(log) }, viewer, clientIpOf(headers, server, config.trustProxy), initial);
     },
   });
 

@@ -1,5 +1,8 @@
 // The per-request context: who is calling, the database, and this request's loaders. The caller's
 // facts (roles, consents, session) and the predicates over them live in auth/caller.ts.
+import { contextCacheSymbol, createContextCache, initContextCache, type ContextCache } from '@pothos/core';
+import { RequestCache } from '@pothos/plugin-scope-auth';
+import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
@@ -49,7 +52,62 @@ export interface Context extends Readonly<Services> {
   readonly requestTime: Date;
 }
 
-export function createContext(services: Services, viewer: Viewer, clientIp: string | null): Context {
-  const ctx = { ...services, prisma: services.db.prisma, viewer, clientIp, requestTime: new Date() };
+/**
+ * The request's context. `into`: the object the context is built in (yoga's own context object,
+ * so that the loaders and every cache see the one object the resolvers get; a new one by default).
+ */
+export function createContext(services: Services, viewer: Viewer, clientIp: string | null, into: object = {}): Context {
+  // initContextCache: the key every per-request cache (Pothos's createContextCache, requestCache
+  // below) files this request's state under, so that releaseRequestState can drop all of it.
+  const ctx = Object.assign(into, { ...initContextCache(), ...services, prisma: services.db.prisma, viewer, clientIp, requestTime: new Date() });
   return Object.assign(ctx, { loaders: new Loaders(ctx) });
+}
+
+const ownCaches: ContextCache<unknown, never, []>[] = [];
+
+/**
+ * Per-request state kept beside the context (created on first use for a context, `cache(ctx)`):
+ * Pothos's createContextCache, registered so that releaseRequestState deletes it.
+ */
+export function requestCache<T, C extends object = object>(create: (ctx: C) => T): ContextCache<T, C, []> {
+  const cache = createContextCache(create);
+  ownCaches.push(cache as ContextCache<unknown, never, []>);
+  return cache;
+}
+
+/**
+ * Drops the request's per-request state: this project's (requestCache: auth/caller.ts, read-path/,
+ * search/extensions.ts) and Pothos's (scope-auth's scope answers; the complexity plugin's and
+ * Pothos dataloaders' through a fresh cache key). Later lookups start empty.
+ *
+ * Why, once the operation has executed: those caches are module-level WeakMaps keyed by the
+ * request, and V8's young-generation collection (a scavenge) keeps a WeakMap value alive while its
+ * entry exists, clearing an entry only once its key has died. Scope-auth's entry holds the context
+ * itself, so its key never died before a full collection: each finished request (its rows,
+ * compiled statement, Request and Response, about 50 KB for `me`) was copied by one scavenge,
+ * promoted by the next and freed only by a mark-compact (issue 13: `npm run bench:gc`).
+ */
+export function releaseRequestState(ctx: object) {
+  for (const cache of ownCaches) cache.delete(ctx as never);
+  RequestCache.clearForContext(ctx);
+  (ctx as { [contextCacheSymbol]?: object })[contextCacheSymbol] = {};
+}
+
+/**
+ * Calls releaseRequestState when an operation's execution is done (queries and mutations, over
+ * HTTP and WebSocket: each operation has its own context). LAST in the plugin list: envelop runs
+ * onExecuteDone hooks in list order, and the plugins before it still read their state there
+ * (search's cache writes and traces). An incremental result (an async iterable) keeps its state,
+ * as does a subscription (onSubscribe, not onExecute).
+ */
+export function useRequestStateRelease(): Plugin {
+  return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result }) {
+          if (!(Symbol.asyncIterator in Object(result))) releaseRequestState(args.contextValue as object);
+        },
+      };
+    },
+  };
 }

@@ -6,7 +6,7 @@
 // writes ctx.viewer or caches anyone's roles: the Context is otherwise read-only.
 import DataLoader from 'dataloader';
 import { RequestCache } from '@pothos/plugin-scope-auth';
-import type { Context } from '../context.ts';
+import { requestCache, type Context } from '../context.ts';
 import type { AppSession, MembershipRole, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
 import { Loaders } from '../loaders.ts';
 import type { Permission } from './permissions.ts';
@@ -73,28 +73,22 @@ interface Facts {
   seen: Map<string, Set<string>>;
 }
 
-// Keyed by the request's context object: created on first use, dropped with the request.
-const factsOf = new WeakMap<object, Facts>();
-
-function facts(ctx: Pick<Context, 'prisma'>): Facts {
-  let f = factsOf.get(ctx);
-  if (!f) {
-    f = {
-      roles: new DataLoader(async (userIds) => {
-        const rows = await ctx.prisma.collectiveMembership.findMany({
-          where: { userId: { in: [...userIds] } },
-          select: { userId: true, collectiveId: true, role: true },
-        });
-        const byUser = new Map(userIds.map((id) => [id, new Map<string, MembershipRole>()]));
-        for (const r of rows) byUser.get(r.userId)?.set(r.collectiveId, r.role);
-        return userIds.map((id) => byUser.get(id)!);
-      }),
-      seen: new Map(),
-    };
-    factsOf.set(ctx, f);
-  }
-  return f;
-}
+// Per request: created on first use, dropped with the request's other state (context.ts,
+// releaseRequestState).
+const facts = requestCache(
+  (ctx: Pick<Context, 'prisma'>): Facts => ({
+    roles: new DataLoader(async (userIds) => {
+      const rows = await ctx.prisma.collectiveMembership.findMany({
+        where: { userId: { in: [...userIds] } },
+        select: { userId: true, collectiveId: true, role: true },
+      });
+      const byUser = new Map(userIds.map((id) => [id, new Map<string, MembershipRole>()]));
+      for (const r of rows) byUser.get(r.userId)?.set(r.collectiveId, r.role);
+      return userIds.map((id) => byUser.get(id)!);
+    }),
+    seen: new Map(),
+  }),
+);
 
 /** collectiveId -> role for every collective `userId` belongs to. The caller's own: no query; others' batched per request. */
 export async function rolesOf(ctx: Pick<Context, 'viewer' | 'prisma'>, userId: string): Promise<ReadonlyMap<string, MembershipRole>> {
@@ -164,10 +158,10 @@ export function changed(ctx: Context, change: CallerChange) {
       setViewer(ctx, anonymous);
       return;
     case 'role': {
-      if (change.role === null) factsOf.get(ctx)?.seen.get(change.userId)?.delete(change.collectiveId);
+      if (change.role === null) facts(ctx).seen.get(change.userId)?.delete(change.collectiveId);
       if (viewer.kind !== 'user' || viewer.user.id !== change.userId) {
         // Another user's roles: reload on next use rather than guess.
-        factsOf.get(ctx)?.roles.clear(change.userId);
+        facts(ctx).roles.clear(change.userId);
         return;
       }
       const roles = new Map(viewer.roles);
@@ -213,7 +207,7 @@ export async function refreshCaller(ctx: Context): Promise<boolean> {
   const writable = ctx as { requestTime: Date; loaders: Loaders };
   writable.requestTime = new Date();
   writable.loaders = new Loaders(ctx);
-  factsOf.delete(ctx);
+  facts.delete(ctx);
   forgetScopeAnswers(ctx);
   setViewer(ctx, viewer);
   return true;

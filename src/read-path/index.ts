@@ -8,7 +8,7 @@
 // else, or any object a rule would hide, is answered by the ordinary path (the fallback counter
 // says why). FAST_READ_PATH=off turns it off.
 import { defaultFieldResolver, type FieldNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
-import type { Context } from '../context.ts';
+import { requestCache, type Context } from '../context.ts';
 import { compileRead, FAST_TYPES, Hidden, MARK, Unsupported, type FallbackReason, type FastObject, type FastRoot } from './compile.ts';
 
 export { compileRead, FAST_SQL_TAG, MARK, type FastRoot } from './compile.ts';
@@ -21,7 +21,7 @@ type Compiled = ReturnType<typeof compileRead>;
 /**
  * The value of root field `root` from one SQL statement, or undefined when the ordinary path must
  * answer (switched off, unsupported selection or viewer, a hidden object in the tree, or a stored value it cannot write).
- * When operation.ts answers the whole operation (`wholeOperation` holds this field), the value is
+ * When operation.ts answers the whole operation (`readPathState(ctx).whole` holds this field), the value is
  * the subtree's JSON text instead (a FastText), and a hidden object throws NotFast so the
  * resolver does not go on to the ordinary reads. Whatever the whole-operation statement gave (its
  * value, or its error) is kept for the request: the ordinary execution that follows reads it
@@ -32,9 +32,10 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
   const outcome = (o: ReadPathOutcome) => ctx.onReadPath?.(root, o);
   if (!ctx.config.fastReadPath) return outcome('off');
   const node = info.fieldNodes[0];
-  const probe = wholeOperation.get(ctx);
+  const state = readPathState(ctx);
+  const probe = state.whole;
   const whole = probe?.node === node;
-  const before = settled.get(ctx);
+  const before = state.settled;
   if (before?.node === node && !whole) {
     // The same field, same variables: the statement already ran for this request.
     if ('error' in before) throw before.error;
@@ -56,14 +57,14 @@ export async function readFast(root: FastRoot, ctx: Context, info: GraphQLResolv
   try {
     [row] = await ctx.db.queryOn<{ result: unknown }>(ctx.prisma, statement.sql, statement.params);
   } catch (error) {
-    if (whole) settled.set(ctx, { node, error });
+    if (whole) state.settled = { node, error };
     throw error;
   }
   const result = row ? row.result : null;
   if (whole) {
     // The response's text straight from the rows: no objects built.
     const text = settle(() => statement.write(result));
-    settled.set(ctx, { node, statement, result, counted: !(text instanceof Hidden) });
+    state.settled = { node, statement, result, counted: !(text instanceof Hidden) };
     if (text instanceof Hidden) throw new NotFast();
     outcome('fast');
     return new FastText(text);
@@ -84,13 +85,19 @@ function settle<T>(fn: () => T): T | Hidden {
   }
 }
 
-/** The field node a whole-operation read is answering and its compiled statement, per request (set by operation.ts). */
-export const wholeOperation = new WeakMap<Context, { node: FieldNode; statement: Compiled }>();
 /**
- * The whole-operation statement of a request, once it ran: the statement and its result, and
- * whether it was counted fast, or the error it failed with.
+ * Per request (requestCache, dropped with the request's other state: context.ts,
+ * releaseRequestState). `whole`: the field node a whole-operation read is answering and its
+ * compiled statement (set by operation.ts while its resolver runs). `settled`: the whole-operation
+ * statement once it ran: the statement and its result, and whether it was counted fast, or the
+ * error it failed with.
  */
-const settled = new WeakMap<Context, { node: FieldNode; statement: Compiled; result: unknown; counted: boolean } | { node: FieldNode; error: unknown }>();
+export const readPathState = requestCache(
+  (): {
+    whole?: { node: FieldNode; statement: Compiled };
+    settled?: { node: FieldNode; statement: Compiled; result: unknown; counted: boolean } | { node: FieldNode; error: unknown };
+  } => ({}),
+);
 
 /** A fast result as JSON text: the field's value exactly as the response writes it. */
 export class FastText {

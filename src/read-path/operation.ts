@@ -13,7 +13,7 @@ import type { Plugin } from 'graphql-yoga';
 import { getVariableValues } from '@graphql-tools/executor';
 import type { Context } from '../context.ts';
 import { compileRead, Unsupported, type FastRoot } from './compile.ts';
-import { FastText, wholeOperation } from './index.ts';
+import { FastText, readPathState } from './index.ts';
 
 const ROOTS: readonly FastRoot[] = ['users', 'me'];
 
@@ -84,7 +84,8 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
     throw err;
   }
   // readFast runs this statement rather than compiling the same selection again.
-  wholeOperation.set(ctx, { node, statement });
+  const state = readPathState(ctx);
+  state.whole = { node, statement };
   let value: unknown;
   try {
     value = await field.resolve(args.rootValue, getArgumentValues(field, node, variables), ctx, info);
@@ -93,7 +94,7 @@ async function tryWhole(args: ExecutionArgs, sole: NonNullable<ReturnType<typeof
     // ordinary execution raises (or answers) it in its own words.
     return undefined;
   } finally {
-    wholeOperation.delete(ctx);
+    state.whole = undefined;
   }
   if (!(value instanceof FastText)) return undefined;
   ctx.onReadPath?.(root, 'operation');

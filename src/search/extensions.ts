@@ -6,6 +6,7 @@
 //   background queue: never on a request's path, never queued before its own statements (PGlite
 //   has one connection).
 // Resolvers record both against the request's context object.
+import { requestCache } from '../context.ts';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { SearchTrace } from './service.ts';
 
@@ -18,13 +19,9 @@ interface Background {
   background(task: Task): void;
 }
 
-const states = new WeakMap<object, RequestState>();
-
-function stateOf(context: object): RequestState {
-  let state = states.get(context);
-  if (!state) states.set(context, (state = { traces: {}, tasks: [] }));
-  return state;
-}
+// Per request (requestCache, dropped with the request's other state: context.ts,
+// releaseRequestState, which runs after this plugin's onExecuteDone).
+const stateOf = requestCache((): RequestState => ({ traces: {}, tasks: [] }));
 
 /** `a.b.0.c` for a resolver's info.path. */
 export function responsePath(path: { prev: unknown; key: string | number } | undefined): string {
@@ -48,8 +45,7 @@ export function useDocumentSearch(): Plugin {
       const context = args.contextValue as object & Partial<Background>;
       return {
         onExecuteDone(payload) {
-          const state = states.get(context);
-          if (!state) return;
+          const state = stateOf(context);
           for (const task of state.tasks.splice(0)) context.background?.(task);
           if (Object.keys(state.traces).length === 0) return;
           return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
