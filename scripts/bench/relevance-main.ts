@@ -10,8 +10,8 @@
 // The search service is the server's: the configured EMBEDDINGS_* provider (the local hash
 // embedder by default, EMBEDDINGS_PROVIDER=openai for a remote model), built by the same factory
 // as the server's (src/search/factory.ts), the level-2 cache off.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { openDatabase, type Database } from '../../src/db/database.ts';
 import { applyMigrations } from '../../src/db/migrate/runner.ts';
 import { createEmbedder } from '../../src/search/embedders.ts';
 import { SearchService } from '../../src/search/service.ts';
+import { checkOutRevision } from './revision.ts';
 import { evaluateRelevance, ingestKnowledgeBase, loadQuestions, relevanceTable, type RelevanceReport } from './relevance.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -89,17 +90,11 @@ export async function measureRelevance(): Promise<Measured> {
 
 /** The same measurement on another revision, in a temporary checkout. */
 function measureRevision(rev: string): Measured {
-  const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: repo, encoding: 'utf8' }).trim();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'relevance-before-'));
+  const { dir, remove } = checkOutRevision(rev, 'relevance-before-');
   try {
-    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: repo });
-    symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
-    // The generated Prisma client of this checkout (the schema of the revision may differ only in
-    // what raw SQL reads, which the client does not model).
-    cpSync(path.join(repo, 'src/generated'), path.join(dir, 'src/generated'), { recursive: true });
     mkdirSync(path.join(dir, 'test/fixtures'), { recursive: true });
     cpSync(path.join(repo, 'test/fixtures/search-questions.json'), path.join(dir, 'test/fixtures/search-questions.json'));
-    for (const f of ['relevance.ts', 'relevance-main.ts']) cpSync(path.join(here, f), path.join(dir, 'scripts/bench', f));
+    for (const f of ['relevance.ts', 'relevance-main.ts', 'revision.ts']) cpSync(path.join(here, f), path.join(dir, 'scripts/bench', f));
     const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts/bench/relevance-main.ts'), '--json'], {
       cwd: dir,
       env: process.env,
@@ -109,7 +104,7 @@ function measureRevision(rev: string): Measured {
     if (run.status !== 0) throw new Error(`measuring ${rev} failed: ${run.stderr}`);
     return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    remove();
   }
 }
 
