@@ -16,6 +16,10 @@ import { PRIMARY_UNTIL_HEADER, ReadYourWrites } from '../src/db/routing.ts';
 import { createApiKey, createSession, createUser } from './factories/index.ts';
 import { INGEST, SEARCH } from './helpers/search.ts';
 import { postgresBin, startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { attachWebSocket } from '../src/http/websocket.ts';
+import { connectWs, subscribeWs } from './helpers/ws.ts';
 
 const WINDOW_MS = 1500;
 const START = `mutation($input: StartConversationInput!) { startConversation(input: $input) { conversation { id title } chatSession { id } } }`;
@@ -164,6 +168,26 @@ describe.skipIf(!process.env.CI && !postgresBin())('read replicas (private prima
       expect(later.body.data.conversation.id).toBe(id);
     } finally {
       await replicaAdmin.query('SELECT pg_wal_replay_resume()');
+    }
+  });
+
+  it('a mutation over WebSocket opens the same window: the writer\'s next reads over HTTP are on the primary', async () => {
+    // WebSocket operations have no Fetch Request: the mutation's hooks must still answer and note
+    // the write (they used to throw on request.headers, which failed the operation and closed the socket).
+    const server = createServer(app.yoga);
+    const ws = attachWebSocket(server, app.yoga, '/graphql');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const connection = connectWs(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, asTeen());
+    await pause();
+    try {
+      const started = subscribeWs(connection, START, { input: { conversationType: 'INCIDENT', title: 'Par la socket' } });
+      expect((await started.next())?.data?.startConversation.conversation.title).toBe('Par la socket');
+      expect(titles(await post(app, MY_TITLES, {}, asTeen()))).toContain('Par la socket');
+    } finally {
+      await replicaAdmin.query('SELECT pg_wal_replay_resume()');
+      await connection.client.dispose();
+      await ws.close();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -9,8 +9,13 @@
 // mechanism: after execution the context's caches are empty, and not before the last hook.
 import { contextCacheSymbol, createContextCache } from '@pothos/core';
 import { RequestCache } from '@pothos/plugin-scope-auth';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestApp, useTestApp } from './helpers/app.ts';
+import { connectWs, subscribeWs } from './helpers/ws.ts';
+import { createSession, createUser, gid } from './factories/index.ts';
+import { attachWebSocket } from '../src/http/websocket.ts';
 import { createContext, releaseRequestState, requestCache, type Context } from '../src/context.ts';
 import { anonymous } from '../src/auth/viewer.ts';
 import { readPathState } from '../src/read-path/index.ts';
@@ -72,5 +77,56 @@ describe('per-request state is released when the operation has executed', () => 
     releaseRequestState(ctx);
     expect([ours(ctx).value, pothos(ctx).value]).toEqual([0, 0]);
     expect(RequestCache.fromContext(ctx, builder)).not.toBe(scopes);
+  });
+});
+
+// The other transports: an operation over WebSocket runs the same hooks as over HTTP but has no
+// Fetch Request; a subscription's context lives as long as its stream, and each event must start
+// from what the database says then, not from what an earlier event cached.
+describe('per-request state over WebSocket and across subscription events', () => {
+  const api = useTestApp();
+  let server: Server;
+  let ws: ReturnType<typeof attachWebSocket>;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    server = createServer(api.app.yoga);
+    ws = attachWebSocket(server, api.app.yoga, '/graphql');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  // Before useTestApp drops the database (after-hooks run last-registered first).
+  afterAll(async () => {
+    await api.app.events.close();
+    await ws?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  async function teenWithChat(scope: 'FULL') {
+    const user = await createUser(api.prisma);
+    const { token } = await createSession(api.prisma, user.id, scope);
+    const conv = await api.prisma.conversation.create({ data: { userId: user.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
+    return { user, token, conversationId: conv.id, chatSessionId: conv.chatSessions[0].id };
+  }
+
+  it('a mutation over WebSocket answers its payload, and the connection and its subscriptions stay up', async () => {
+    const teen = await teenWithChat('FULL');
+    const connection = connectWs(wsUrl, { authorization: `Bearer ${teen.token}` });
+    try {
+      const live = subscribeWs(connection, 'subscription { sessionChanged { scope } }');
+      expect((await live.next())?.data).toEqual({ sessionChanged: { scope: 'FULL' } });
+      const send = subscribeWs(connection, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { text } } }', {
+        input: { chatSessionId: gid('ChatSession', teen.chatSessionId), text: 'over the socket' },
+      });
+      expect(await send.next()).toEqual({ data: { sendMessage: { message: { text: 'over the socket' } } } });
+      expect(await send.ended).toBe('complete');
+      // The same connection goes on: another operation answers, and the subscription is still open.
+      const me = subscribeWs(connection, '{ me { id } }');
+      expect(await me.next()).toEqual({ data: { me: { id: gid('User', teen.user.id) } } });
+      expect(await Promise.race([live.ended, new Promise((resolve) => setTimeout(() => resolve('open'), 100))])).toBe('open');
+      live.close();
+    } finally {
+      await connection.client.dispose();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { ErrorCode } from '../errors.ts';
 import type { Context } from '../context.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { isDatabaseUnavailable } from './database-outage.ts';
+import { requestHeaders, type TransportContext } from './websocket.ts';
 
 /** Read-your-writes is keyed by who wrote: a user, or an API key (operators). */
 export function viewerKey(viewer: Viewer): string | null {
@@ -68,7 +69,9 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
     return writes.pinned(viewerKey(viewer)) ? onThePrimary() : viewer;
   }
 
-  const plugin: Plugin<Context & { request: Request }> = {
+  // Over HTTP the operation's context has the Fetch Request; over WebSocket it has none (the caller
+  // is in connection_init's payload, TransportContext): every hook below reads it as optional.
+  const plugin: Plugin<Context & TransportContext & { request?: Request }> = {
     instrumentation: {
       // Per operation (a batch's operations each choose), around its execution and its hooks:
       // onExecute below makes the choice once the document is known.
@@ -80,7 +83,7 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
       const ctx = args.contextValue;
       const operation = getOperationAST(args.document, args.operationName)?.operation;
       const before = viewerKey(ctx.viewer);
-      const primary = !db.hasReplicas || operation !== 'query' || onPrimary.has(ctx.request) || writes.pinned(before);
+      const primary = !db.hasReplicas || operation !== 'query' || (ctx.request !== undefined && onPrimary.has(ctx.request)) || writes.pinned(before);
       ctx.prisma = primary ? db.prisma : db.replica();
       const route = currentRoute();
       if (route?.primary === db.prisma) route.client = ctx.prisma;
@@ -98,8 +101,12 @@ export function createDatabaseRouting(db: Database, readYourWritesMs: number) {
       }
       return {
         onExecuteDone() {
-          // The caller before and after (a sign-in becomes a user): both read their writes.
-          deadlines.set(ctx.request, writes.noteWrite([before, viewerKey(ctx.viewer), credentialKey(ctx.request.headers)]));
+          // The caller before and after (a sign-in becomes a user): both read their writes, and so
+          // does the credential it presented (over WebSocket, connection_init's: the same token
+          // used over HTTP next reads the primary). A WebSocket reply has no header to carry the
+          // deadline.
+          const until = writes.noteWrite([before, viewerKey(ctx.viewer), credentialKey(requestHeaders(ctx.request, ctx))]);
+          if (ctx.request) deadlines.set(ctx.request, until);
         },
       };
     },
