@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, useTestApp } from './helpers/app.ts';
+import { openSse } from './helpers/sse.ts';
 import { connectWs, subscribeWs } from './helpers/ws.ts';
-import { createSession, createUser, gid } from './factories/index.ts';
+import { createCollective, createSession, createUser, gid } from './factories/index.ts';
 import { attachWebSocket } from '../src/http/websocket.ts';
 import { createContext, releaseRequestState, requestCache, type Context } from '../src/context.ts';
 import { anonymous } from '../src/auth/viewer.ts';
@@ -102,7 +103,7 @@ describe('per-request state over WebSocket and across subscription events', () =
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  async function teenWithChat(scope: 'FULL') {
+  async function teenWithChat(scope: 'FULL' | 'PENDING_CONSENT') {
     const user = await createUser(api.prisma);
     const { token } = await createSession(api.prisma, user.id, scope);
     const conv = await api.prisma.conversation.create({ data: { userId: user.id, conversationType: 'GENERAL', chatSessions: { create: [{}] } }, include: { chatSessions: true } });
@@ -127,6 +128,35 @@ describe('per-request state over WebSocket and across subscription events', () =
       live.close();
     } finally {
       await connection.client.dispose();
+    }
+  });
+
+  it("a subscription's next event reads what the database holds then, not what an earlier event loaded", async () => {
+    const teen = await teenWithChat('PENDING_CONSENT');
+    await api.prisma.userConsent.create({ data: { userId: teen.user.id } });
+    const parent = await createUser(api.prisma, { userType: 'PARENT' });
+    const { token: parentToken } = await createSession(api.prisma, parent.id, 'FULL');
+    await createCollective(api.prisma, [{ userId: parent.id, role: 'OWNER' }, { userId: teen.user.id, role: 'MEMBER' }]);
+    const changes = await openSse(
+      (url, init) => api.app.yoga.fetch(url, init, { req: { socket: { remoteAddress: '127.0.0.1' } } }),
+      'http://test.local/graphql',
+      'subscription { sessionChanged { scope user { conversations(first: 1) { edges { node { messageCount lastMessage { text } } } } } } }',
+      {},
+      { authorization: `Bearer ${teen.token}` },
+    );
+    const conversation = (event: any) => event?.data?.sessionChanged.user.conversations.edges[0].node;
+    try {
+      const first = await changes.next();
+      expect(first?.data?.sessionChanged.scope).toBe('PENDING_CONSENT');
+      expect(conversation(first)).toEqual({ messageCount: 0, lastMessage: null });
+      await api.app.services.messages.append([{ conversationId: teen.conversationId, chatSessionId: teen.chatSessionId, userId: teen.user.id, role: 'USER', text: 'written since' }]);
+      const grant = await api.gql('mutation($input: GrantParentalConsentInput!) { grantParentalConsent(input: $input) { __typename } }', { input: { teenagerId: gid('User', teen.user.id) } }, { token: parentToken });
+      expect(grant.errors).toBeUndefined();
+      const second = await changes.next();
+      expect(second?.data?.sessionChanged.scope).toBe('FULL');
+      expect(conversation(second)).toEqual({ messageCount: 1, lastMessage: { text: 'written since' } });
+    } finally {
+      changes.close();
     }
   });
 });

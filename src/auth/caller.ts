@@ -6,7 +6,7 @@
 // writes ctx.viewer or caches anyone's roles: the Context is otherwise read-only.
 import DataLoader from 'dataloader';
 import { RequestCache } from '@pothos/plugin-scope-auth';
-import { requestCache, type Context } from '../context.ts';
+import { releaseRequestState, requestCache, type Context } from '../context.ts';
 import type { AppSession, MembershipRole, Prisma, SessionScope, User } from '../generated/prisma/client.ts';
 import { Loaders } from '../loaders.ts';
 import type { Permission } from './permissions.ts';
@@ -199,7 +199,11 @@ export async function currentSession(ctx: Pick<Context, 'viewer'>, tx: Prisma.Tr
 /**
  * Before a subscription's next event: the caller as the database says now (its session may have
  * ended or changed scope, its roles moved, its key been revoked), with fresh loaders so nothing
- * cached from earlier events answers. False when the caller may no longer be served at all.
+ * cached from earlier events answers: ours (Loaders, other users' roles) and every Pothos cache
+ * (scope answers, the dataloader plugin's loadable fields such as messageCount, which otherwise
+ * kept the first event's values for the stream's whole life). An event's execution is over when
+ * the next one is refreshed (the stream hands over one event at a time). False when the caller
+ * may no longer be served at all.
  */
 export async function refreshCaller(ctx: Context): Promise<boolean> {
   const viewer = await ctx.liveViewer(ctx.viewer);
@@ -207,8 +211,7 @@ export async function refreshCaller(ctx: Context): Promise<boolean> {
   const writable = ctx as { requestTime: Date; loaders: Loaders };
   writable.requestTime = new Date();
   writable.loaders = new Loaders(ctx);
-  facts.delete(ctx);
-  forgetScopeAnswers(ctx);
+  releaseRequestState(ctx);
   setViewer(ctx, viewer);
   return true;
 }
