@@ -145,9 +145,10 @@ export function createApp({
     // 6. The last execution wrapper, so it wraps execution most closely: the operation's database
     //    client (primary or a replica), and the read-your-writes deadline on a mutation's response.
     routing.plugin,
-    // 7. Very last: once the operation has executed (and every hook above read its state), the
-    //    request's per-request caches are dropped, so finished requests do not outlive the next
-    //    young-generation collection (context.ts, releaseRequestState).
+    // 7. Once the operation's execution is over, every plugin's onExecuteDone included (it wraps
+    //    them through envelop's execute instrumentation, so its place does not matter for them)
+    //    and even when it threw, the request's per-request caches are dropped, so finished
+    //    requests do not outlive the next young-generation collection (context.ts).
     useRequestStateRelease(),
   ];
 

@@ -94,18 +94,33 @@ export function releaseRequestState(ctx: object) {
 }
 
 /**
- * Calls releaseRequestState when an operation's execution is done (queries and mutations, over
- * HTTP and WebSocket: each operation has its own context). LAST in the plugin list: envelop runs
- * onExecuteDone hooks in list order, and the plugins before it still read their state there
- * (search's cache writes and traces). An incremental result (an async iterable) keeps its state,
- * as does a subscription (onSubscribe, not onExecute).
+ * Calls releaseRequestState once an operation's execution is over (queries and mutations, over
+ * HTTP and WebSocket: each operation has its own context), however it ended. From envelop's
+ * execute instrumentation, which wraps the execution with every plugin's onExecute and
+ * onExecuteDone hooks (whatever their place in the list): the hooks all read their state first
+ * (search's cache writes and traces, the routing's deadline, error masking), and an execution that
+ * throws, in the executor or in any hook, is released too (no onExecuteDone runs then). An
+ * incremental result (an async iterable) keeps its state, as does a subscription (onSubscribe,
+ * not onExecute).
  */
 export function useRequestStateRelease(): Plugin {
+  const incremental = new WeakSet<object>();
   return {
+    instrumentation: {
+      // `context` is the object the operation's context was built in (createContext's `into`),
+      // so the execution's contextValue.
+      async execute({ context }, wrapped) {
+        try {
+          await wrapped();
+        } finally {
+          if (!incremental.delete(context)) releaseRequestState(context);
+        }
+      },
+    },
     onExecute({ args }) {
       return {
         onExecuteDone({ result }) {
-          if (!(Symbol.asyncIterator in Object(result))) releaseRequestState(args.contextValue as object);
+          if (Symbol.asyncIterator in Object(result)) incremental.add(args.contextValue as object);
         },
       };
     },

@@ -67,6 +67,20 @@ describe('per-request state is released when the operation has executed', () => 
     expect(readPathState(ctx)).toEqual({});
   });
 
+  it('an execution that throws (no onExecuteDone for anyone) is released too', async () => {
+    const request = new Request('http://test.local/graphql', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const { schema, execute, contextFactory } = api.app.yoga.getEnveloped({ request, params: { query: ME }, req: { socket: { remoteAddress: '127.0.0.1' } } });
+    const ctx = (await contextFactory()) as unknown as Context;
+    const key = (ctx as { [contextCacheSymbol]?: object })[contextCacheSymbol];
+    const scopes = RequestCache.fromContext(ctx, builder);
+    readPathState(ctx).whole = { node: {} as never, statement: {} as never };
+    // No document: the hooks themselves throw (routing reads the operation), before any result.
+    await expect(Promise.resolve().then(() => execute({ schema, document: undefined as never, contextValue: ctx }))).rejects.toThrow();
+    expect((ctx as { [contextCacheSymbol]?: object })[contextCacheSymbol]).not.toBe(key);
+    expect(RequestCache.fromContext(ctx, builder)).not.toBe(scopes);
+    expect(readPathState(ctx)).toEqual({});
+  });
+
   it('a context the app did not build is released the same way: one key for every cache', () => {
     const ctx = createContext(api.app.services, anonymous, null);
     const ours = requestCache(() => ({ value: 0 }));
