@@ -9,14 +9,11 @@
 // mechanism: after execution the context's caches are empty, and not before the last hook.
 import { contextCacheSymbol, createContextCache } from '@pothos/core';
 import { RequestCache } from '@pothos/plugin-scope-auth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp } from './helpers/app.ts';
 import { openSse } from './helpers/sse.ts';
-import { connectWs, subscribeWs } from './helpers/ws.ts';
+import { connectWs, subscribeWs, useWsServer } from './helpers/ws.ts';
 import { createCollective, createSession, createUser, gid } from './factories/index.ts';
-import { attachWebSocket } from '../src/http/websocket.ts';
 import { createContext, releaseRequestState, requestCache, type Context } from '../src/context.ts';
 import { anonymous } from '../src/auth/viewer.ts';
 import { readPathState } from '../src/read-path/index.ts';
@@ -100,22 +97,7 @@ describe('per-request state is released when the operation has executed', () => 
 // from what the database says then, not from what an earlier event cached.
 describe('per-request state over WebSocket and across subscription events', () => {
   const api = useTestApp();
-  let server: Server;
-  let ws: ReturnType<typeof attachWebSocket>;
-  let wsUrl: string;
-
-  beforeAll(async () => {
-    server = createServer(api.app.yoga);
-    ws = attachWebSocket(server, api.app.yoga, '/graphql');
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  });
-  // Before useTestApp drops the database (after-hooks run last-registered first).
-  afterAll(async () => {
-    await api.app.events.close();
-    await ws?.close();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  const wsServer = useWsServer(api);
 
   async function teenWithChat(scope: 'FULL' | 'PENDING_CONSENT') {
     const user = await createUser(api.prisma);
@@ -126,7 +108,7 @@ describe('per-request state over WebSocket and across subscription events', () =
 
   it('a mutation over WebSocket answers its payload, and the connection and its subscriptions stay up', async () => {
     const teen = await teenWithChat('FULL');
-    const connection = connectWs(wsUrl, { authorization: `Bearer ${teen.token}` });
+    const connection = connectWs(wsServer.url, { authorization: `Bearer ${teen.token}` });
     try {
       const live = subscribeWs(connection, 'subscription { sessionChanged { scope } }');
       expect((await live.next())?.data).toEqual({ sessionChanged: { scope: 'FULL' } });

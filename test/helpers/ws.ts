@@ -2,6 +2,11 @@
 // tests against a real server.
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import type { App } from '../../src/app.ts';
+import { attachWebSocket } from '../../src/http/websocket.ts';
 
 export interface WsConnection {
   client: Client;
@@ -72,4 +77,27 @@ export function subscribeWs<T = any>(connection: WsConnection, query: string, va
       });
     },
   };
+}
+
+/**
+ * An HTTP server on a free port with graphql-ws attached (src/http/websocket.ts) for a describe
+ * block's app: started before its tests, closed after them and before useTestApp drops the
+ * database (after-hooks run last-registered first). `url`: its ws:// endpoint.
+ */
+export function useWsServer(api: { app: App }, resolveDocument?: Parameters<typeof attachWebSocket>[3]) {
+  let server: Server | undefined;
+  let ws: ReturnType<typeof attachWebSocket> | undefined;
+  let url = '';
+  beforeAll(async () => {
+    server = createServer(api.app.yoga);
+    ws = attachWebSocket(server, api.app.yoga, '/graphql', resolveDocument);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    await api.app.events.close();
+    await ws?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+  return { get url() { return url; } };
 }
